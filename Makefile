@@ -1,0 +1,119 @@
+# Crayon.NET — `make` builds everything and runs the demo; `make test` runs every test.
+# Both install what they need on a fresh Debian machine (apt-get, npm) the first time.
+
+SHELL        := /bin/bash
+PREFIX       ?= /usr/local
+CONFIG       ?= Release
+SYS_PYTHON   ?= /usr/bin/python3
+VENV         := .venv
+PY           := $(VENV)/bin/python
+NATIVE_DIR   := build/native
+NATIVE       := $(NATIVE_DIR)/libcrayon.so
+PKG          := bindings/python/crayon
+PROFILE_DIR  := build/profiles
+CC           ?= cc
+CFLAGS       ?= -O2 -Wall -Wextra -Werror -std=c11
+DEPS_STAMP   := build/.deps
+PEERS_STAMP  := tests/peers/node_modules/.installed
+CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
+APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
+                python3-numpy python3-hypothesis valgrind pkg-config binutils gcc make nodejs npm
+# The .NET runtime reserves 256 GiB of address space for its GC by default, more than valgrind
+# can hand out; a 1 GiB region range is plenty for the tests.
+VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --leak-check=full \
+                --errors-for-leak-kinds=definite --show-leak-kinds=definite
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+.PHONY: all deps native profiles python wheel examples demo test test-dotnet test-python \
+        test-c test-abi peers bench install clean
+
+all: wheel examples demo
+
+# ---- machine setup -----------------------------------------------------------------------------
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if command -v node >/dev/null 2>&1; then missing=$$(echo $$missing | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' '); fi; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v dotnet >/dev/null || { echo "error: the .NET SDK (dotnet) is required"; exit 1; }
+	@mkdir -p build && touch $@
+
+$(PY): $(DEPS_STAMP)
+	$(SYS_PYTHON) -m venv --system-site-packages $(VENV)
+	@touch $@
+
+peers: $(PEERS_STAMP)
+$(PEERS_STAMP): tests/peers/package.json $(DEPS_STAMP)
+	cd tests/peers && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# ---- native library ----------------------------------------------------------------------------
+native: $(NATIVE)
+$(NATIVE): $(CS_SOURCES) $(DEPS_STAMP)
+	dotnet publish src/Crayon.Native/Crayon.Native.csproj -c $(CONFIG) -o $(NATIVE_DIR) --nologo -v quiet
+	@rm -f $(NATIVE_DIR)/*.dbg   # valgrind cannot read the DWARF 5 side file
+	@touch $@
+
+# ---- profiles (cartridges) ---------------------------------------------------------------------
+profiles: $(NATIVE) $(PY)
+	@mkdir -p $(PROFILE_DIR) $(PKG)/profiles
+
+# ---- Python package ----------------------------------------------------------------------------
+python: $(NATIVE) profiles
+	@mkdir -p $(PKG)/lib && cp $(NATIVE) $(PKG)/lib/
+	@if ls $(PROFILE_DIR)/*.dat >/dev/null 2>&1; then cp $(PROFILE_DIR)/*.dat $(PKG)/profiles/; fi
+
+wheel: python $(PY)
+	@rm -rf dist bindings/python/build bindings/python/*.egg-info build/lib build/bdist*
+	$(PY) -m pip wheel --no-build-isolation --no-deps -q -w dist .
+	@ls dist/*.whl
+
+# ---- C examples --------------------------------------------------------------------------------
+examples: $(NATIVE)
+	@mkdir -p build/c
+	@for f in bindings/c/examples/*.c; do [ -e "$$f" ] || continue; \
+	  $(CC) $(CFLAGS) -Iinclude $$f -L$(NATIVE_DIR) -lcrayon -Wl,-rpath,'$$ORIGIN/../native' \
+	    -o build/c/$$(basename $$f .c) || exit 1; done
+
+demo: python
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) bindings/python/examples/demo.py
+
+# ---- tests -------------------------------------------------------------------------------------
+test: test-abi test-c test-dotnet test-python
+
+test-dotnet: $(DEPS_STAMP) peers
+	dotnet test tests/Crayon.Tests/Crayon.Tests.csproj -c $(CONFIG) --nologo
+
+test-python: wheel peers
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) -m pytest -q tests/python
+
+test-c: $(NATIVE)
+	@mkdir -p build/c-tests
+	@for f in bindings/c/tests/*.c; do [ -e "$$f" ] || continue; \
+	  exe=build/c-tests/$$(basename $$f .c); \
+	  echo "cc + valgrind: $$f"; \
+	  $(CC) $(CFLAGS) -g -Iinclude $$f -L$(NATIVE_DIR) -lcrayon -lpthread -Wl,-rpath,$(abspath $(NATIVE_DIR)) -o $$exe || exit 1; \
+	  CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) $(VALGRIND) $$exe || exit 1; \
+	done
+
+test-abi: $(NATIVE)
+	tests/abi/check_exports.sh include/crayon.h $(NATIVE)
+
+bench: python peers
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) benchmarks/run_all.py
+
+# ---- install -----------------------------------------------------------------------------------
+install: $(NATIVE)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(NATIVE) $(DESTDIR)$(PREFIX)/lib/libcrayon.so
+	install -m 644 include/crayon.h $(DESTDIR)$(PREFIX)/include/crayon.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*Version = "\(.*\)".*/\1/p' src/Crayon/CrayonInfo.cs)|g' \
+	  bindings/c/crayon.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/crayon.pc
+
+clean:
+	rm -rf build dist $(PKG)/lib $(PKG)/profiles/*.dat
+	find . -name bin -o -name obj | grep -E '^./(src|tests|benchmarks)/' | xargs rm -rf

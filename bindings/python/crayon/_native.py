@@ -1,0 +1,118 @@
+"""The one place that finds libcrayon.so and declares its C prototypes.
+
+Lookup order: $CRAYON_LIBRARY, the copy bundled in this package (crayon/lib), the repository's
+build output (build/native), then the system loader. The error lists every place tried.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from ctypes import (POINTER, c_char_p, c_int, c_int32, c_int64, c_size_t, c_void_p, c_uint32,
+                    c_uint64, c_double, CFUNCTYPE)
+from pathlib import Path
+
+from ._errors import raise_for_status, CrayonError
+
+_ENV_VAR = "CRAYON_LIBRARY"
+_LIB_NAME = "libcrayon.so"
+CRAYON_FAILED = -(2 ** 63)
+
+_c_int32_p = POINTER(c_int32)
+_c_int64_p = POINTER(c_int64)
+_c_size_t_p = POINTER(c_size_t)
+_c_void_pp = POINTER(c_void_p)
+
+# Progress callback used by long-running native calls: (user, done, total) -> 0 to continue.
+PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+
+# name: (restype, [argtypes]) — keep each entry next to its prototype in include/crayon.h order.
+_PROTOTYPES: dict[str, tuple[object, list[object]]] = {
+    # ---- library
+    "crayon_version": (c_char_p, []),
+    "crayon_last_error": (c_char_p, []),
+    "crayon_last_status": (c_int, []),
+    # ---- engine section (profiles, longest match)
+    # ---- end of engine section
+    # ---- BPE section (tiktoken-compatible encodings)
+    # ---- end of BPE section
+    # ---- trainer section (rustbpe-compatible training)
+    # ---- end of trainer section
+}
+
+
+def _candidates() -> list[Path | str]:
+    out: list[Path | str] = []
+    env = os.environ.get(_ENV_VAR)
+    if env:
+        out.append(Path(env))
+    here = Path(__file__).resolve().parent
+    out.append(here / "lib" / _LIB_NAME)
+    for parent in here.parents:
+        candidate = parent / "build" / "native" / _LIB_NAME
+        if candidate.exists():
+            out.append(candidate)
+            break
+    found = ctypes.util.find_library("crayon")
+    if found:
+        out.append(found)
+    return out
+
+
+def _load() -> ctypes.CDLL:
+    tried: list[str] = []
+    for candidate in _candidates():
+        if isinstance(candidate, Path) and not candidate.exists():
+            tried.append(f"{candidate} (missing)")
+            continue
+        try:
+            lib = ctypes.CDLL(str(candidate))
+        except OSError as e:
+            tried.append(f"{candidate} ({e})")
+            continue
+        for name, (restype, argtypes) in _PROTOTYPES.items():
+            try:
+                fn = getattr(lib, name)
+            except AttributeError:
+                raise CrayonError(f"{candidate} does not export {name}: the library and the Python "
+                                  f"package are from different builds") from None
+            fn.restype = restype
+            fn.argtypes = argtypes
+        return lib
+    raise CrayonError(
+        "could not load libcrayon.so. Tried:\n  " + "\n  ".join(tried or ["(nothing)"]) +
+        f"\nBuild it with `make`, or set {_ENV_VAR}=/path/to/libcrayon.so.")
+
+
+_lib: ctypes.CDLL | None = None
+_lock = threading.Lock()
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded library, loaded on first use."""
+    global _lib
+    if _lib is None:
+        with _lock:
+            if _lib is None:
+                _lib = _load()
+    return _lib
+
+
+def last_error() -> str:
+    msg = lib().crayon_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+def check(status: int) -> int:
+    """Raise the matching CrayonError subclass for a negative status; pass others through."""
+    if status < 0:
+        raise_for_status(status, last_error())
+    return status
+
+
+def check_count(result: int) -> int:
+    """For buffer-filling calls: raise on CRAYON_FAILED; otherwise return the raw result."""
+    if result == CRAYON_FAILED:
+        raise_for_status(lib().crayon_last_status(), last_error())
+    return result
