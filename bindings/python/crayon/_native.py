@@ -1,6 +1,6 @@
 """The one place that finds libcrayon.so and declares its C prototypes.
 
-Lookup order: $CRAYON_LIBRARY, the copy bundled in this package (crayon/lib), the repository's
+Lookup order: $CRAYON_LIBRARY (if set, nothing else is tried), the copy bundled in this package (crayon/lib), the repository's
 build output (build/native), then the system loader. The error lists every place tried.
 """
 from __future__ import annotations
@@ -43,10 +43,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
 
 
 def _candidates() -> list[Path | str]:
-    out: list[Path | str] = []
     env = os.environ.get(_ENV_VAR)
     if env:
-        out.append(Path(env))
+        return [Path(env)]  # an explicit choice is never silently replaced by another copy
+    out: list[Path | str] = []
     here = Path(__file__).resolve().parent
     out.append(here / "lib" / _LIB_NAME)
     for parent in here.parents:
