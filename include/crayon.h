@@ -59,11 +59,186 @@ CRAYON_API const char *crayon_last_error(void);
 CRAYON_API int crayon_last_status(void);
 
 /* ==== Crayon engine: profiles, longest-match tokenization (section owned by the engine) ======= */
+/*
+ * A crayon_vocab is a tokenizer with one active profile (a compiled vocabulary, ".dat").
+ * Thread-safety: every function of this group may be called from any number of threads at once
+ * on the same crayon_vocab, crayon_set_profile included: a call that has started keeps the profile
+ * it started with, and the old profile is released when the last such call returns.
+ * crayon_free must not race with other calls on the same handle.
+ *
+ * Token ids (format version 1): fixed specials, then one id per byte value, then learned tokens.
+ */
+#define CRAYON_PAD_ID        0
+#define CRAYON_UNK_ID        1   /* never produced: every byte has its own fallback token       */
+#define CRAYON_BOS_ID        2
+#define CRAYON_EOS_ID        3
+#define CRAYON_BYTE_ID_BASE  4   /* byte value b has id CRAYON_BYTE_ID_BASE + b (4 .. 259)       */
+#define CRAYON_FIRST_LEARNED_ID 260
+
+typedef struct crayon_vocab crayon_vocab;
+
+/* Backends present on this machine (bit flags). Only the CPU backend executes today. */
+#define CRAYON_BACKEND_CPU    (1u << 0)
+#define CRAYON_BACKEND_AVX2   (1u << 1)
+#define CRAYON_BACKEND_AVX512 (1u << 2)
+#define CRAYON_BACKEND_CUDA   (1u << 3)   /* libcuda loads and reports >= 1 device             */
+#define CRAYON_BACKEND_ROCM   (1u << 4)   /* the HIP runtime loads and reports >= 1 device     */
+CRAYON_API uint32_t crayon_backends(void);
+
+/* One line per backend: "name<TAB>yes|no<TAB>detail", e.g. "cuda\tno\tlibcuda.so.1 not found".
+ * NUL-terminated; returns the length written (without the NUL), or minus the capacity needed
+ * (NUL included), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_backend_report(char *out, size_t cap);
+
+/* A tokenizer with no profile yet. device: "auto", "cpu", "cuda" or "rocm" (NULL = "auto").
+ * An unavailable or not-yet-implemented device is CRAYON_E_UNSUPPORTED, and the message lists what is
+ * available. */
+CRAYON_API int crayon_vocab_create(const char *device, crayon_vocab **out_vocab);
+
+/* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped. */
+CRAYON_API int crayon_load_dat(const char *path, crayon_vocab **out_vocab);
+
+/* Same, from a .dat image in memory. With CRAYON_BORROW the library reads the caller's bytes in
+ * place (zero copy): they must stay valid and unchanged until the vocab is freed or switched to
+ * another profile. Without it (flags = 0) the library copies them. */
+#define CRAYON_BORROW (1u << 0)
+CRAYON_API int crayon_load_dat_buffer(const void *data, size_t len, uint32_t flags, crayon_vocab **out_vocab);
+
+/* Releases the tokenizer. NULL is a no-op. */
+CRAYON_API void crayon_free(crayon_vocab *vocab);
+
+/* Makes a profile active. name_or_path: a profile name ("lite", "code", ...) resolved in the profile
+ * directories, or a path to a .dat file (anything containing '/' or ending in ".dat").
+ * Profile directories, in order: each entry of $CRAYON_PROFILE_DIR (':'-separated), then
+ * <dir of libcrayon.so>/../profiles, <dir of libcrayon.so>/profiles, <dir of libcrayon.so>/../share/crayon/profiles. */
+CRAYON_API int crayon_set_profile(crayon_vocab *vocab, const char *name_or_path);
+
+/* Names of the profiles found in the profile directories, one per line, NUL-terminated.
+ * Returns length / minus capacity needed / CRAYON_FAILED, like crayon_backend_report. */
+CRAYON_API int64_t crayon_list_profiles(char *out, size_t cap);
+
+/* Name of the active profile (NUL-terminated), same return convention. */
+CRAYON_API int64_t crayon_profile_name(const crayon_vocab *vocab, char *out, size_t cap);
+
+/* Metadata of the active profile as one JSON object (name, vocab_size, source, format_version,
+ * bytes, checksum, trie_nodes, path), NUL-terminated, same return convention. */
+CRAYON_API int64_t crayon_profile_info(const crayon_vocab *vocab, char *out, size_t cap);
+
+/* Vocabulary size of the active profile (specials and byte tokens included), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_vocab_size(const crayon_vocab *vocab);
+
+/* The device this tokenizer runs on ("cpu", ...), NUL-terminated, same return convention. */
+CRAYON_API int64_t crayon_device(const crayon_vocab *vocab, char *out, size_t cap);
+
+/* A capacity that crayon_tokenize always fits in for len input bytes (also valid per document
+ * for the batch call, and for crayon_bpe_encode*). */
+CRAYON_API size_t crayon_tokenize_bound(size_t len);
+
+/* Greedy longest-match tokenization of len bytes (any bytes: invalid UTF-8 is tokenized with the
+ * byte tokens, so decode always gives the input back). Returns the number of ids written, minus the
+ * capacity needed, or CRAYON_FAILED. text may be NULL only when len is 0. */
+CRAYON_API int64_t crayon_tokenize(const crayon_vocab *vocab, const char *text, size_t len,
+                                   int32_t *out, size_t cap);
+
+/* n documents at once, spread over `threads` threads (<= 0: all cores). Ids are written
+ * back to back into out; offsets (n + 1 entries, caller-owned) receive where each document starts,
+ * offsets[n] = total. Returns the total number of ids, minus the capacity needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_tokenize_batch(const crayon_vocab *vocab, const char *const *texts,
+                                         const size_t *lens, size_t n, int32_t *out, size_t cap,
+                                         int64_t *offsets, int32_t threads);
+
+/* Bytes of the ids concatenated (not NUL-terminated). Returns bytes written, minus the capacity
+ * needed, or CRAYON_FAILED (CRAYON_E_UNKNOWN_ID names the first bad id and its position). */
+CRAYON_API int64_t crayon_decode(const crayon_vocab *vocab, const int32_t *ids, size_t n,
+                                 char *out, size_t cap);
+
+/* Compiles a vocabulary (n token strings, byte lengths in lens) into a .dat image. Empty and
+ * duplicate entries are ignored; byte tokens and specials are added automatically; ids are assigned
+ * deterministically (same list, same bytes). name and source are stored as metadata.
+ * On success *out_data / *out_len receive a buffer the caller releases with crayon_free_buffer. */
+CRAYON_API int crayon_dat_build(const char *const *tokens, const size_t *lens, size_t n,
+                                const char *name, const char *source,
+                                uint8_t **out_data, size_t *out_len);
+
+/* Releases a buffer returned by the library. NULL is a no-op. */
+CRAYON_API void crayon_free_buffer(void *buffer);
 
 /* ==== end of engine section ==================================================================== */
 
 
 /* ==== BPE encodings, tiktoken-compatible (section owned by BPE) ================================ */
+/*
+ * A crayon_bpe is an immutable byte-level BPE encoding (ranks + split pattern + special tokens),
+ * giving the same ids as tiktoken. Thread-safety: once loaded, every function of this group may be
+ * called from any number of threads at once; crayon_bpe_free must not race with them.
+ * Text inputs must be UTF-8 (CRAYON_E_INVALID_UTF8 otherwise).
+ *
+ * Special tokens are given as parallel arrays: special_names[i] (UTF-8, NUL-terminated) has id
+ * special_ids[i].
+ * The pattern selects the pre-tokenizer: the exact patterns of cl100k_base, o200k_base,
+ * p50k/r50k/gpt2 and nanochat run on hand-written splitters; other patterns use the general path
+ * documented in docs/bpe.md. NULL pattern is CRAYON_E_INVALID_ARGUMENT.
+ */
+typedef struct crayon_bpe crayon_bpe;
+
+/* From a .tiktoken rank file (lines "base64(token) rank"). */
+CRAYON_API int crayon_bpe_load(const char *tiktoken_path, const char *pattern,
+                               const char *const *special_names, const int32_t *special_ids,
+                               size_t n_special, crayon_bpe **out_bpe);
+
+/* From the contents of a .tiktoken file in memory (copied). */
+CRAYON_API int crayon_bpe_load_buffer(const void *tiktoken_data, size_t len, const char *pattern,
+                                      const char *const *special_names, const int32_t *special_ids,
+                                      size_t n_special, crayon_bpe **out_bpe);
+
+/* From ranks in memory: token i is tokens[i] (token_lens[i] bytes) with rank ranks[i]. Duplicate
+ * tokens or duplicate ranks are CRAYON_E_FORMAT. */
+CRAYON_API int crayon_bpe_from_ranks(const char *const *tokens, const size_t *token_lens,
+                                     const int32_t *ranks, size_t n, const char *pattern,
+                                     const char *const *special_names, const int32_t *special_ids,
+                                     size_t n_special, crayon_bpe **out_bpe);
+
+CRAYON_API void crayon_bpe_free(crayon_bpe *bpe);
+
+/* max(all ranks and special ids) + 1, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_bpe_n_vocab(const crayon_bpe *bpe);
+
+/* All text is ordinary text: special-token strings are split and merged like anything else. */
+CRAYON_API int64_t crayon_bpe_encode_ordinary(const crayon_bpe *bpe, const char *text, size_t len,
+                                              int32_t *out, size_t cap);
+
+/* Special-token policy, as tiktoken's encode(allowed_special=..., disallowed_special=...):
+ * a special token in `allowed` (or any, with CRAYON_ALLOW_ALL_SPECIAL) is emitted as its id;
+ * a special token in `disallowed` (or any special not allowed, with CRAYON_DISALLOW_ALL_SPECIAL)
+ * makes the call fail with CRAYON_E_DISALLOWED_SPECIAL naming the token; any other is plain text. */
+#define CRAYON_ALLOW_ALL_SPECIAL    (1u << 0)
+#define CRAYON_DISALLOW_ALL_SPECIAL (1u << 1)
+CRAYON_API int64_t crayon_bpe_encode(const crayon_bpe *bpe, const char *text, size_t len,
+                                     const char *const *allowed, size_t n_allowed,
+                                     const char *const *disallowed, size_t n_disallowed,
+                                     uint32_t flags, int32_t *out, size_t cap);
+
+/* n documents with one policy, over `threads` threads (<= 0: all cores); out/offsets as in
+ * crayon_tokenize_batch. With no lists and flags = 0 this is encode_ordinary for each document. */
+CRAYON_API int64_t crayon_bpe_encode_batch(const crayon_bpe *bpe, const char *const *texts,
+                                           const size_t *lens, size_t n,
+                                           const char *const *allowed, size_t n_allowed,
+                                           const char *const *disallowed, size_t n_disallowed,
+                                           uint32_t flags, int32_t *out, size_t cap,
+                                           int64_t *offsets, int32_t threads);
+
+/* Bytes of the ids concatenated (specials included). Bytes written, minus capacity needed, or
+ * CRAYON_FAILED (CRAYON_E_UNKNOWN_ID). */
+CRAYON_API int64_t crayon_bpe_decode(const crayon_bpe *bpe, const int32_t *ids, size_t n,
+                                     char *out, size_t cap);
+
+/* The bytes of one token (ordinary or special). Same return convention as crayon_bpe_decode. */
+CRAYON_API int64_t crayon_bpe_token_bytes(const crayon_bpe *bpe, int32_t id, char *out, size_t cap);
+
+/* The id of a byte string that is exactly one token (ordinary or special): CRAYON_OK and *out_id,
+ * or CRAYON_E_NOT_FOUND. */
+CRAYON_API int crayon_bpe_encode_single_token(const crayon_bpe *bpe, const char *bytes, size_t len,
+                                              int32_t *out_id);
 
 /* ==== end of BPE section ======================================================================= */
 
