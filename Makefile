@@ -104,6 +104,7 @@ test-c: $(NATIVE)
 
 test-abi: $(NATIVE)
 	tests/abi/check_exports.sh include/crayon.h $(NATIVE)
+	tests/abi/check_install.sh
 
 bench: python peers
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) benchmarks/run_all.py
@@ -113,6 +114,8 @@ install: $(NATIVE)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(NATIVE) $(DESTDIR)$(PREFIX)/lib/libcrayon.so
 	install -m 644 include/crayon.h $(DESTDIR)$(PREFIX)/include/crayon.h
+	@if ls $(PROFILE_DIR)/*.dat >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/share/crayon/profiles && \
+	  install -m 644 $(PROFILE_DIR)/*.dat $(DESTDIR)$(PREFIX)/share/crayon/profiles/; fi
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*Version = "\(.*\)".*/\1/p' src/Crayon/CrayonInfo.cs)|g' \
 	  bindings/c/crayon.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/crayon.pc
 
