@@ -160,6 +160,19 @@ CRAYON_API int crayon_dat_build(const char *const *tokens, const size_t *lens, s
                                 const char *name, const char *source,
                                 uint8_t **out_data, size_t *out_len);
 
+/* Learns a vocabulary from sample texts (the paper's vocabulary construction, section 3.2): the
+ * max_tokens byte strings, each valid UTF-8 and at most max_token_bytes long, that best shorten the
+ * texts under greedy longest match. Deterministic for the same inputs. On success *out_json /
+ * *out_len receive a UTF-8 JSON array of strings (the vocabulary list crayon_dat_build and
+ * DATBuilder take), released with crayon_free_buffer. progress (may be NULL) is called now and then
+ * with (user, done, total); a non-zero return cancels the call (CRAYON_E_INVALID_ARGUMENT,
+ * "cancelled"). Thread-safe. */
+typedef int (*crayon_progress_fn)(void *user, uint64_t done, uint64_t total);
+CRAYON_API int crayon_vocab_learn(const char *const *texts, const size_t *lens, size_t n,
+                                  size_t max_tokens, size_t max_token_bytes,
+                                  crayon_progress_fn progress, void *user,
+                                  uint8_t **out_json, size_t *out_len);
+
 /* Releases a buffer returned by the library. NULL is a no-op. */
 CRAYON_API void crayon_free_buffer(void *buffer);
 
