@@ -12,3 +12,5 @@ def native_version() -> str:
     """Version string reported by the loaded libcrayon.so."""
     from ._native import lib
     return lib().crayon_version().decode()
+from .core.backends import check_backends  # noqa: E402
+from .core.vocabulary import CrayonVocab  # noqa: E402

@@ -34,6 +34,28 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_last_error": (c_char_p, []),
     "crayon_last_status": (c_int, []),
     # ---- engine section (profiles, longest match)
+    "crayon_backends": (c_uint32, []),
+    "crayon_backend_report": (c_int64, [c_char_p, c_size_t]),
+    "crayon_vocab_create": (c_int, [c_char_p, _c_void_pp]),
+    "crayon_load_dat": (c_int, [c_char_p, _c_void_pp]),
+    "crayon_load_dat_buffer": (c_int, [c_void_p, c_size_t, c_uint32, _c_void_pp]),
+    "crayon_free": (None, [c_void_p]),
+    "crayon_set_profile": (c_int, [c_void_p, c_char_p]),
+    "crayon_list_profiles": (c_int64, [c_char_p, c_size_t]),
+    "crayon_profile_name": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_profile_info": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_vocab_size": (c_int64, [c_void_p]),
+    "crayon_device": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_tokenize_bound": (c_size_t, [c_size_t]),
+    "crayon_tokenize": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int32_p, c_size_t]),
+    "crayon_tokenize_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t,
+                                        _c_int32_p, c_size_t, _c_int64_p, c_int32]),
+    "crayon_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_char_p, c_size_t]),
+    "crayon_dat_build": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_char_p, c_char_p,
+                                 _c_void_pp, _c_size_t_p]),
+    "crayon_vocab_learn": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_size_t, c_size_t,
+                                   PROGRESS_FN, c_void_p, _c_void_pp, _c_size_t_p]),
+    "crayon_free_buffer": (None, [c_void_p]),
     # ---- end of engine section
     # ---- BPE section (tiktoken-compatible encodings)
     # ---- end of BPE section
@@ -60,7 +82,20 @@ def _candidates() -> list[Path | str]:
     return out
 
 
+def _export_profile_dir() -> None:
+    """Appends this package's bundled profiles to $CRAYON_PROFILE_DIR, before the library starts.
+
+    The library reads its environment once, when it starts, so this must run before the first load.
+    Entries the user set stay first: their profiles win over the bundled ones.
+    """
+    bundled = str(Path(__file__).resolve().parent / "profiles")
+    current = [p for p in os.environ.get("CRAYON_PROFILE_DIR", "").split(os.pathsep) if p]
+    if bundled not in current:
+        os.environ["CRAYON_PROFILE_DIR"] = os.pathsep.join(current + [bundled])
+
+
 def _load() -> ctypes.CDLL:
+    _export_profile_dir()
     tried: list[str] = []
     for candidate in _candidates():
         if isinstance(candidate, Path) and not candidate.exists():

@@ -1,0 +1,40 @@
+"""Size-query-and-retry helpers for the C functions that fill caller buffers (see crayon.h)."""
+from __future__ import annotations
+
+import ctypes
+from typing import Callable
+
+from .. import _native
+from .._errors import CrayonError
+
+
+def read_string(fn: Callable[..., int], *args: object, initial: int = 256) -> str:
+    """Calls ``fn(*args, buf, cap)`` for a NUL-terminated string, growing ``buf`` once if asked."""
+    cap = initial
+    for _ in range(3):  # the needed size can only change if another thread swaps the profile
+        buf = ctypes.create_string_buffer(cap)
+        r = _native.check_count(fn(*args, buf, cap))
+        if r >= 0:
+            return buf.raw[:r].decode("utf-8", "replace")
+        cap = -r
+    raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
+
+
+def read_bytes(fn: Callable[..., int], *args: object, initial: int) -> bytes:
+    """Calls ``fn(*args, buf, cap)`` for a byte string (no NUL), growing ``buf`` once if asked."""
+    cap = max(initial, 16)
+    for _ in range(3):
+        buf = ctypes.create_string_buffer(cap)
+        r = _native.check_count(fn(*args, buf, cap))
+        if r >= 0:
+            return buf.raw[:r]
+        cap = -r
+    raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
+
+
+def take_buffer(ptr: ctypes.c_void_p, length: int) -> bytes:
+    """Copies a library-owned buffer into Python bytes and releases it (crayon_free_buffer)."""
+    try:
+        return ctypes.string_at(ptr, length) if length else b""
+    finally:
+        _native.lib().crayon_free_buffer(ptr)

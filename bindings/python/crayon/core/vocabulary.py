@@ -1,0 +1,335 @@
+"""CrayonVocab: a longest-match tokenizer with one active, hot-swappable profile.
+
+    >>> from crayon.core.vocabulary import CrayonVocab
+    >>> vocab = CrayonVocab(device="cpu").load_profile("lite")      # doctest: +SKIP
+    >>> vocab.decode(vocab.tokenize("Hello, world!"))               # doctest: +SKIP
+    'Hello, world!'
+
+Text: ``str`` is encoded to UTF-8; a lone surrogate in it is replaced by U+FFFD first, as tiktoken
+does (see ``crayon.core._text``). ``bytes`` are tokenized as given, invalid UTF-8 included: every
+byte has its own fallback token, so ``decode_bytes(tokenize(b)) == b`` for all bytes.
+
+Thread-safety: tokenize, decode and the profile calls may run on many threads at once on one
+vocab (the native calls release the GIL); a swap never tears a call in progress. ``close()`` must
+not race with other calls.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+from ctypes import byref, c_char_p, c_int32, c_int64, c_size_t, c_void_p
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+
+from .. import _native
+from .._errors import CrayonError, CrayonValueError, UnknownTokenError
+from ._calls import read_bytes, read_string
+from ._text import Text, to_utf8
+
+DEVICES = ("auto", "cpu", "cuda", "rocm")
+CRAYON_BORROW = 1
+_MAX_ID = 2 ** 31 - 1
+
+ProfileSpec = Union[str, "os.PathLike[str]"]
+
+
+class _BufferProfile:
+    """A profile that came from a .dat image in memory (kept alive while the library reads it)."""
+
+    __slots__ = ("data", "keepalive")
+
+    def __init__(self, data: object, keepalive: object) -> None:
+        self.data = data            # what crayon_load_dat_buffer was given
+        self.keepalive = keepalive  # the objects that keep those bytes mapped and unchanged
+
+
+class _LoadProfile:
+    """``load_profile`` that works on the class and on an instance, as the Crayon README uses it.
+
+    ``vocab.load_profile("lite")`` switches this vocab and returns it;
+    ``CrayonVocab.load_profile("code")`` returns a new CPU/auto vocab with that profile.
+    """
+
+    def __get__(self, obj: Optional["CrayonVocab"], cls: type) -> Any:
+        if obj is None:
+            def load_new(name_or_path: ProfileSpec, device: str = "auto") -> "CrayonVocab":
+                return cls(device=device, profile=name_or_path)
+            load_new.__doc__ = "A new vocab (device 'auto' unless given) with this profile active."
+            return load_new
+
+        def load_here(name_or_path: ProfileSpec) -> "CrayonVocab":
+            obj.set_profile(name_or_path)
+            return obj
+        load_here.__doc__ = "Makes this profile active on this vocab and returns the vocab."
+        return load_here
+
+
+class CrayonVocab:
+    """A tokenizer on one device with one active profile (name, or path to a .dat)."""
+
+    def __init__(self, device: str = "auto", profile: Optional[ProfileSpec] = None) -> None:
+        self._handle: Optional[c_void_p] = None
+        self._spec: Union[None, str, _BufferProfile] = None
+        if not isinstance(device, str) or device.lower() not in DEVICES:
+            raise CrayonValueError(
+                f"device must be one of {', '.join(DEVICES)}; got {device!r}")
+        handle = c_void_p()
+        _native.check(_native.lib().crayon_vocab_create(device.lower().encode(), byref(handle)))
+        self._handle = handle
+        if profile is not None:
+            self.set_profile(profile)
+
+    @classmethod
+    def from_dat_bytes(cls, data: object) -> "CrayonVocab":
+        """A vocab whose profile is a .dat image in memory: bytes, mmap, bytearray, memoryview.
+
+        ``bytes`` and read-only ``mmap`` objects are read in place (zero copy); the vocab keeps a
+        reference (and, for mmap, a buffer export, so the map cannot be closed under it).
+        Writable buffers are copied, since the caller could change them later.
+        """
+        vocab = cls.__new__(cls)
+        vocab._handle = None
+        vocab._spec = None
+        handle, spec = _load_buffer(data)
+        vocab._handle = handle
+        vocab._spec = spec
+        return vocab
+
+    # ---- profiles -----------------------------------------------------------------------------
+
+    load_profile = _LoadProfile()
+
+    def set_profile(self, name_or_path: ProfileSpec) -> None:
+        """Makes a profile active: a name ("lite", "code", ...) or the path of a .dat file.
+
+        The swap is atomic: calls already running on other threads finish with the old profile.
+        Raises CrayonNotFoundError for an unknown name (the message lists what is available).
+        """
+        spec = os.fspath(name_or_path)
+        if not isinstance(spec, str) or not spec:
+            raise CrayonValueError(f"profile must be a name or a path; got {name_or_path!r}")
+        _native.check(_native.lib().crayon_set_profile(self._h(), spec.encode()))
+        self._spec = spec
+
+    @contextlib.contextmanager
+    def using_profile(self, name_or_path: ProfileSpec) -> Iterator["CrayonVocab"]:
+        """Makes a profile active for the ``with`` block, then restores the previous one.
+
+        The previous profile comes back even when the block raises.
+
+            with vocab.using_profile("code"):
+                ids = vocab.tokenize("def f(x):")
+        """
+        previous = self._spec
+        self.set_profile(name_or_path)
+        try:
+            yield self
+        finally:
+            self._restore(previous)
+
+    def _restore(self, previous: Union[None, str, _BufferProfile]) -> None:
+        if isinstance(previous, str):
+            self.set_profile(previous)
+            return
+        # No profile, or one from memory: the library cannot put those back into a live handle,
+        # so the vocab gets a fresh handle holding exactly what it had before.
+        if previous is None:
+            fresh = c_void_p()
+            _native.check(_native.lib().crayon_vocab_create(self.device.encode(), byref(fresh)))
+        else:
+            fresh, previous = _load_buffer(previous.data)
+        old, self._handle, self._spec = self._handle, fresh, previous
+        _native.lib().crayon_free(old)
+
+    @property
+    def profile(self) -> Optional[str]:
+        """Name of the active profile (from its .dat metadata), or None when none is active."""
+        if self._spec is None:
+            return None
+        return read_string(_native.lib().crayon_profile_name, self._h())
+
+    @property
+    def profile_info(self) -> dict[str, Any]:
+        """Metadata of the active profile: name, vocab_size, source, format_version, bytes, ..."""
+        self._need_profile()
+        return json.loads(read_string(_native.lib().crayon_profile_info, self._h(), initial=1024))
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids of the active profile (specials and the 256 byte tokens included)."""
+        self._need_profile()
+        return _native.check_count(_native.lib().crayon_vocab_size(self._h()))
+
+    @property
+    def device(self) -> str:
+        """The device this vocab runs on ("cpu", ...); "auto" is resolved at creation."""
+        return read_string(_native.lib().crayon_device, self._h(), initial=32)
+
+    # ---- tokenize / decode --------------------------------------------------------------------
+
+    def tokenize(self, text: Text) -> list[int]:
+        """Token ids of ``text`` (str or bytes) by greedy longest match."""
+        self._need_profile()
+        data = to_utf8(text)
+        lib = _native.lib()
+        cap = lib.crayon_tokenize_bound(len(data))
+        out = (c_int32 * cap)()
+        n = _native.check_count(lib.crayon_tokenize(self._h(), data, len(data), out, cap))
+        if n < 0:  # cannot happen with the bound; kept so a library bug is an error, not a crash
+            raise CrayonError(f"crayon_tokenize asked for {-n} ids, more than its bound {cap}")
+        return out[:n]
+
+    def tokenize_batch(self, texts: Iterable[Text], *, threads: int = 0,
+                       numpy: bool = False) -> list[Any]:
+        """Token ids of each text, in one native call spread over ``threads`` (0: all cores).
+
+        Returns a list of lists of ints, or of numpy int32 arrays (views of one flat array) with
+        ``numpy=True``. ``tokenize_batch(ts)[i] == tokenize(ts[i])`` for every i.
+        """
+        self._need_profile()
+        docs = [to_utf8(t) for t in texts]
+        n = len(docs)
+        if n == 0:
+            return []
+        lib = _native.lib()
+        ptrs = (c_char_p * n)(*docs)
+        lens = (c_size_t * n)(*map(len, docs))
+        cap = sum(lib.crayon_tokenize_bound(len(d)) for d in docs)
+        offsets = (c_int64 * (n + 1))()
+        if numpy:
+            import numpy as np
+            flat = np.empty(max(cap, 1), dtype=np.int32)
+            out = flat.ctypes.data_as(ctypes.POINTER(c_int32))
+        else:
+            flat = out = (c_int32 * max(cap, 1))()
+        total = _native.check_count(lib.crayon_tokenize_batch(
+            self._h(), ptrs, lens, n, out, cap, offsets, int(threads)))
+        if total < 0:
+            raise CrayonError(f"crayon_tokenize_batch asked for {-total} ids, more than {cap}")
+        off = offsets[:]
+        # Slicing the ctypes array gives lists of ints; slicing the numpy array gives views.
+        return [flat[off[i]:off[i + 1]] for i in range(n)]
+
+    batch_tokenize = tokenize_batch
+
+    def decode_bytes(self, ids: Sequence[int]) -> bytes:
+        """The bytes the ids stand for, concatenated. Unknown ids raise UnknownTokenError."""
+        self._need_profile()
+        arr = _id_array(ids)
+        n = len(arr)
+        lib = _native.lib()
+        return read_bytes(lib.crayon_decode, self._h(), arr, n, initial=n * 8 + 16)
+
+    def decode(self, ids: Sequence[int], errors: str = "replace") -> str:
+        """The text the ids stand for. Bytes that are not UTF-8 become U+FFFD (``errors``)."""
+        return self.decode_bytes(ids).decode("utf-8", errors)
+
+    def token_bytes(self, token_id: int) -> bytes:
+        """The bytes of one token."""
+        return self.decode_bytes([token_id])
+
+    # ---- lifetime -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Releases the native tokenizer. Further calls raise; closing twice is fine."""
+        handle, self._handle = self._handle, None
+        self._spec = None
+        if handle is not None and handle.value:
+            _native.lib().crayon_free(handle)
+
+    def __enter__(self) -> "CrayonVocab":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A safety net only; at interpreter exit the module globals may already be gone.
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "CrayonVocab(closed)"
+        return f"CrayonVocab(device={self.device!r}, profile={self.profile!r})"
+
+    def _h(self) -> c_void_p:
+        if self._handle is None:
+            raise CrayonValueError("this CrayonVocab is closed")
+        return self._handle
+
+    def _need_profile(self) -> None:
+        self._h()
+        if self._spec is None:
+            raise CrayonValueError(
+                "no profile is active: call vocab.load_profile('lite') (or a .dat path) first")
+
+
+def _id_array(ids: Sequence[int]) -> "ctypes.Array[c_int32]":
+    """Token ids as a C int32 array; ids outside 0..2^31-1 are rejected here, not truncated."""
+    try:
+        import numpy as np
+        if isinstance(ids, np.ndarray):
+            ids = ids.tolist()
+    except ImportError:
+        pass
+    ids = list(ids)
+    if ids:
+        lo, hi = min(ids), max(ids)
+        if lo < 0 or hi > _MAX_ID:
+            bad = lo if lo < 0 else hi
+            raise UnknownTokenError(f"unknown token id {bad} at position {ids.index(bad)}")
+    try:
+        return (c_int32 * len(ids))(*ids)
+    except TypeError:
+        raise CrayonValueError("token ids must be integers") from None
+
+
+def _load_buffer(data: object) -> tuple[c_void_p, _BufferProfile]:
+    """crayon_load_dat_buffer on bytes-like data, zero copy where the bytes cannot change."""
+    import mmap
+    lib = _native.lib()
+    handle = c_void_p()
+    if isinstance(data, bytes):
+        _native.check(lib.crayon_load_dat_buffer(data, len(data), CRAYON_BORROW, byref(handle)))
+        return handle, _BufferProfile(data, data)
+    if isinstance(data, mmap.mmap) and _read_only(data):
+        address, keepalive = _address_of_read_only(data)
+        if address is not None:
+            _native.check(lib.crayon_load_dat_buffer(address, len(data), CRAYON_BORROW,
+                                                     byref(handle)))
+            return handle, _BufferProfile(data, keepalive)
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise CrayonValueError(
+            f"expected a .dat image (bytes, mmap, bytearray, memoryview); got {type(data).__name__}"
+        ) from None
+    copy = view.tobytes()
+    _native.check(lib.crayon_load_dat_buffer(copy, len(copy), 0, byref(handle)))
+    return handle, _BufferProfile(copy, None)
+
+
+def _read_only(mm: Any) -> bool:
+    try:
+        return memoryview(mm).readonly
+    except (TypeError, ValueError):
+        return False
+
+
+def _address_of_read_only(mm: Any) -> tuple[Optional[int], object]:
+    """Address of a read-only buffer, and an object that holds its buffer export.
+
+    ctypes can only take the address of writable buffers; numpy can take it of any buffer, and
+    while its array lives the mmap refuses to close (BufferError) instead of unmapping under us.
+    Without numpy we return None and the caller copies.
+    """
+    try:
+        import numpy as np
+    except ImportError:
+        return None, None
+    arr = np.frombuffer(mm, dtype=np.uint8)
+    return arr.ctypes.data, arr
