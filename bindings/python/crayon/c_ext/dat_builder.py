@@ -1,0 +1,100 @@
+"""DATBuilder: a vocabulary list → a compiled profile (.dat), as in the Crayon README.
+
+    builder = DATBuilder()
+    builder.build(vocab_list)          # list of strings (a {token: id} dict works too)
+    builder.save("vocab_code.dat")
+
+The compiler is the library's (crayon_dat_build): empty and duplicate entries are ignored, the
+special tokens and the 256 byte tokens are added, and ids are assigned deterministically, so the
+same list always gives the same bytes. The .dat format is documented in docs/dat-format.md.
+"""
+from __future__ import annotations
+
+import os
+from ctypes import byref, c_char_p, c_size_t, c_void_p
+from typing import Callable, Iterable, Mapping, Optional, Union
+
+from .. import _native
+from .._errors import CrayonValueError
+from ..core._calls import take_buffer
+
+Progress = Callable[[int, int], object]
+Entry = Union[str, bytes]
+
+# Lists at least this long report progress while they are prepared for the compiler.
+_PROGRESS_MIN = 50_000
+_PROGRESS_STEP = 10_000
+
+
+class DATBuilder:
+    """Compiles vocabulary lists into .dat images. One builder can build many times."""
+
+    def __init__(self, name: str = "custom", source: str = "") -> None:
+        self.name = name
+        self.source = source
+        self._data: Optional[bytes] = None
+        self.token_count = 0  # entries given to the last build (before duplicates are dropped)
+
+    def build(self, vocab_list: Union[Iterable[Entry], Mapping[Entry, int]], *,
+              name: Optional[str] = None, source: Optional[str] = None,
+              progress: Optional[Progress] = None) -> "DATBuilder":
+        """Compiles the entries (str as UTF-8, or bytes). Returns the builder, for chaining.
+
+        A mapping is read as ``{token: id}`` and taken in id order. ``progress(done, total)``
+        reports the preparation of long lists (>= 50,000 entries), then the compile as one step.
+        """
+        if isinstance(vocab_list, (str, bytes)):
+            raise CrayonValueError("build() takes a list of tokens, not a single string")
+        if isinstance(vocab_list, Mapping):
+            entries = [tok for tok, _ in sorted(vocab_list.items(), key=lambda kv: kv[1])]
+        else:
+            entries = list(vocab_list)
+        total = len(entries)
+        report = progress if progress is not None and total >= _PROGRESS_MIN else None
+        encoded = []
+        for i, tok in enumerate(entries):
+            encoded.append(_entry_bytes(tok, i))
+            if report is not None and i % _PROGRESS_STEP == 0:
+                report(i, total + 1)
+
+        ptrs = (c_char_p * max(total, 1))(*encoded)
+        lens = (c_size_t * max(total, 1))(*map(len, encoded))
+        out, out_len = c_void_p(), c_size_t()
+        _native.check(_native.lib().crayon_dat_build(
+            ptrs, lens, total, (name or self.name).encode(), (source or self.source).encode(),
+            byref(out), byref(out_len)))
+        self._data = take_buffer(out, out_len.value)
+        self.token_count = total
+        if report is not None:
+            report(total + 1, total + 1)
+        return self
+
+    def to_bytes(self) -> bytes:
+        """The compiled .dat image of the last build."""
+        if self._data is None:
+            raise CrayonValueError("nothing built yet: call build(vocab_list) first")
+        return self._data
+
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """Writes the .dat image of the last build to ``path`` (atomically: temp file + rename)."""
+        data = self.to_bytes()
+        path = os.fspath(path)
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+
+
+def _entry_bytes(tok: object, index: int) -> bytes:
+    if isinstance(tok, str):
+        try:
+            return tok.encode("utf-8")
+        except UnicodeEncodeError:
+            # A vocabulary entry must be exact; replacing a lone surrogate would invent a token.
+            raise CrayonValueError(
+                f"vocabulary entry {index} ({tok!r}) is not valid Unicode (lone surrogate)"
+            ) from None
+    if isinstance(tok, (bytes, bytearray)):
+        return bytes(tok)
+    raise CrayonValueError(
+        f"vocabulary entry {index} is a {type(tok).__name__}; entries must be str or bytes")
