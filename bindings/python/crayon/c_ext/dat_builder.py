@@ -41,7 +41,8 @@ class DATBuilder:
         """Compiles the entries (str as UTF-8, or bytes). Returns the builder, for chaining.
 
         A mapping is read as ``{token: id}`` and taken in id order. ``progress(done, total)``
-        reports the preparation of long lists (>= 50,000 entries), then the compile as one step.
+        reports the preparation of long lists (>= 50,000 entries) entry by entry, then the compile
+        as one step (total = entries + 1).
         """
         if isinstance(vocab_list, (str, bytes)):
             raise CrayonValueError("build() takes a list of tokens, not a single string")
@@ -65,8 +66,8 @@ class DATBuilder:
             byref(out), byref(out_len)))
         self._data = take_buffer(out, out_len.value)
         self.token_count = total
-        if report is not None:
-            report(total + 1, total + 1)
+        if progress is not None:
+            progress(total + 1, total + 1)
         return self
 
     def to_bytes(self) -> bytes:

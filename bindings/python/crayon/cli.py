@@ -1,0 +1,248 @@
+"""The ``crayon`` command.
+
+    crayon tokenize [--profile P | --dat F] [--pieces] [TEXT | -]
+    crayon decode [--profile P | --dat F] IDS...
+    crayon build VOCAB.json -o OUT.dat [--name N] [--source S]
+    crayon learn FILES... -o VOCAB.json --size N [--max-token-bytes B]
+    crayon info FILE.dat | NAME
+    crayon profiles
+    crayon backends
+
+Other modules add commands through ``_PLUGINS``: each is imported if present and its
+``register(subparsers)`` is called; a command sets ``func(args) -> int`` with ``set_defaults``.
+Errors print one line on stderr and exit with status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Optional, Sequence
+
+from ._errors import CrayonError
+
+_PLUGINS = ("crayon._cli_train",)
+DEFAULT_PROFILE = "lite"
+
+
+class CliError(Exception):
+    """A user mistake the command reports in one line."""
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def _vocab(args: argparse.Namespace):
+    from .core.vocabulary import CrayonVocab
+    if getattr(args, "dat", None):
+        return CrayonVocab(device="cpu", profile=os.path.abspath(args.dat))
+    return CrayonVocab(device="cpu", profile=args.profile or DEFAULT_PROFILE)
+
+
+def _read_text(arg: Optional[str]) -> bytes:
+    if arg is None or arg == "-":
+        return sys.stdin.buffer.read()
+    return arg.encode("utf-8", "surrogateescape")  # argv bytes as the shell gave them
+
+
+def _piece(vocab, token_id: int) -> str:
+    raw = vocab.token_bytes(token_id)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "".join(f"<0x{b:02X}>" for b in raw)  # part of a multi-byte character
+
+
+def _add_profile_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--profile", "-p", help=f"profile name (default: {DEFAULT_PROFILE})")
+    g.add_argument("--dat", help="path of a .dat file to use instead of a named profile")
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    vocab = _vocab(args)
+    ids = vocab.tokenize(_read_text(args.text))
+    if args.pieces:
+        print(json.dumps([_piece(vocab, i) for i in ids], ensure_ascii=False))
+    else:
+        print(" ".join(map(str, ids)))
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    words = args.ids if args.ids and args.ids != ["-"] else sys.stdin.read().split()
+    try:
+        ids = [int(w) for part in words for w in part.replace(",", " ").split()]
+    except ValueError as e:
+        raise CliError(f"token ids must be integers ({e})") from None
+    data = _vocab(args).decode_bytes(ids)
+    sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ._progress import ProgressBar
+    from .c_ext.dat_builder import DATBuilder
+    try:
+        with open(args.vocab, "r", encoding="utf-8") as f:
+            vocab_list = json.load(f)
+    except json.JSONDecodeError as e:
+        raise CliError(f"{args.vocab} is not JSON: {e}") from None
+    if not isinstance(vocab_list, (list, dict)):
+        raise CliError(f"{args.vocab} must hold a JSON list of strings (or a {{token: id}} object)")
+    name = args.name or os.path.splitext(os.path.basename(args.output))[0]
+    bar = ProgressBar(f"build {name}")
+    builder = DATBuilder(name=name, source=args.source or os.path.basename(args.vocab))
+    builder.build(vocab_list, progress=bar)
+    bar.close()
+    builder.save(args.output)
+    print(f"{args.output}: {len(builder.to_bytes())} bytes, {builder.token_count} entries",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from ._progress import ProgressBar
+    from .core.learn import learn_vocab
+    texts = []
+    for path in args.files:
+        if path == "-":
+            texts.append(sys.stdin.buffer.read())
+            continue
+        with open(path, "rb") as f:
+            texts.append(f.read())
+    bar = ProgressBar("learn")
+    tokens = learn_vocab(texts, args.size, max_token_bytes=args.max_token_bytes, progress=bar)
+    bar.close()
+    with open(args.output, "w", encoding="utf-8") as f:
+        json.dump(tokens, f, ensure_ascii=False, indent=0)
+        f.write("\n")
+    print(f"{args.output}: {len(tokens)} tokens", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .core.vocabulary import CrayonVocab
+    target = args.target
+    if os.path.exists(target):
+        target = os.path.abspath(target)
+    info = CrayonVocab(device="cpu", profile=target).profile_info
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+    else:
+        width = max(map(len, info), default=0)
+        for key, value in info.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from .core.profiles import list_profiles
+    rows = list_profiles()
+    width = max((len(r.name) for r in rows), default=0)
+    for r in rows:
+        where = "bundled" if r.bundled else ("found" if r.available else "missing")
+        print(f"{r.name:<{width}}  {where:<7}  {r.description}")
+    return 0
+
+
+def cmd_backends(args: argparse.Namespace) -> int:
+    from .core.backends import backend_report
+    for name, present, detail in backend_report():
+        print(f"{name:<7} {'yes' if present else 'no':<3}  {detail}".rstrip())
+    return 0
+
+
+# ---- parser -------------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are errors like any other: one line on stderr, exit status 1."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(1, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="crayon", description="Crayon.NET tokenizer")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("tokenize", help="text → token ids (or pieces)")
+    _add_profile_options(p)
+    p.add_argument("--pieces", action="store_true", help="print the token strings as a JSON list")
+    p.add_argument("text", nargs="?", help="text to tokenize; '-' or nothing reads stdin")
+    p.set_defaults(func=cmd_tokenize)
+
+    p = sub.add_parser("decode", help="token ids → text")
+    _add_profile_options(p)
+    p.add_argument("ids", nargs="*", help="ids (spaces or commas); '-' or nothing reads stdin")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("build", help="vocabulary list (JSON) → .dat profile")
+    p.add_argument("vocab", help="JSON file: a list of token strings")
+    p.add_argument("-o", "--output", required=True, help="the .dat file to write")
+    p.add_argument("--name", help="profile name stored in the .dat (default: output file name)")
+    p.add_argument("--source", help="where the vocabulary came from (stored as metadata)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("learn", help="sample text → vocabulary list (JSON)")
+    p.add_argument("files", nargs="+", help="text files ('-' reads stdin)")
+    p.add_argument("-o", "--output", required=True, help="the JSON file to write")
+    p.add_argument("--size", type=int, required=True, help="number of tokens to learn")
+    p.add_argument("--max-token-bytes", type=int, default=16,
+                   help="longest token, in UTF-8 bytes (default: 16)")
+    p.set_defaults(func=cmd_learn)
+
+    p = sub.add_parser("info", help="what a .dat (file or profile name) holds")
+    p.add_argument("target", help="path of a .dat file, or a profile name")
+    p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("profiles", help="known profiles and where they are")
+    p.set_defaults(func=cmd_profiles)
+
+    p = sub.add_parser("backends", help="CPU features and GPUs this machine has")
+    p.set_defaults(func=cmd_backends)
+
+    _register_plugins(sub)
+    return parser
+
+
+def _register_plugins(sub: argparse._SubParsersAction) -> None:
+    import importlib
+    for module_name in _PLUGINS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name == module_name:
+                continue  # that plugin is not part of this installation
+            raise
+        module.register(sub)
+
+
+def _version() -> str:
+    from . import __version__
+    return f"crayon {__version__}"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("crayon: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0  # e.g. `crayon tokenize ... | head`
+    except (CliError, CrayonError, OSError, ValueError) as e:
+        message = str(e).strip().replace("\n", " ") or type(e).__name__
+        print(f"crayon {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
