@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import mmap
-import re
 import threading
 
 import pytest
@@ -10,7 +9,7 @@ from hypothesis import given, settings, HealthCheck, strategies as st
 
 import crayon
 from crayon import CrayonVocab, check_backends
-from crayon._errors import (BackendUnavailableError, CrayonError, CrayonFormatError,
+from crayon._errors import (BackendUnavailableError, CrayonFormatError,
                             CrayonIOError, CrayonNotFoundError, CrayonValueError,
                             UnknownTokenError)
 from crayon.c_ext import crayon_cpu

@@ -8,7 +8,6 @@ take. It is deterministic: the same texts and settings give the same list.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 from ctypes import byref, c_char_p, c_size_t, c_void_p
 from typing import Callable, Iterable, Optional
