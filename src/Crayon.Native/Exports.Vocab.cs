@@ -1,0 +1,380 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Crayon.Backends;
+using Crayon.Dat;
+using Crayon.Learning;
+using Crayon.Native.Interop;
+using Crayon.Profiles;
+using Crayon.Tokenization;
+
+namespace Crayon.Native;
+
+/// <summary>
+/// The engine section of crayon.h: profiles, longest-match tokenization, .dat building, vocabulary
+/// learning. Each export validates its pointers and lengths, runs the engine, and maps any exception
+/// to a status (int) or CRAYON_FAILED (int64) with a per-thread message. A crayon_vocab* is a
+/// <see cref="Handles"/> handle to a <see cref="Tokenizer"/>.
+/// </summary>
+internal static unsafe class VocabExports
+{
+    private const uint Borrow = 1u << 0;
+
+    // ---- backends -------------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_backends")]
+    public static uint Backends()
+    {
+        try { return (uint)BackendDetector.Flags; }
+        catch (Exception e) { Fail(e); return (uint)BackendFlags.Cpu; }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_backend_report")]
+    public static long BackendReport(byte* output, nuint cap)
+    {
+        try { return WriteString(BackendDetector.Report(), output, cap); }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    // ---- lifetime -------------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_create")]
+    public static int VocabCreate(byte* device, nint* outVocab)
+    {
+        try
+        {
+            if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
+            *outVocab = 0;
+            var tok = new Tokenizer(device == null ? "auto" : Utf8String(device, "device"));
+            *outVocab = Handles.Create(tok);
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_load_dat")]
+    public static int LoadDat(byte* path, nint* outVocab)
+    {
+        try
+        {
+            if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
+            *outVocab = 0;
+            if (path == null) return Guard.Error(Status.InvalidArgument, "path is NULL");
+            Profile profile = Profile.Map(Utf8String(path, "path"));
+            *outVocab = Handles.Create(new Tokenizer(profile));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_load_dat_buffer")]
+    public static int LoadDatBuffer(byte* data, nuint len, uint flags, nint* outVocab)
+    {
+        try
+        {
+            if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
+            *outVocab = 0;
+            if (data == null) return Guard.Error(Status.InvalidArgument, "data is NULL");
+            if ((flags & ~Borrow) != 0) return Guard.Error(Status.InvalidArgument, $"unknown flags 0x{flags:x}");
+            if (len > int.MaxValue) return Guard.Error(Status.InvalidArgument, "len exceeds 2 GiB");
+            Profile profile = Profile.FromMemory(data, (long)len, (flags & Borrow) != 0);
+            *outVocab = Handles.Create(new Tokenizer(profile));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_free")]
+    public static void Free(nint vocab)
+    {
+        try { Handles.Release<Tokenizer>(vocab, "vocab")?.Dispose(); }
+        catch (Exception e) { Fail(e); }
+    }
+
+    // ---- profiles -------------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_set_profile")]
+    public static int SetProfile(nint vocab, byte* nameOrPath)
+    {
+        try
+        {
+            Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
+            if (nameOrPath == null) return Guard.Error(Status.InvalidArgument, "name_or_path is NULL");
+            EnsureLibraryDirectory();
+            tok.SetProfile(Utf8String(nameOrPath, "name_or_path"));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_list_profiles")]
+    public static long ListProfiles(byte* output, nuint cap)
+    {
+        try
+        {
+            EnsureLibraryDirectory();
+            var sb = new StringBuilder();
+            foreach (string name in ProfileRegistry.List()) sb.Append(name).Append('\n');
+            return WriteString(sb.ToString(), output, cap);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_profile_name")]
+    public static long ProfileName(nint vocab, byte* output, nuint cap)
+    {
+        try
+        {
+            using var lease = Handles.Get<Tokenizer>(vocab, "vocab").Acquire();
+            return WriteString(lease.Profile.Name, output, cap);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_profile_info")]
+    public static long ProfileInfo(nint vocab, byte* output, nuint cap)
+    {
+        try
+        {
+            using var lease = Handles.Get<Tokenizer>(vocab, "vocab").Acquire();
+            Profile p = lease.Profile;
+            using var ms = new MemoryStream();
+            using (var w = new Utf8JsonWriter(ms))
+            {
+                w.WriteStartObject();
+                w.WriteString("name", p.Name);
+                w.WriteNumber("vocab_size", p.VocabSize);
+                w.WriteString("source", p.Source);
+                w.WriteNumber("format_version", DatLayout.Version);
+                w.WriteNumber("bytes", p.Bytes);
+                w.WriteString("checksum", p.Checksum.ToString("x16"));
+                w.WriteNumber("trie_nodes", p.NodeCount);
+                w.WriteNumber("max_token_bytes", p.MaxTokenBytes);
+                if (p.Path is null) w.WriteNull("path"); else w.WriteString("path", p.Path);
+                w.WriteEndObject();
+            }
+            return WriteBytes(ms.ToArray(), output, cap);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_size")]
+    public static long VocabSize(nint vocab)
+    {
+        try { return Handles.Get<Tokenizer>(vocab, "vocab").VocabSize; }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_device")]
+    public static long Device(nint vocab, byte* output, nuint cap)
+    {
+        try { return WriteString(Handles.Get<Tokenizer>(vocab, "vocab").Device, output, cap); }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    // ---- tokenize / decode ----------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_tokenize_bound")]
+    public static nuint TokenizeBound(nuint len) => len; // every token covers at least one byte
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_tokenize")]
+    public static long Tokenize(nint vocab, byte* text, nuint len, int* output, nuint cap)
+    {
+        try
+        {
+            Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
+            if (len > long.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "len is too large");
+            if (text == null && len != 0) return BufferResult.Fail(Status.InvalidArgument, "text is NULL with a non-zero len");
+            if (output == null && cap != 0) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
+            long capacity = cap > long.MaxValue ? long.MaxValue : (long)cap;
+            long n = tok.Tokenize(text, (long)len, output, capacity);
+            return n <= capacity ? n : BufferResult.Needed(n);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_tokenize_batch")]
+    public static long TokenizeBatch(nint vocab, byte** texts, nuint* lens, nuint n, int* output, nuint cap, long* offsets, int threads)
+    {
+        try
+        {
+            Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
+            if (n > int.MaxValue - 1) return BufferResult.Fail(Status.InvalidArgument, "n is too large");
+            if (n != 0 && (texts == null || lens == null)) return BufferResult.Fail(Status.InvalidArgument, "texts or lens is NULL");
+            if (offsets == null) return BufferResult.Fail(Status.InvalidArgument, "offsets is NULL (it needs n + 1 entries)");
+            if (output == null && cap != 0) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
+            var lengths = new long[(int)n];
+            for (int i = 0; i < (int)n; i++)
+            {
+                if (lens[i] > long.MaxValue) return BufferResult.Fail(Status.InvalidArgument, $"lens[{i}] is too large");
+                lengths[i] = (long)lens[i];
+            }
+            long capacity = cap > long.MaxValue ? long.MaxValue : (long)cap;
+            long total = tok.TokenizeBatch(new ReadOnlySpan<nint>(texts, (int)n), lengths, output, capacity, offsets, threads);
+            return total >= 0 && total <= capacity ? total : BufferResult.Needed(Math.Abs(total));
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_decode")]
+    public static long Decode(nint vocab, int* ids, nuint n, byte* output, nuint cap)
+    {
+        try
+        {
+            Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
+            if (n > int.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "n is too large (at most 2^31 - 1 ids per call)");
+            if (ids == null && n != 0) return BufferResult.Fail(Status.InvalidArgument, "ids is NULL with a non-zero n");
+            if (output == null && cap != 0) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
+            int capacity = cap > int.MaxValue ? int.MaxValue : (int)cap;
+            long total = tok.Decode(new ReadOnlySpan<int>(ids, (int)n), new Span<byte>(output, capacity));
+            return total <= capacity ? total : BufferResult.Needed(total);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    // ---- building and learning -------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_dat_build")]
+    public static int DatBuild(byte** tokens, nuint* lens, nuint n, byte* name, byte* source, byte** outData, nuint* outLen)
+    {
+        try
+        {
+            if (outData == null || outLen == null) return Guard.Error(Status.InvalidArgument, "out_data or out_len is NULL");
+            *outData = null; *outLen = 0;
+            List<byte[]> list = CopyArrays(tokens, lens, n, "tokens", allowNullEmpty: true);
+            byte[] image = DatWriter.Build(list, name == null ? "" : Utf8String(name, "name"), source == null ? "" : Utf8String(source, "source"));
+            *outData = ToNative(image, out nuint len);
+            *outLen = len;
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_learn")]
+    public static int VocabLearn(byte** texts, nuint* lens, nuint n, nuint maxTokens, nuint maxTokenBytes,
+                                 delegate* unmanaged<void*, ulong, ulong, int> progress, void* user, byte** outJson, nuint* outLen)
+    {
+        try
+        {
+            if (outJson == null || outLen == null) return Guard.Error(Status.InvalidArgument, "out_json or out_len is NULL");
+            *outJson = null; *outLen = 0;
+            if (maxTokens > 1 << 24) return Guard.Error(Status.InvalidArgument, "max_tokens is larger than 16777216");
+            if (maxTokenBytes < 2 || maxTokenBytes > 256) return Guard.Error(Status.InvalidArgument, "max_token_bytes must be in 2..256");
+            List<byte[]> docs = CopyArrays(texts, lens, n, "texts", allowNullEmpty: true);
+            Func<ulong, ulong, bool>? report = progress == null ? null : (done, total) => progress(user, done, total) != 0;
+            var learner = new VocabularyLearner((int)maxTokens, (int)maxTokenBytes, report);
+            byte[] json = VocabularyLearner.ToJson(learner.Learn(docs));
+            *outJson = ToNative(json, out nuint len);
+            *outLen = len;
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_free_buffer")]
+    public static void FreeBuffer(void* buffer)
+    {
+        if (buffer != null) NativeMemory.Free(buffer);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    /// <summary>Maps engine exceptions to statuses; the rest goes to Guard.</summary>
+    private static int Fail(Exception e) => e switch
+    {
+        DatFormatException => Guard.Error(Status.Format, e.Message),
+        UnknownTokenIdException => Guard.Error(Status.UnknownId, e.Message),
+        OperationCanceledException => Guard.Error(Status.InvalidArgument, "cancelled"),
+        InvalidOperationException => Guard.Error(Status.InvalidArgument, e.Message),
+        _ => Guard.Fail(e),
+    };
+
+    private static long FailCount(Exception e)
+    {
+        Fail(e);
+        return BufferResult.Failed;
+    }
+
+    private static string Utf8String(byte* s, string what)
+    {
+        var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
+        if (!System.Text.Unicode.Utf8.IsValid(span)) throw new CrayonException(Status.InvalidUtf8, $"{what} is not valid UTF-8");
+        return Encoding.UTF8.GetString(span);
+    }
+
+    /// <summary>Writes s NUL-terminated; returns its byte length, or minus the capacity needed (NUL included).</summary>
+    private static long WriteString(string s, byte* output, nuint cap) => WriteBytes(Encoding.UTF8.GetBytes(s), output, cap);
+
+    private static long WriteBytes(byte[] bytes, byte* output, nuint cap)
+    {
+        long needed = bytes.Length + 1;
+        if (cap < (nuint)needed) return BufferResult.Needed(needed);
+        if (output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
+        bytes.CopyTo(new Span<byte>(output, bytes.Length));
+        output[bytes.Length] = 0;
+        return bytes.Length;
+    }
+
+    private static List<byte[]> CopyArrays(byte** items, nuint* lens, nuint n, string what, bool allowNullEmpty)
+    {
+        if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"too many {what}");
+        if (n != 0 && (items == null || lens == null)) throw new CrayonException(Status.InvalidArgument, $"{what} or lens is NULL");
+        var list = new List<byte[]>((int)n);
+        for (int i = 0; i < (int)n; i++)
+        {
+            nuint len = lens[i];
+            if (len > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"{what}[{i}] is longer than 2 GiB");
+            if (items[i] == null)
+            {
+                if (len != 0 || !allowNullEmpty) throw new CrayonException(Status.InvalidArgument, $"{what}[{i}] is NULL with a non-zero length");
+                list.Add([]);
+                continue;
+            }
+            list.Add(new ReadOnlySpan<byte>(items[i], (int)len).ToArray());
+        }
+        return list;
+    }
+
+    private static byte* ToNative(byte[] data, out nuint len)
+    {
+        byte* p = (byte*)NativeMemory.Alloc((nuint)Math.Max(1, data.Length));
+        data.CopyTo(new Span<byte>(p, data.Length));
+        len = (nuint)data.Length;
+        return p;
+    }
+
+    private static int s_libDirKnown;
+
+    /// <summary>Tells the engine which directory libcrayon.so lives in (dladdr on one of our exports).</summary>
+    private static void EnsureLibraryDirectory()
+    {
+        if (Volatile.Read(ref s_libDirKnown) != 0) return;
+        string? dir = null;
+        try
+        {
+            if (NativeLibrary.TryLoad("libc.so.6", out nint libc) && NativeLibrary.TryGetExport(libc, "dladdr", out nint dladdr))
+            {
+                DlInfo info;
+                delegate* unmanaged<uint> self = &Backends;
+                if (((delegate* unmanaged<void*, DlInfo*, int>)dladdr)((void*)self, &info) != 0 && info.FileName != null)
+                {
+                    string? file = Marshal.PtrToStringUTF8((nint)info.FileName);
+                    if (!string.IsNullOrEmpty(file)) dir = Path.GetDirectoryName(Path.GetFullPath(file));
+                }
+            }
+        }
+        catch (Exception) { /* fall back below */ }
+        ProfileDirectories.LibraryDirectory = dir ?? AppContext.BaseDirectory;
+        Volatile.Write(ref s_libDirKnown, 1);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct DlInfo
+    {
+        public byte* FileName;
+        public void* FileBase;
+        public byte* SymbolName;
+        public void* SymbolAddress;
+    }
+}

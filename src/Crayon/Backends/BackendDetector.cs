@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using System.Text;
+
+namespace Crayon.Backends;
+
+/// <summary>
+/// What this machine really has. CPU features come from the runtime's intrinsics support; a GPU counts
+/// only when its driver library loads and reports at least one device (libcuda.so.1: cuInit +
+/// cuDeviceGetCount; libamdhip64.so: hipGetDeviceCount). Probed once, then cached.
+/// </summary>
+public static unsafe class BackendDetector
+{
+    public sealed record Probe(string Name, bool Present, string Detail);
+
+    private static readonly Lazy<IReadOnlyList<Probe>> s_probes = new(Detect, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static IReadOnlyList<Probe> Probes => s_probes.Value;
+
+    public static BackendFlags Flags
+    {
+        get
+        {
+            BackendFlags f = BackendFlags.None;
+            foreach (Probe p in Probes)
+                if (p.Present) f |= p.Name switch
+                {
+                    "cpu" => BackendFlags.Cpu, "avx2" => BackendFlags.Avx2, "avx512" => BackendFlags.Avx512,
+                    "cuda" => BackendFlags.Cuda, "rocm" => BackendFlags.Rocm, _ => BackendFlags.None,
+                };
+            return f;
+        }
+    }
+
+    /// <summary>"name\tyes|no\tdetail" lines (crayon_backend_report).</summary>
+    public static string Report()
+    {
+        var sb = new StringBuilder();
+        foreach (Probe p in Probes) sb.Append(p.Name).Append('\t').Append(p.Present ? "yes" : "no").Append('\t').Append(p.Detail).Append('\n');
+        return sb.ToString();
+    }
+
+    private static IReadOnlyList<Probe> Detect() =>
+    [
+        new("cpu", true, $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.ProcessArchitecture}"),
+        new("avx2", Avx2.IsSupported, Avx2.IsSupported ? "Avx2.IsSupported" : "not supported by this CPU/runtime"),
+        new("avx512", Avx512F.IsSupported, Avx512F.IsSupported ? "Avx512F.IsSupported" : "not supported by this CPU/runtime"),
+        ProbeCuda(),
+        ProbeRocm(),
+    ];
+
+    private static Probe ProbeCuda()
+    {
+        const string lib = "libcuda.so.1";
+        if (!NativeLibrary.TryLoad(lib, out nint h)) return new("cuda", false, $"{lib} not found");
+        try
+        {
+            if (!NativeLibrary.TryGetExport(h, "cuInit", out nint init) || !NativeLibrary.TryGetExport(h, "cuDeviceGetCount", out nint count))
+                return new("cuda", false, $"{lib} lacks cuInit/cuDeviceGetCount");
+            int rc = ((delegate* unmanaged<uint, int>)init)(0);
+            if (rc != 0) return new("cuda", false, $"cuInit failed ({rc})");
+            int n = 0;
+            rc = ((delegate* unmanaged<int*, int>)count)(&n);
+            if (rc != 0) return new("cuda", false, $"cuDeviceGetCount failed ({rc})");
+            return n >= 1 ? new("cuda", true, $"{n} device(s)") : new("cuda", false, "driver loaded, 0 devices");
+        }
+        catch (Exception e) { return new("cuda", false, $"probe failed: {e.Message}"); }
+        // The driver stays loaded: unloading CUDA after cuInit is not supported by the driver.
+    }
+
+    private static Probe ProbeRocm()
+    {
+        string[] libs = ["libamdhip64.so", "libamdhip64.so.6", "libamdhip64.so.5"];
+        foreach (string lib in libs)
+        {
+            if (!NativeLibrary.TryLoad(lib, out nint h)) continue;
+            try
+            {
+                if (!NativeLibrary.TryGetExport(h, "hipGetDeviceCount", out nint count))
+                    return new("rocm", false, $"{lib} lacks hipGetDeviceCount");
+                int n = 0;
+                int rc = ((delegate* unmanaged<int*, int>)count)(&n);
+                if (rc != 0) return new("rocm", false, $"hipGetDeviceCount failed ({rc})");
+                return n >= 1 ? new("rocm", true, $"{n} device(s)") : new("rocm", false, "HIP runtime loaded, 0 devices");
+            }
+            catch (Exception e) { return new("rocm", false, $"probe failed: {e.Message}"); }
+        }
+        return new("rocm", false, "libamdhip64.so not found");
+    }
+}

@@ -1,0 +1,52 @@
+namespace Crayon.Dat;
+
+/// <summary>
+/// Constants of the .dat format, version 1 (docs/dat-format.md is the prose contract).
+/// All integers are little-endian; every section starts on an 8-byte boundary; the file length is a
+/// multiple of 8 so the checksum can run over whole 64-bit words.
+/// </summary>
+internal static class DatLayout
+{
+    /// <summary>"CRAYDAT" followed by 0x1A (stops `type`/`cat` on binary) — 8 bytes.</summary>
+    public static ReadOnlySpan<byte> Magic => "CRAYDAT\x1A"u8;
+
+    public const uint Version = 1;
+    public const int HeaderSize = 64;
+    public const int SectionEntrySize = 24;
+    public const int Alignment = 8;
+
+    // Header field offsets.
+    public const int OffMagic = 0;
+    public const int OffVersion = 8;
+    public const int OffFlags = 12;
+    public const int OffFileSize = 16;
+    public const int OffChecksum = 24;
+    public const int OffVocabSize = 32;
+    public const int OffNodeCount = 36;
+    public const int OffSectionCount = 40;
+    public const int OffSectionTable = 44;
+    public const int OffMaxTokenBytes = 48;
+    // 52..63 reserved, zero.
+
+    /// <summary>Section kinds; each appears exactly once, in this order.</summary>
+    public const uint SectionTrie = 1;        // TrieNode[node_count] (12 bytes each)
+    public const uint SectionTokenOffsets = 2; // uint32[vocab_size + 1], start of each token's bytes
+    public const uint SectionTokenBytes = 3;  // the concatenated token bytes
+    public const uint SectionSpecials = 4;    // uint32 count, uint32 ids[count]
+    public const uint SectionMetadata = 5;    // uint32 len + UTF-8 name, uint32 len + UTF-8 source
+
+    public const int SectionCount = 5;
+
+    /// <summary>Fixed ids (crayon.h): specials, then one token per byte value, then learned tokens.</summary>
+    public const int PadId = 0, UnkId = 1, BosId = 2, EosId = 3;
+    public const int ByteIdBase = 4;
+    public const int FirstLearnedId = 260;
+    public const int SpecialCount = 4;
+
+    public static readonly string[] SpecialNames = ["<PAD>", "<UNK>", "<BOS>", "<EOS>"];
+
+    /// <summary>Largest vocabulary the format admits (ids stay far from the int32 sign bit).</summary>
+    public const int MaxVocabSize = 1 << 26;
+
+    public static long AlignUp(long n) => (n + (Alignment - 1)) & ~(long)(Alignment - 1);
+}

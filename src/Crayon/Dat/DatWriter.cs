@@ -1,0 +1,121 @@
+using System.Buffers.Binary;
+using System.Text;
+using Crayon.Trie;
+
+namespace Crayon.Dat;
+
+/// <summary>
+/// Compiles a vocabulary list into a .dat image (format version 1). Ids: the 4 specials, the 256 byte
+/// tokens, then each distinct multi-byte entry in list order (paper §8.1: an id never depends on
+/// anything but the list, and appending entries keeps every earlier id). Empty entries, single bytes
+/// (already byte tokens) and repeats are skipped. Same list, same name and source → same bytes.
+/// </summary>
+public static class DatWriter
+{
+    public static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        name ??= "";
+        source ??= "";
+        var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        var learned = new List<(byte[] Key, int Value)>();
+        foreach (byte[] t in tokens)
+        {
+            if (t is null || t.Length < 2 || !seen.Add(t)) continue;
+            learned.Add((t, DatLayout.FirstLearnedId + learned.Count));
+        }
+        int vocabSize = DatLayout.FirstLearnedId + learned.Count;
+        if (vocabSize > DatLayout.MaxVocabSize) throw new ArgumentException($"vocabulary too large ({vocabSize} > {DatLayout.MaxVocabSize})");
+
+        TrieNode[] nodes = DoubleArrayBuilder.Build(learned, c => DatLayout.ByteIdBase + c);
+
+        // id -> bytes table.
+        var tokenBytes = new byte[vocabSize][];
+        for (int i = 0; i < DatLayout.SpecialCount; i++) tokenBytes[i] = Encoding.UTF8.GetBytes(DatLayout.SpecialNames[i]);
+        for (int c = 0; c < 256; c++) tokenBytes[DatLayout.ByteIdBase + c] = [(byte)c];
+        int maxLen = 1;
+        foreach (var (key, id) in learned) { tokenBytes[id] = key; maxLen = Math.Max(maxLen, key.Length); }
+        long blobLen = 0;
+        foreach (byte[] b in tokenBytes) blobLen += b.Length;
+        if (blobLen > uint.MaxValue) throw new ArgumentException("token bytes exceed 4 GiB");
+
+        byte[] nameBytes = Encoding.UTF8.GetBytes(name), sourceBytes = Encoding.UTF8.GetBytes(source);
+
+        long[] sizes =
+        [
+            (long)nodes.Length * TrieNode.Size,
+            4L * (vocabSize + 1),
+            blobLen,
+            4L + 4L * DatLayout.SpecialCount,
+            8L + nameBytes.Length + sourceBytes.Length,
+        ];
+        long pos = DatLayout.AlignUp(DatLayout.HeaderSize + DatLayout.SectionCount * DatLayout.SectionEntrySize);
+        long[] offsets = new long[sizes.Length];
+        for (int s = 0; s < sizes.Length; s++) { offsets[s] = pos; pos = DatLayout.AlignUp(pos + sizes[s]); }
+        if (pos > int.MaxValue) throw new ArgumentException("profile image exceeds 2 GiB");
+        var image = new byte[pos];
+        Span<byte> img = image;
+
+        DatLayout.Magic.CopyTo(img);
+        W32(img, DatLayout.OffVersion, DatLayout.Version);
+        W32(img, DatLayout.OffFlags, 0);
+        W64(img, DatLayout.OffFileSize, (ulong)pos);
+        W32(img, DatLayout.OffVocabSize, (uint)vocabSize);
+        W32(img, DatLayout.OffNodeCount, (uint)nodes.Length);
+        W32(img, DatLayout.OffSectionCount, DatLayout.SectionCount);
+        W32(img, DatLayout.OffSectionTable, DatLayout.HeaderSize);
+        W32(img, DatLayout.OffMaxTokenBytes, (uint)maxLen);
+        for (int s = 0; s < sizes.Length; s++)
+        {
+            int e = DatLayout.HeaderSize + s * DatLayout.SectionEntrySize;
+            W32(img, e, (uint)(s + 1));
+            W32(img, e + 4, 0);
+            W64(img, e + 8, (ulong)offsets[s]);
+            W64(img, e + 16, (ulong)sizes[s]);
+        }
+
+        Span<byte> trie = img.Slice((int)offsets[0]);
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            W32(trie, i * 12, (uint)nodes[i].Base);
+            W32(trie, i * 12 + 4, (uint)nodes[i].Check);
+            W32(trie, i * 12 + 8, (uint)nodes[i].Value);
+        }
+        Span<byte> offs = img.Slice((int)offsets[1]);
+        Span<byte> blob = img.Slice((int)offsets[2]);
+        uint at = 0;
+        for (int id = 0; id < vocabSize; id++)
+        {
+            W32(offs, id * 4, at);
+            tokenBytes[id].CopyTo(blob.Slice((int)at));
+            at += (uint)tokenBytes[id].Length;
+        }
+        W32(offs, vocabSize * 4, at);
+        Span<byte> specials = img.Slice((int)offsets[3]);
+        W32(specials, 0, DatLayout.SpecialCount);
+        for (int i = 0; i < DatLayout.SpecialCount; i++) W32(specials, 4 + 4 * i, (uint)i);
+        Span<byte> meta = img.Slice((int)offsets[4]);
+        W32(meta, 0, (uint)nameBytes.Length);
+        nameBytes.CopyTo(meta.Slice(4));
+        W32(meta, 4 + nameBytes.Length, (uint)sourceBytes.Length);
+        sourceBytes.CopyTo(meta.Slice(8 + nameBytes.Length));
+
+        W64(img, DatLayout.OffChecksum, DatChecksum.Compute(image));
+        return image;
+    }
+
+    private static void W32(Span<byte> s, int at, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(s.Slice(at), v);
+    private static void W64(Span<byte> s, int at, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(s.Slice(at), v);
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    {
+        public static readonly ByteArrayComparer Instance = new();
+        public bool Equals(byte[]? a, byte[]? b) => a.AsSpan().SequenceEqual(b);
+        public int GetHashCode(byte[] a)
+        {
+            var h = new HashCode();
+            h.AddBytes(a);
+            return h.ToHashCode();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+using Crayon.Dat;
+
+namespace Crayon.Profiles;
+
+/// <summary>
+/// One loaded profile: a validated .dat image plus the memory that holds it (a read-only file
+/// mapping, an aligned private copy, or a caller's borrowed buffer). Reference counted: the tokenizer
+/// that made it active holds one reference, each in-flight call holds another, and the memory is
+/// released when the count reaches zero — so a hot swap never pulls the mapping from under a call.
+/// </summary>
+public sealed unsafe class Profile
+{
+    private readonly IDisposable? _owner;   // mapping; null for borrowed memory
+    private byte* _copy;                    // private aligned copy, freed on release
+    private int _refs = 1;
+
+    internal readonly DatImage Image;
+
+    /// <summary>Where it came from: a file path, or null for a buffer.</summary>
+    public string? Path { get; }
+    public string Name => Image.Name;
+    public string Source => Image.Source;
+    public int VocabSize => Image.VocabSize;
+    public int NodeCount => Image.NodeCount;
+    public long Bytes => Image.Length;
+    public ulong Checksum => Image.Checksum;
+    public int MaxTokenBytes => Image.MaxTokenBytes;
+
+    private Profile(DatImage image, string? path, IDisposable? owner, byte* copy)
+    {
+        Image = image; Path = path; _owner = owner; _copy = copy;
+    }
+
+    /// <summary>Maps the file read-only and validates it in place (no copy of the arrays).</summary>
+    public static Profile Map(string path, string? nameOverride = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        long length = file.Length;
+        if (length < DatLayout.HeaderSize)
+        {
+            file.Dispose();
+            throw new DatFormatException($"invalid .dat: {path} is {length} bytes, shorter than a header (truncated file?)");
+        }
+        MemoryMappedFile? mmf = null;
+        MemoryMappedViewAccessor? view = null;
+        try
+        {
+            mmf = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = mmf.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            p += view.PointerOffset;
+            var owner = new Mapping(mmf, view);
+            try
+            {
+                var image = DatImage.Open(p, length);
+                return new Profile(image, System.IO.Path.GetFullPath(path), owner, null);
+            }
+            catch (DatFormatException e)
+            {
+                owner.Dispose();
+                throw new DatFormatException($"{e.Message} ({path})");
+            }
+            catch { owner.Dispose(); throw; }
+        }
+        catch when (view is null)
+        {
+            mmf?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>From memory: copied into an 8-byte-aligned private block, or read in place when borrow is set
+    /// (the caller keeps the bytes alive and unchanged; misaligned borrowed memory is copied instead).</summary>
+    public static Profile FromMemory(byte* data, long length, bool borrow)
+    {
+        if (data == null) throw new ArgumentException("data is NULL");
+        if (length < 0) throw new ArgumentException("negative length");
+        if (borrow && ((nuint)data & 7) == 0)
+            return new Profile(DatImage.Open(data, length), null, null, null);
+        if (length > int.MaxValue) throw new DatFormatException("invalid .dat: image exceeds 2 GiB");
+        byte* copy = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(length, 8), 8);
+        try
+        {
+            Buffer.MemoryCopy(data, copy, length, length);
+            return new Profile(DatImage.Open(copy, length), null, null, copy);
+        }
+        catch
+        {
+            NativeMemory.AlignedFree(copy);
+            throw;
+        }
+    }
+
+    public static Profile FromBytes(ReadOnlySpan<byte> image)
+    {
+        fixed (byte* p = image) return FromMemory(p == null ? (byte*)8 : p, image.Length, borrow: false);
+    }
+
+    /// <summary>Takes a reference unless the profile is already released (then the caller re-reads the active one).</summary>
+    internal bool TryAddRef()
+    {
+        int r = Volatile.Read(ref _refs);
+        while (r > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refs, r + 1, r);
+            if (seen == r) return true;
+            r = seen;
+        }
+        return false;
+    }
+
+    /// <summary>Drops a reference; the last one unmaps or frees the memory.</summary>
+    internal void Release()
+    {
+        int r = Interlocked.Decrement(ref _refs);
+        if (r == 0)
+        {
+            _owner?.Dispose();
+            if (_copy != null) { NativeMemory.AlignedFree(_copy); _copy = null; }
+        }
+        else if (r < 0) throw new InvalidOperationException("profile released more times than acquired");
+    }
+
+    internal bool IsReleased => Volatile.Read(ref _refs) <= 0;
+
+    private sealed class Mapping(MemoryMappedFile file, MemoryMappedViewAccessor view) : IDisposable
+    {
+        public void Dispose()
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+            file.Dispose();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using Crayon.Backends;
+using Crayon.Profiles;
+
+namespace Crayon.Tokenization;
+
+/// <summary>
+/// A longest-match tokenizer with one active profile that can be swapped atomically while other
+/// threads tokenize. Every call pins the profile it starts with (reference count) and uses it to the
+/// end; a swap publishes the new profile and drops the tokenizer's reference to the old one, which is
+/// unmapped when its last in-flight call finishes. All members are thread-safe except Dispose.
+/// </summary>
+public sealed unsafe class Tokenizer : IDisposable
+{
+    private Profile? _active;
+
+    public string Device { get; }
+
+    public Tokenizer(string? device = "auto")
+    {
+        Device = DeviceSelector.Select(device);
+    }
+
+    /// <summary>Creates a tokenizer whose active profile is already loaded (takes ownership of it).</summary>
+    public Tokenizer(Profile profile, string? device = "auto") : this(device)
+    {
+        _active = profile;
+    }
+
+    /// <summary>Loads a profile by name or path and makes it active.</summary>
+    public void SetProfile(string nameOrPath)
+    {
+        string file = ProfileRegistry.Resolve(nameOrPath);
+        Swap(Profile.Map(file));
+    }
+
+    /// <summary>Makes profile active (takes ownership of its reference); the previous one is released when unused.</summary>
+    public void Swap(Profile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        Profile? old = Interlocked.Exchange(ref _active, profile);
+        old?.Release();
+    }
+
+    /// <summary>Pins the active profile for one call. Dispose the lease when done.</summary>
+    public Lease Acquire()
+    {
+        while (true)
+        {
+            Profile? p = Volatile.Read(ref _active);
+            if (p is null) throw new InvalidOperationException("no profile is active: load one first (crayon_set_profile / load_profile)");
+            if (p.TryAddRef()) return new Lease(p);
+            // Released between the read and the add-ref: a swap happened, so the field holds a newer one.
+        }
+    }
+
+    public readonly struct Lease(Profile profile) : IDisposable
+    {
+        public Profile Profile { get; } = profile;
+        public void Dispose() => Profile.Release();
+    }
+
+    /// <summary>Tokenizes text into output (see LongestMatch.Run for the capacity contract).</summary>
+    public long Tokenize(ReadOnlySpan<byte> text, Span<int> output)
+    {
+        using Lease lease = Acquire();
+        fixed (byte* t = text)
+        fixed (int* o = output)
+            return LongestMatch.Run(lease.Profile.Image.Nodes, t, text.Length, o, output.Length);
+    }
+
+    public long Tokenize(byte* text, long length, int* output, long capacity)
+    {
+        using Lease lease = Acquire();
+        return LongestMatch.Run(lease.Profile.Image.Nodes, text, length, output, capacity);
+    }
+
+    public int[] Tokenize(ReadOnlySpan<byte> text)
+    {
+        var ids = new int[text.Length];
+        long n = Tokenize(text, ids);
+        return ids.AsSpan(0, (int)n).ToArray();
+    }
+
+    /// <summary>Decodes ids; returns the total byte count (bytes written only while they fit).</summary>
+    public long Decode(ReadOnlySpan<int> ids, Span<byte> output)
+    {
+        using Lease lease = Acquire();
+        return Decoder.Run(lease.Profile.Image, ids, output);
+    }
+
+    public byte[] Decode(ReadOnlySpan<int> ids)
+    {
+        using Lease lease = Acquire();
+        long n = Decoder.Run(lease.Profile.Image, ids, Span<byte>.Empty);
+        var bytes = new byte[n];
+        Decoder.Run(lease.Profile.Image, ids, bytes);
+        return bytes;
+    }
+
+    /// <summary>Batch tokenization into a flat buffer (see BatchTokenizer).</summary>
+    public long TokenizeBatch(ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths, int* output, long capacity, long* offsets, int threads)
+    {
+        using Lease lease = Acquire();
+        return BatchTokenizer.Run(lease.Profile.Image.Nodes, texts, lengths, output, capacity, offsets, threads);
+    }
+
+    public int VocabSize { get { using Lease l = Acquire(); return l.Profile.VocabSize; } }
+
+    public bool HasProfile => Volatile.Read(ref _active) is not null;
+
+    public void Dispose()
+    {
+        Profile? old = Interlocked.Exchange(ref _active, null);
+        old?.Release();
+    }
+}

@@ -1,0 +1,157 @@
+namespace Crayon.Trie;
+
+/// <summary>
+/// Builds a double-array trie over byte strings. Layout invariants the tokenizer relies on:
+/// node 0 is the root with Base 1, so the node of a one-byte string c is 1 + c (the first-byte table);
+/// every one of the 256 byte values is a key; every node's Base + 255 is inside the array.
+/// Placement is first-fit in a fixed order (keys sorted bytewise, children in byte order, depth first),
+/// so the same keys always give the same array.
+/// </summary>
+internal sealed class DoubleArrayBuilder
+{
+    private int[] _base = new int[1024];
+    private int[] _check = new int[1024];
+    private int[] _value = new int[1024];
+    private int[] _nextFree = new int[1024]; // union-find style "next unused index >= i"
+    private int _size;                        // highest used index + 1
+
+    /// <summary>
+    /// keys: distinct multi-byte keys with their values (ids ≥ 0). byteValue(c) gives the value of
+    /// the single byte c. Returns the node array.
+    /// </summary>
+    public static TrieNode[] Build(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue)
+    {
+        var sorted = new (byte[] Key, int Value)[keys.Count];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            if (keys[i].Key.Length < 2) throw new ArgumentException("multi-byte keys only; single bytes are implicit");
+            sorted[i] = keys[i];
+        }
+        Array.Sort(sorted, static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+        for (int i = 1; i < sorted.Length; i++)
+            if (sorted[i - 1].Key.AsSpan().SequenceEqual(sorted[i].Key))
+                throw new ArgumentException("duplicate key");
+        return new DoubleArrayBuilder().Run(sorted, byteValue);
+    }
+
+    private TrieNode[] Run((byte[] Key, int Value)[] keys, Func<int, int> byteValue)
+    {
+        InitCells(0, _base.Length);
+        // Root and the first-byte table.
+        Use(0, -1, -1);
+        _base[0] = 1;
+        for (int c = 0; c < 256; c++) Use(1 + c, 0, byteValue(c));
+
+        // Work items: (node, lo, hi, depth) — keys[lo..hi) share the node's prefix of length depth.
+        var stack = new Stack<(int Node, int Lo, int Hi, int Depth)>();
+        // Group keys by first byte, in reverse so the stack pops byte 0 first (deterministic either way).
+        var groups = new List<(int Node, int Lo, int Hi)>();
+        for (int lo = 0; lo < keys.Length;)
+        {
+            byte c = keys[lo].Key[0];
+            int hi = lo;
+            while (hi < keys.Length && keys[hi].Key[0] == c) hi++;
+            groups.Add((1 + c, lo, hi));
+            lo = hi;
+        }
+        for (int g = groups.Count - 1; g >= 0; g--) stack.Push((groups[g].Node, groups[g].Lo, groups[g].Hi, 1));
+
+        Span<byte> labels = stackalloc byte[256];
+        Span<int> childLo = stackalloc int[257];
+        while (stack.Count > 0)
+        {
+            var (node, lo, hi, depth) = stack.Pop();
+            // The key equal to the prefix (if any) sorts first and was already given to the node.
+            int start = lo;
+            if (keys[start].Key.Length == depth) start++;
+            if (start >= hi) continue;
+            int n = 0;
+            for (int i = start; i < hi;)
+            {
+                byte c = keys[i].Key[depth];
+                labels[n] = c; childLo[n] = i; n++;
+                while (i < hi && keys[i].Key[depth] == c) i++;
+            }
+            childLo[n] = hi;
+            int b = FindBase(labels[..n]);
+            _base[node] = b;
+            for (int k = 0; k < n; k++)
+            {
+                int lo2 = childLo[k];
+                int value = keys[lo2].Key.Length == depth + 1 ? keys[lo2].Value : -1;
+                Use(b + labels[k], node, value);
+            }
+            for (int k = n - 1; k >= 0; k--)
+                stack.Push((b + labels[k], childLo[k], childLo[k + 1], depth + 1));
+        }
+
+        // Pad so that Base + 255 of every node is inside the array (no bounds check in the walk).
+        int maxBase = 0;
+        for (int i = 0; i < _size; i++) maxBase = Math.Max(maxBase, _base[i]);
+        int count = Math.Max(_size, maxBase + 256);
+        Ensure(count);
+        var nodes = new TrieNode[count];
+        for (int i = 0; i < count; i++)
+        {
+            bool used = i < _size && _check[i] != TrieNode.Free || i == 0;
+            nodes[i] = used
+                ? new TrieNode { Base = _base[i], Check = i == 0 ? TrieNode.Free : _check[i], Value = _value[i] }
+                : new TrieNode { Base = 0, Check = TrieNode.Free, Value = -1 };
+        }
+        return nodes;
+    }
+
+    private int FindBase(ReadOnlySpan<byte> labels)
+    {
+        byte c0 = labels[0];
+        // Candidate positions for the first label are the unused cells, in increasing order.
+        for (int f = NextFree(Math.Max(c0 + 1, 257)); ; f = NextFree(f + 1))
+        {
+            int b = f - c0;
+            if (b < 1) continue;
+            Ensure(b + 256);
+            bool ok = true;
+            for (int k = 1; k < labels.Length; k++)
+                if (_check[b + labels[k]] != TrieNode.Free) { ok = false; break; }
+            if (ok) return b;
+        }
+    }
+
+    private void Use(int index, int parent, int value)
+    {
+        Ensure(index + 1);
+        _check[index] = parent;
+        _value[index] = value;
+        _base[index] = 0;
+        _nextFree[index] = index + 1; // unused cells point to themselves
+        if (index + 1 > _size) _size = index + 1;
+        if (index == 0) _check[0] = int.MinValue; // marks the root as used during building
+    }
+
+    private int NextFree(int i)
+    {
+        Ensure(i + 1);
+        int r = i;
+        while (_nextFree[r] != r) { r = _nextFree[r]; Ensure(r + 1); }
+        // Path compression.
+        while (_nextFree[i] != i) { int next = _nextFree[i]; _nextFree[i] = r; i = next; }
+        return r;
+    }
+
+    private void Ensure(int size)
+    {
+        if (size <= _base.Length) return;
+        int old = _base.Length;
+        int cap = Math.Max(size, old * 2);
+        Array.Resize(ref _base, cap);
+        Array.Resize(ref _check, cap);
+        Array.Resize(ref _value, cap);
+        Array.Resize(ref _nextFree, cap);
+        InitCells(old, cap);
+    }
+
+    private void InitCells(int from, int to)
+    {
+        for (int i = from; i < to; i++) { _check[i] = TrieNode.Free; _value[i] = -1; _nextFree[i] = i; }
+    }
+}
