@@ -438,3 +438,10 @@ def test_learn_vocab_progress_and_cancellation():
 def test_learn_vocab_rejects_bad_sizes():
     with pytest.raises(CrayonValueError):
         learn_vocab(["abc"], 0)
+
+
+@pytest.mark.parametrize("tokens", [[], ["ab"], ["abcd", "xy"]])
+def test_vocabularies_of_short_tokens_compile_and_load(tokens):
+    v = CrayonVocab.from_dat_bytes(es.build_dat(tokens, "short"))
+    assert v.vocab_size == es.FIRST_LEARNED_ID + len(tokens)
+    assert v.decode(v.tokenize("abcdxy")) == "abcdxy"
