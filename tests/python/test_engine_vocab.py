@@ -84,7 +84,7 @@ def test_bytes_input_round_trips_exactly_even_when_not_utf8(vocab):
     assert vocab.decode(ids) == data.decode("utf-8", "replace")
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=600, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=200))
 def test_random_unicode_round_trips(vocab, text):
     ids = vocab.tokenize(text)
@@ -92,13 +92,13 @@ def test_random_unicode_round_trips(vocab, text):
     assert vocab.tokenize(text.encode()) == ids
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300))
 def test_random_bytes_round_trip(vocab, data):
     assert vocab.decode_bytes(vocab.tokenize(data)) == data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(st.one_of(st.text(max_size=5),
                                 st.integers(0xD800, 0xDFFF).map(chr)), max_size=12))
 def test_lone_surrogates_become_replacement_characters(vocab, parts):
