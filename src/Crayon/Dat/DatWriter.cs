@@ -36,7 +36,7 @@ public static class DatWriter
         int maxLen = 1;
         foreach (var (key, id) in learned) { tokenBytes[id] = key; maxLen = Math.Max(maxLen, key.Length); }
         long blobLen = 0;
-        foreach (byte[] b in tokenBytes) blobLen += b.Length;
+        foreach (byte[] b in tokenBytes) { blobLen += b.Length; maxLen = Math.Max(maxLen, b.Length); }
         if (blobLen > uint.MaxValue) throw new ArgumentException("token bytes exceed 4 GiB");
 
         byte[] nameBytes = Encoding.UTF8.GetBytes(name), sourceBytes = Encoding.UTF8.GetBytes(source);

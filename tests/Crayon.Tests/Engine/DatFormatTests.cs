@@ -1,0 +1,111 @@
+using System.Buffers.Binary;
+using Crayon.Dat;
+using Crayon.Profiles;
+using Crayon.Tokenization;
+
+namespace Crayon.Tests.Engine;
+
+public class DatFormatTests
+{
+    [Fact]
+    public void Building_the_same_list_twice_gives_the_same_bytes()
+    {
+        var rng = new Random(5);
+        var tokens = EngineFixtures.RandomVocabulary(rng, 5000);
+        Assert.Equal(DatWriter.Build(tokens, "n", "s"), DatWriter.Build(tokens.Select(t => t.ToArray()).ToList(), "n", "s"));
+        Assert.NotEqual(DatWriter.Build(tokens, "n", "s"), DatWriter.Build(tokens, "n", "other"));
+    }
+
+    [Fact]
+    public void Header_fields_are_little_endian_and_sections_aligned()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "sample", "tests");
+        Assert.Equal("CRAYDAT\x1A"u8.ToArray(), img[..8]);
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
+        Assert.Equal((ulong)img.Length, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(16)));
+        Assert.Equal(0, img.Length % 8);
+        for (int s = 0; s < 5; s++)
+            Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 24 * s + 8)) % 8);
+        var p = Profile.FromBytes(img);
+        Assert.Equal("sample", p.Name);
+        Assert.Equal("tests", p.Source);
+        Assert.Equal(260 + EngineFixtures.SampleVocabulary().Count, p.VocabSize);
+    }
+
+    [Fact]
+    public void Every_truncation_is_a_format_error()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
+        for (int len = 0; len < img.Length; len += len < 200 ? 1 : 97)
+            Assert.Throws<DatFormatException>(() => Profile.FromBytes(img.AsSpan(0, len)));
+    }
+
+    [Fact]
+    public void Random_corruption_is_caught_by_the_checksum()
+    {
+        var rng = new Random(11);
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] bad = (byte[])img.Clone();
+            int flips = rng.Next(1, 4);
+            for (int f = 0; f < flips; f++) bad[rng.Next(bad.Length)] ^= (byte)rng.Next(1, 256);
+            Assert.Throws<DatFormatException>(() => Profile.FromBytes(bad));
+        }
+    }
+
+    /// <summary>A hostile file carries a correct checksum: validation alone must keep reads in bounds.</summary>
+    [Fact]
+    public void Hostile_files_with_a_valid_checksum_are_rejected_or_safe()
+    {
+        var rng = new Random(13);
+        byte[] img = DatWriter.Build(EngineFixtures.RandomVocabulary(new Random(1), 300), "t", "s");
+        int rejected = 0;
+        byte[] probe = EngineFixtures.RandomBytes(rng, 4096);
+        for (int i = 0; i < 3000; i++)
+        {
+            byte[] bad = (byte[])img.Clone();
+            int at = rng.Next(32, bad.Length); // keep magic/version/size mostly intact to reach deeper checks
+            if (rng.Next(2) == 0) BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(at & ~3), rng.Next(-3, 100000) * (rng.Next(2) == 0 ? 1 : -1));
+            else bad[at] ^= (byte)rng.Next(1, 256);
+            BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(24), DatChecksum.Compute(bad));
+            Profile p;
+            try { p = Profile.FromBytes(bad); }
+            catch (DatFormatException) { rejected++; continue; }
+            using var tok = new Tokenizer(p);
+            int[] ids = tok.Tokenize(probe);
+            Assert.All(ids, id => Assert.InRange(id, 0, tok.VocabSize - 1));
+            tok.Decode(ids); // in range, so it must not throw
+        }
+        Assert.True(rejected > 1000, $"only {rejected} of 3000 hostile images were rejected");
+    }
+
+    [Fact]
+    public void Wrong_version_and_magic_say_so()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
+        byte[] v2 = (byte[])img.Clone();
+        v2[8] = 2;
+        BinaryPrimitives.WriteUInt64LittleEndian(v2.AsSpan(24), DatChecksum.Compute(v2));
+        Assert.Contains("version 2", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v2)).Message);
+        byte[] magic = (byte[])img.Clone();
+        magic[0] = (byte)'X';
+        Assert.Contains("magic", Assert.Throws<DatFormatException>(() => Profile.FromBytes(magic)).Message);
+    }
+
+    [Fact]
+    public void Mapped_file_and_buffer_give_the_same_tokens()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
+        string path = Path.Combine(Path.GetTempPath(), $"crayon-test-{Environment.ProcessId}.dat");
+        File.WriteAllBytes(path, img);
+        try
+        {
+            using var a = new Tokenizer(Profile.Map(path));
+            using var b = new Tokenizer(Profile.FromBytes(img));
+            byte[] text = System.Text.Encoding.UTF8.GetBytes(EngineFixtures.Sample);
+            Assert.Equal(b.Tokenize(text), a.Tokenize(text));
+        }
+        finally { File.Delete(path); }
+    }
+}
