@@ -445,3 +445,12 @@ def test_vocabularies_of_short_tokens_compile_and_load(tokens):
     v = CrayonVocab.from_dat_bytes(es.build_dat(tokens, "short"))
     assert v.vocab_size == es.FIRST_LEARNED_ID + len(tokens)
     assert v.decode(v.tokenize("abcdxy")) == "abcdxy"
+
+
+def test_using_profile_restores_a_relative_path_after_a_chdir(dats, monkeypatch):
+    monkeypatch.chdir(dats["english"].parent)
+    v = CrayonVocab(device="cpu").load_profile("english.dat")
+    monkeypatch.chdir("/")
+    with v.using_profile(str(dats["code"])):
+        pass
+    assert v.profile == "english"

@@ -109,6 +109,8 @@ class CrayonVocab:
         spec = os.fspath(name_or_path)
         if not isinstance(spec, str) or not spec:
             raise CrayonValueError(f"profile must be a name or a path; got {name_or_path!r}")
+        if "/" in spec or spec.endswith(".dat"):  # the library's rule for "this is a path"
+            spec = os.path.abspath(spec)  # so using_profile can restore it from any directory
         _native.check(_native.lib().crayon_set_profile(self._h(), spec.encode()))
         self._spec = spec
 
