@@ -454,3 +454,29 @@ def test_using_profile_restores_a_relative_path_after_a_chdir(dats, monkeypatch)
     with v.using_profile(str(dats["code"])):
         pass
     assert v.profile == "english"
+
+
+@pytest.fixture(scope="module")
+def small_dat() -> bytes:
+    return es.build_dat(es.frequent_words("english", 300), "small")
+
+
+@settings(max_examples=400, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_dat_images_are_rejected_or_still_round_trip(small_dat, data):
+    image = bytearray(small_dat)
+    how = data.draw(st.sampled_from(["flip", "truncate", "extend"]))
+    if how == "flip":
+        for pos in data.draw(st.lists(st.integers(0, len(image) - 1), min_size=1, max_size=8)):
+            image[pos] ^= data.draw(st.integers(1, 255))
+    elif how == "truncate":
+        del image[data.draw(st.integers(0, len(image) - 1)):]
+    else:
+        image += data.draw(st.binary(min_size=1, max_size=64))
+    try:
+        v = CrayonVocab.from_dat_bytes(bytes(image))
+    except (CrayonFormatError, CrayonValueError):
+        return
+    text = "The quick brown fox, 日本語 😀"
+    assert v.decode(v.tokenize(text)) == text
