@@ -61,8 +61,13 @@ $(NATIVE): $(CS_SOURCES) $(DEPS_STAMP)
 	@touch $@
 
 # ---- profiles (cartridges) ---------------------------------------------------------------------
-profiles: $(NATIVE) $(PY)
+# The committed vocabulary lists (profiles/*.json) are the source; the .dat files are built here.
+PROFILE_JSON := $(wildcard profiles/*.json)
+PROFILE_DATS := $(patsubst profiles/%.json,$(PROFILE_DIR)/%.dat,$(PROFILE_JSON))
+profiles: $(PROFILE_DATS)
+$(PROFILE_DATS) &: $(PROFILE_JSON) profiles/build.py $(NATIVE) $(PY)
 	@mkdir -p $(PROFILE_DIR) $(PKG)/profiles
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/build.py $(PROFILE_DIR)
 
 # ---- Python package ----------------------------------------------------------------------------
 python: $(NATIVE) profiles
