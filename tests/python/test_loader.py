@@ -20,5 +20,14 @@ def test_bad_override_names_what_was_tried(tmp_path):
     assert str(bogus) in r.stderr and "CRAYON_LIBRARY" in r.stderr
 
 
-def test_last_error_is_empty_on_a_fresh_thread():
-    assert _native.lib().crayon_last_status() == 0
+def test_last_error_is_per_thread():
+    import threading
+
+    lib = _native.lib()
+    assert lib.crayon_vocab_size(None) == _native.CRAYON_FAILED
+    assert lib.crayon_last_status() != 0  # this thread just failed
+    seen = []
+    t = threading.Thread(target=lambda: seen.append((lib.crayon_last_status(), lib.crayon_last_error())))
+    t.start()
+    t.join()
+    assert seen == [(0, b"")]
