@@ -85,6 +85,17 @@ examples: $(NATIVE)
 	@for f in bindings/c/examples/*.c; do [ -e "$$f" ] || continue; \
 	  $(CC) $(CFLAGS) -Iinclude $$f -L$(NATIVE_DIR) -lcrayon -Wl,-rpath,'$$ORIGIN/../native' \
 	    -o build/c/$$(basename $$f .c) || exit 1; done
+	@if command -v g++ >/dev/null 2>&1; then for f in bindings/c/examples/*.cpp; do [ -e "$$f" ] || continue; \
+	  g++ -std=c++17 -O2 -Wall -Wextra -Werror -Iinclude $$f -L$(NATIVE_DIR) -lcrayon -Wl,-rpath,'$$ORIGIN/../native' \
+	    -o build/c/$$(basename $$f .cpp)_cpp || exit 1; done; \
+	else echo "skip: g++ not found, the C++ examples (bindings/c/examples/*.cpp) are not built"; fi
+	@cargo=$$(command -v cargo || echo "$${CARGO_HOME:-$$HOME/.cargo}/bin/cargo"); \
+	if [ -x "$$cargo" ]; then CRAYON_LIB_DIR=$(abspath $(NATIVE_DIR)) "$$cargo" build --offline --quiet \
+	  --manifest-path bindings/rust/Cargo.toml --examples || exit 1; \
+	else echo "skip: cargo not found, the Rust binding (bindings/rust) is not built"; fi
+
+test-examples: examples profiles
+	tests/examples/run.sh $(NATIVE_DIR) $(PROFILE_DIR)
 
 demo: python
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) bindings/python/examples/demo.py
