@@ -59,6 +59,19 @@ else
     echo "skip: build/c/tokenize_cpp was not built (no g++)"
 fi
 
+# The examples are leak-free and read nothing out of bounds (same valgrind settings as `make test-c`).
+if command -v valgrind >/dev/null 2>&1; then
+    vg=(env DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=99 --leak-check=full
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite)
+    expect "valgrind: batch (C)" '^round trip: ok \(4/4 documents\)$' -- "${vg[@]}" "$bin/batch" code
+    expect "valgrind: tokenize (C)" '^round trip: ok$' -- "${vg[@]}" "$bin/tokenize" lite "valgrind 🖍️"
+    if [ -x "$bin/tokenize_cpp" ]; then
+        expect "valgrind: tokenize (C++)" '^round trip: ok$' -- "${vg[@]}" "$bin/tokenize_cpp" code "valgrind 🖍️"
+    fi
+else
+    echo "skip: valgrind not found; the examples were not checked for leaks"
+fi
+
 # ---- Rust ---------------------------------------------------------------------------------------
 cargo=$(command -v cargo || echo "${CARGO_HOME:-$HOME/.cargo}/bin/cargo")
 if [ -x "$cargo" ]; then
