@@ -178,3 +178,14 @@ fn one_vocab_is_shared_by_threads_while_the_profile_switches() {
         });
     });
 }
+
+#[test]
+fn a_vocab_without_a_profile_reports_it_instead_of_tokenizing() {
+    let vocab = Vocab::new("cpu").unwrap();
+    assert_eq!(vocab.device().unwrap(), "cpu");
+    let err = vocab.tokenize("no profile yet").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.message().contains("no profile"), "{}", err.message());
+    vocab.set_profile("lite").unwrap();
+    assert_eq!(vocab.decode(&vocab.tokenize("now it works").unwrap()).unwrap(), b"now it works");
+}
