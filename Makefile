@@ -17,7 +17,7 @@ DEPS_STAMP   := build/.deps
 PEERS_STAMP  := tests/peers/node_modules/.installed
 CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
-                python3-numpy python3-hypothesis valgrind pkg-config binutils gcc make nodejs npm
+                python3-numpy python3-hypothesis valgrind pkg-config binutils gcc g++ make nodejs npm
 # The .NET runtime reserves 256 GiB of address space for its GC by default, more than valgrind
 # can hand out; a 1 GiB region range is plenty for the tests.
 VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --leak-check=full \
@@ -25,7 +25,7 @@ VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --l
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 .PHONY: all deps native profiles python wheel examples demo test test-dotnet test-python \
-        test-c test-abi peers bench install clean
+        test-c test-abi test-examples peers bench install clean
 
 all: wheel examples demo
 
@@ -101,7 +101,7 @@ demo: python
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) bindings/python/examples/demo.py
 
 # ---- tests -------------------------------------------------------------------------------------
-test: test-abi test-c test-dotnet test-python
+test: test-abi test-c test-examples test-dotnet test-python
 
 test-dotnet: $(DEPS_STAMP) peers
 	dotnet test tests/Crayon.Tests/Crayon.Tests.csproj -c $(CONFIG) --nologo
@@ -136,5 +136,5 @@ install: $(NATIVE)
 	  bindings/c/crayon.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/crayon.pc
 
 clean:
-	rm -rf build dist $(PKG)/lib $(PKG)/profiles/*.dat
+	rm -rf build dist $(PKG)/lib $(PKG)/profiles/*.dat bindings/rust/target
 	find . -name bin -o -name obj | grep -E '^./(src|tests|benchmarks)/' | xargs rm -rf
