@@ -41,6 +41,8 @@ def library() -> ctypes.CDLL:
     lib.crayon_tokenize_batch.restype = c_int64
     lib.crayon_last_error.restype = c_char_p
     lib.crayon_backends.restype = c_uint32
+    lib.crayon_vocab_size.argtypes = [c_void_p]
+    lib.crayon_vocab_size.restype = c_int64
     return lib
 
 
@@ -53,7 +55,7 @@ def main() -> int:
         return 1
     print(f"library {lib._name}; cores {os.cpu_count()}; text {TEXT_BYTES / MB:.0f} MiB per kind; median of {RUNS} runs")
 
-    print(f"\n{'profile':<10} {'file KiB':>9} {'load (mean of %d) µs' % LOADS:>24}")
+    print(f"\n{'profile':<10} {'file KiB':>9} {'vocab':>7} {'load µs: mean':>14} {'median':>8}   ({LOADS} loads each)")
     for path in profiles:
         v = c_void_p()
         times = []
@@ -64,7 +66,12 @@ def main() -> int:
             if rc != 0:
                 raise SystemExit(lib.crayon_last_error().decode())
             lib.crayon_free(v)
-        print(f"{path.stem:<10} {path.stat().st_size / 1024:>9.0f} {statistics.mean(times) * 1e6:>24.1f}")
+        v2 = c_void_p()
+        lib.crayon_load_dat(str(path).encode(), byref(v2))
+        size = lib.crayon_vocab_size(v2)
+        lib.crayon_free(v2)
+        print(f"{path.stem:<10} {path.stat().st_size / 1024:>9.0f} {size:>7} {statistics.mean(times) * 1e6:>14.1f} "
+              f"{statistics.median(times) * 1e6:>8.1f}")
 
     header = f"\n{'profile':<10} {'text':<8} {'mode':<12} {'tokens':>11} {'bytes/token':>11} {'M tokens/s':>11} {'MB/s':>9}"
     print(header)
