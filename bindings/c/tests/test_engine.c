@@ -93,6 +93,12 @@ static void test_bad_arguments(crayon_vocab *v) {
     CHECK(crayon_vocab_create("tpu", &tmp) == CRAYON_E_INVALID_ARGUMENT, "unknown device");
     crayon_free(NULL);
     crayon_free_buffer(NULL);
+    crayon_vocab *empty = NULL;
+    CHECK(crayon_vocab_create(NULL, &empty) == CRAYON_OK, "create without a profile");
+    CHECK(crayon_tokenize(empty, "abc", 3, ids, 8) == CRAYON_FAILED && crayon_last_status() == CRAYON_E_INVALID_ARGUMENT,
+          "tokenize before any profile is set");
+    CHECK(crayon_vocab_size(empty) == CRAYON_FAILED, "vocab_size before any profile is set");
+    crayon_free(empty);
 
     /* unknown ids */
     int32_t bad[3] = {5, 6, (int32_t)crayon_vocab_size(v)};
