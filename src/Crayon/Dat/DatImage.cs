@@ -105,7 +105,7 @@ internal readonly unsafe struct DatImage
     }
 
     /// <summary>Off in tests to exercise the scalar check alone; both must accept exactly the same images.</summary>
-    internal static bool UseVectors = Vector256.IsHardwareAccelerated;
+    internal static bool UseVectors = Vector128.IsHardwareAccelerated;
 
     private static void ValidateNodes(TrieNode* nodes, int count, int vocab)
     {
@@ -116,22 +116,23 @@ internal readonly unsafe struct DatImage
         uint maxBase = (uint)(count - 256), maxCheck = (uint)count, maxValue = (uint)vocab;
         bool bad = false;
         int i = 0;
-        if (UseVectors && count >= 8)
+        if (UseVectors && count >= 4)
         {
-            // 8 cells = 24 ints = 3 vectors; the field pattern (base, check, value) repeats every 3 vectors.
+            // 4 cells = 12 ints = 3 vectors; the field pattern (base, check, value) repeats every 3 vectors.
+            // Vector128 because the NativeAOT build targets the x64 baseline, where only 128-bit is accelerated.
             uint* ints = (uint*)nodes;
-            Vector256<uint> b0 = Pattern(0, 0u, 1u, 1u), b1 = Pattern(2, 0u, 1u, 1u), b2 = Pattern(1, 0u, 1u, 1u);
-            Vector256<uint> l0 = Pattern(0, maxBase, maxCheck, maxValue), l1 = Pattern(2, maxBase, maxCheck, maxValue),
-                            l2 = Pattern(1, maxBase, maxCheck, maxValue);
-            Vector256<uint> acc = Vector256<uint>.Zero;
-            for (; i + 8 <= count; i += 8)
+            Vector128<uint> b0 = Pattern(0, 0u, 1u, 1u), b1 = Pattern(1, 0u, 1u, 1u), b2 = Pattern(2, 0u, 1u, 1u);
+            Vector128<uint> l0 = Pattern(0, maxBase, maxCheck, maxValue), l1 = Pattern(1, maxBase, maxCheck, maxValue),
+                            l2 = Pattern(2, maxBase, maxCheck, maxValue);
+            Vector128<uint> acc = Vector128<uint>.Zero;
+            for (; i + 4 <= count; i += 4)
             {
                 uint* q = ints + (long)i * 3;
-                acc |= Vector256.GreaterThan(Vector256.Load(q) + b0, l0);
-                acc |= Vector256.GreaterThan(Vector256.Load(q + 8) + b1, l1);
-                acc |= Vector256.GreaterThan(Vector256.Load(q + 16) + b2, l2);
+                acc |= Vector128.GreaterThan(Vector128.Load(q) + b0, l0);
+                acc |= Vector128.GreaterThan(Vector128.Load(q + 4) + b1, l1);
+                acc |= Vector128.GreaterThan(Vector128.Load(q + 8) + b2, l2);
             }
-            bad = acc != Vector256<uint>.Zero;
+            bad = acc != Vector128<uint>.Zero;
         }
         for (; i < count; i++)
         {
@@ -171,13 +172,13 @@ internal readonly unsafe struct DatImage
         if (maxTok < longest || maxTok == 0) throw Bad("max_token_bytes is smaller than the longest token");
     }
 
-    /// <summary>8 ints of the repeating (base, check, value) pattern, starting at field phase.</summary>
-    private static Vector256<uint> Pattern(int phase, uint forBase, uint forCheck, uint forValue)
+    /// <summary>4 ints of the repeating (base, check, value) pattern, starting at field phase.</summary>
+    private static Vector128<uint> Pattern(int phase, uint forBase, uint forCheck, uint forValue)
     {
-        Span<uint> v = stackalloc uint[8];
-        for (int k = 0; k < 8; k++)
+        Span<uint> v = stackalloc uint[4];
+        for (int k = 0; k < 4; k++)
             v[k] = ((phase + k) % 3) switch { 0 => forBase, 1 => forCheck, _ => forValue };
-        return Vector256.Create<uint>(v);
+        return Vector128.Create<uint>(v);
     }
 
     private static string ReadString(ref ReadOnlySpan<byte> s, string what)
