@@ -1,7 +1,7 @@
 /* test_engine.c — the engine section of crayon.h from C, run under valgrind by `make test-c`.
  * Builds its own small vocabularies with crayon_dat_build, so it needs no shipped profile; when
  * $CRAYON_PROFILE_DIR holds lite.dat it also exercises the named profile. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include "crayon.h"
 
 #include <pthread.h>
@@ -266,6 +266,34 @@ static void test_named_profile(void) {
     crayon_free(v);
 }
 
+static int count_progress(void *user, uint64_t done, uint64_t total) {
+    int *calls = user;
+    (*calls)++;
+    return done > total; /* never true: keep going */
+}
+
+static int cancel_progress(void *user, uint64_t done, uint64_t total) {
+    (void)user; (void)done; (void)total;
+    return 1;
+}
+
+static void test_learn(void) {
+    const char *texts[2] = {"the tokenizer tokenizes the tokens; the tokenizer is fast. the end.",
+                            "tokens and tokenizers: the longest match wins, the longest match wins."};
+    size_t lens[2] = {strlen(texts[0]), strlen(texts[1])};
+    uint8_t *json = NULL; size_t json_len = 0;
+    int calls = 0;
+    CHECK(crayon_vocab_learn(texts, lens, 2, 20, 12, count_progress, &calls, &json, &json_len) == CRAYON_OK, "learn");
+    CHECK(calls > 0 && json != NULL && json_len > 2 && json[0] == '[' && json[json_len - 1] == ']', "learn output");
+    CHECK(json_len > 0 && memmem(json, json_len, "\" the\"", 6) != NULL, "' the' should be learned: %.*s", (int)json_len, (const char *)json);
+    crayon_free_buffer(json);
+    json = NULL;
+    CHECK(crayon_vocab_learn(texts, lens, 2, 20, 12, cancel_progress, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT
+          && json == NULL && strstr(crayon_last_error(), "cancelled") != NULL, "cancel");
+    CHECK(crayon_vocab_learn(texts, lens, 2, 20, 1, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "max_token_bytes 1");
+    CHECK(crayon_vocab_learn(NULL, NULL, 2, 20, 12, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "NULL texts");
+}
+
 int main(void) {
     crayon_vocab *v = load(WORDS_A, sizeof WORDS_A / sizeof *WORDS_A, "a");
     CHECK(crayon_vocab_size(v) == 260 + (int64_t)(sizeof WORDS_A / sizeof *WORDS_A), "vocab size");
@@ -275,6 +303,7 @@ int main(void) {
     crayon_free(v);
     test_corrupt_images();
     test_hot_swap();
+    test_learn();
     test_named_profile();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("test_engine: all passed\n");
