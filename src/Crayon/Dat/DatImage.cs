@@ -37,6 +37,7 @@ internal readonly unsafe struct DatImage
     public static DatImage Open(byte* data, long length)
     {
         if (data == null) throw new ArgumentException("data is NULL");
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the .dat format is read in place and needs a little-endian CPU");
         if (length < DatLayout.HeaderSize)
             throw Bad($"{length} bytes is shorter than the {DatLayout.HeaderSize}-byte header (truncated file?)");
         var header = new ReadOnlySpan<byte>(data, DatLayout.HeaderSize);
