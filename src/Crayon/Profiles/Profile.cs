@@ -77,7 +77,8 @@ public sealed unsafe class Profile
 
     public static Profile FromBytes(ReadOnlySpan<byte> image)
     {
-        fixed (byte* p = image) return FromMemory(p == null ? (byte*)8 : p, image.Length, borrow: false);
+        if (image.IsEmpty) throw new DatFormatException("invalid .dat: 0 bytes (empty image)");
+        fixed (byte* p = image) return FromMemory(p, image.Length, borrow: false);
     }
 
     /// <summary>Takes a reference unless the profile is already released (then the caller re-reads the active one).</summary>
