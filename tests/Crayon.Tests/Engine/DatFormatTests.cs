@@ -7,6 +7,8 @@ namespace Crayon.Tests.Engine;
 
 public class DatFormatTests
 {
+    private static readonly object MappedFileSwitch = new();
+
     [Fact]
     public void Building_the_same_list_twice_gives_the_same_bytes()
     {
@@ -131,10 +133,17 @@ public class DatFormatTests
         File.WriteAllBytes(path, img);
         try
         {
-            using var a = new Tokenizer(Profile.Map(path));
             using var b = new Tokenizer(Profile.FromBytes(img));
             byte[] text = System.Text.Encoding.UTF8.GetBytes(EngineFixtures.Sample);
-            Assert.Equal(b.Tokenize(text), a.Tokenize(text));
+            foreach (bool direct in new[] { true, false }) // mmap(MAP_POPULATE) and the MemoryMappedFile fallback
+            {
+                Profile mapped;
+                lock (MappedFileSwitch) { MappedFile.UseMmap = direct; try { mapped = Profile.Map(path); } finally { MappedFile.UseMmap = true; } }
+                using var a = new Tokenizer(mapped);
+                Assert.Equal(b.Tokenize(text), a.Tokenize(text));
+            }
+            File.WriteAllBytes(path, img[..40]);
+            Assert.Throws<DatFormatException>(() => Profile.Map(path));
         }
         finally { File.Delete(path); }
     }
