@@ -66,7 +66,9 @@ CRAYON_API int crayon_last_status(void);
  * it started with, and the old profile is released when the last such call returns.
  * crayon_free must not race with other calls on the same handle.
  *
- * Token ids (format version 1): fixed specials, then one id per byte value, then learned tokens.
+ * Token ids (format version 1): fixed specials, then one id per byte value, then learned tokens in the
+ * order of the vocabulary list (docs/engine.md). Specials are never produced from text; decoding one
+ * gives its name ("<BOS>", ...).
  */
 #define CRAYON_PAD_ID        0
 #define CRAYON_UNK_ID        1   /* never produced: every byte has its own fallback token       */
@@ -140,7 +142,8 @@ CRAYON_API size_t crayon_tokenize_bound(size_t len);
 CRAYON_API int64_t crayon_tokenize(const crayon_vocab *vocab, const char *text, size_t len,
                                    int32_t *out, size_t cap);
 
-/* n documents at once, spread over `threads` threads (<= 0: all cores). Ids are written
+/* n documents at once, spread over `threads` threads (<= 0: all cores); each document is tokenized on
+ * its own (no match spans two documents). Ids are written
  * back to back into out; offsets (n + 1 entries, caller-owned) receive where each document starts,
  * offsets[n] = total. Returns the total number of ids, minus the capacity needed, or CRAYON_FAILED. */
 CRAYON_API int64_t crayon_tokenize_batch(const crayon_vocab *vocab, const char *const *texts,
@@ -160,8 +163,9 @@ CRAYON_API int crayon_dat_build(const char *const *tokens, const size_t *lens, s
                                 const char *name, const char *source,
                                 uint8_t **out_data, size_t *out_len);
 
-/* Learns a vocabulary from sample texts (the paper's vocabulary construction, section 3.2): the
- * max_tokens byte strings, each valid UTF-8 and at most max_token_bytes long, that best shorten the
+/* Learns a vocabulary from sample texts (the paper's vocabulary construction, section 3.2): up to
+ * max_tokens byte strings (learned tokens only: specials and byte tokens are always added), each valid
+ * UTF-8 and 2..max_token_bytes (<= 256) bytes long, that best shorten the
  * texts under greedy longest match. Deterministic for the same inputs. On success *out_json /
  * *out_len receive a UTF-8 JSON array of strings (the vocabulary list crayon_dat_build and
  * DATBuilder take), released with crayon_free_buffer. progress (may be NULL) is called now and then

@@ -1,7 +1,7 @@
 /* test_engine.c — the engine section of crayon.h from C, run under valgrind by `make test-c`.
  * Builds its own small vocabularies with crayon_dat_build, so it needs no shipped profile; when
  * $CRAYON_PROFILE_DIR holds lite.dat it also exercises the named profile. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memmem */
 #include "crayon.h"
 
 #include <pthread.h>
@@ -93,6 +93,12 @@ static void test_bad_arguments(crayon_vocab *v) {
     CHECK(crayon_vocab_create("tpu", &tmp) == CRAYON_E_INVALID_ARGUMENT, "unknown device");
     crayon_free(NULL);
     crayon_free_buffer(NULL);
+    crayon_vocab *empty = NULL;
+    CHECK(crayon_vocab_create(NULL, &empty) == CRAYON_OK, "create without a profile");
+    CHECK(crayon_tokenize(empty, "abc", 3, ids, 8) == CRAYON_FAILED && crayon_last_status() == CRAYON_E_INVALID_ARGUMENT,
+          "tokenize before any profile is set");
+    CHECK(crayon_vocab_size(empty) == CRAYON_FAILED, "vocab_size before any profile is set");
+    crayon_free(empty);
 
     /* unknown ids */
     int32_t bad[3] = {5, 6, (int32_t)crayon_vocab_size(v)};
@@ -147,6 +153,68 @@ static void test_corrupt_images(void) {
     memcpy(copy, data, len);
     CHECK(crayon_load_dat_buffer(copy, len, CRAYON_BORROW, &v) == CRAYON_OK, "borrowed load");
     crayon_free(v);
+    free(copy);
+    crayon_free_buffer(data);
+}
+
+/* The checksum exactly as docs/dat-format.md describes it (little-endian host assumed). */
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t dat_checksum(const uint8_t *img, size_t len) {
+    const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full, P3 = 0x165667B19E3779F9ull;
+    uint64_t v[8] = {0, P1, P2, P3, 1, P1 + 1, P2 + 1, P3 + 1};
+    size_t n = len / 8, i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) {
+            uint64_t w;
+            memcpy(&w, img + 8 * (i + j), 8);
+            if (i + j == 3) w = 0; /* the checksum field */
+            v[j] = rotl64((v[j] + w) * P1, 29);
+        }
+    uint64_t h = (uint64_t)len * P3;
+    for (int j = 0; j < 8; j++) h = rotl64(h ^ (v[j] * P2), 27) * P1 + P3;
+    for (; i < n; i++) {
+        uint64_t w;
+        memcpy(&w, img + 8 * i, 8);
+        h = rotl64(h ^ (w * P2), 27) * P1 + P3;
+    }
+    h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32;
+    return h;
+}
+
+/* Hostile images carry a correct checksum: validation alone must keep every later read in bounds. */
+static void test_hostile_images(void) {
+    uint8_t *data = NULL; size_t len = 0;
+    CHECK(build(WORDS_A, sizeof WORDS_A / sizeof *WORDS_A, "h", &data, &len) == CRAYON_OK, "build");
+    uint64_t stored;
+    memcpy(&stored, data + 24, 8);
+    CHECK(stored == dat_checksum(data, len), "the documented checksum matches the library's");
+    uint8_t *copy = malloc(len);
+    char probe[512];
+    for (size_t k = 0; k < sizeof probe; k++) probe[k] = (char)rnd();
+    int loaded = 0;
+    for (int i = 0; i < 1500; i++) {
+        memcpy(copy, data, len);
+        size_t at = 32 + rnd() % (len - 32) / 4 * 4;
+        if (at + 4 > len) at = len - 4;
+        int32_t val = (int32_t)(rnd() % 5 == 0 ? -1 - (int32_t)(rnd() % 3) : (int32_t)(rnd() % 3000));
+        memcpy(copy + at, &val, 4);
+        uint64_t h = dat_checksum(copy, len);
+        memcpy(copy + 24, &h, 8);
+        crayon_vocab *v = NULL;
+        int rc = crayon_load_dat_buffer(copy, len, CRAYON_BORROW, &v);
+        CHECK(rc == CRAYON_OK || rc == CRAYON_E_FORMAT, "hostile image %d: rc=%d", i, rc);
+        if (rc == CRAYON_OK) {
+            loaded++;
+            int32_t ids[512]; char back[8192];
+            int64_t n = crayon_tokenize(v, probe, sizeof probe, ids, 512);
+            CHECK(n >= 0, "tokenize on an accepted image");
+            int64_t size = crayon_vocab_size(v);
+            for (int64_t k = 0; k < n; k++) CHECK(ids[k] >= 0 && ids[k] < size, "id %d out of range", ids[k]);
+            CHECK(crayon_decode(v, ids, (size_t)n, back, sizeof back) >= 0, "decode on an accepted image");
+        }
+        crayon_free(v);
+    }
+    printf("hostile images: %d of 1500 accepted (harmless), the rest rejected\n", loaded);
     free(copy);
     crayon_free_buffer(data);
 }
@@ -260,6 +328,34 @@ static void test_named_profile(void) {
     crayon_free(v);
 }
 
+static int count_progress(void *user, uint64_t done, uint64_t total) {
+    int *calls = user;
+    (*calls)++;
+    return done > total; /* never true: keep going */
+}
+
+static int cancel_progress(void *user, uint64_t done, uint64_t total) {
+    (void)user; (void)done; (void)total;
+    return 1;
+}
+
+static void test_learn(void) {
+    const char *texts[2] = {"the tokenizer tokenizes the tokens; the tokenizer is fast. the end.",
+                            "tokens and tokenizers: the longest match wins, the longest match wins."};
+    size_t lens[2] = {strlen(texts[0]), strlen(texts[1])};
+    uint8_t *json = NULL; size_t json_len = 0;
+    int calls = 0;
+    CHECK(crayon_vocab_learn(texts, lens, 2, 20, 12, count_progress, &calls, &json, &json_len) == CRAYON_OK, "learn");
+    CHECK(calls > 0 && json != NULL && json_len > 2 && json[0] == '[' && json[json_len - 1] == ']', "learn output");
+    CHECK(json_len > 0 && memmem(json, json_len, "\" the\"", 6) != NULL, "' the' should be learned: %.*s", (int)json_len, (const char *)json);
+    crayon_free_buffer(json);
+    json = NULL;
+    CHECK(crayon_vocab_learn(texts, lens, 2, 20, 12, cancel_progress, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT
+          && json == NULL && strstr(crayon_last_error(), "cancelled") != NULL, "cancel");
+    CHECK(crayon_vocab_learn(texts, lens, 2, 20, 1, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "max_token_bytes 1");
+    CHECK(crayon_vocab_learn(NULL, NULL, 2, 20, 12, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "NULL texts");
+}
+
 int main(void) {
     crayon_vocab *v = load(WORDS_A, sizeof WORDS_A / sizeof *WORDS_A, "a");
     CHECK(crayon_vocab_size(v) == 260 + (int64_t)(sizeof WORDS_A / sizeof *WORDS_A), "vocab size");
@@ -268,7 +364,9 @@ int main(void) {
     test_batch(v);
     crayon_free(v);
     test_corrupt_images();
+    test_hostile_images();
     test_hot_swap();
+    test_learn();
     test_named_profile();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("test_engine: all passed\n");

@@ -43,11 +43,28 @@ public static unsafe class BackendDetector
     private static IReadOnlyList<Probe> Detect() =>
     [
         new("cpu", true, $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.ProcessArchitecture}"),
-        new("avx2", Avx2.IsSupported, Avx2.IsSupported ? "Avx2.IsSupported" : "not supported by this CPU/runtime"),
-        new("avx512", Avx512F.IsSupported, Avx512F.IsSupported ? "Avx512F.IsSupported" : "not supported by this CPU/runtime"),
+        ProbeCpuFeature("avx2", Avx2.IsSupported, ebxBit: 5),
+        ProbeCpuFeature("avx512", Avx512F.IsSupported, ebxBit: 16),
         ProbeCuda(),
         ProbeRocm(),
     ];
+
+    /// <summary>
+    /// A CPU feature is present when the runtime reports it, or when CPUID (leaf 7, EBX) has it and the
+    /// OS saves the wider registers (OSXSAVE). The second path matters for the NativeAOT library, which is
+    /// compiled for the x64 baseline and so answers IsSupported = false for AVX2 even on CPUs that have it.
+    /// </summary>
+    private static Probe ProbeCpuFeature(string name, bool runtimeSupported, int ebxBit)
+    {
+        if (runtimeSupported) return new(name, true, "used by the runtime");
+        if (!X86Base.IsSupported) return new(name, false, $"not an x86 CPU ({RuntimeInformation.ProcessArchitecture})");
+        var (_, _, ecx1, _) = X86Base.CpuId(1, 0);
+        bool osxsave = (ecx1 & (1 << 27)) != 0;
+        var (maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
+        bool cpu = maxLeaf >= 7 && (X86Base.CpuId(7, 0).Ebx & (1 << ebxBit)) != 0;
+        if (cpu && osxsave) return new(name, true, "CPUID; this build's longest-match loop is scalar and does not need it");
+        return new(name, false, cpu ? "CPU has it but the OS does not enable XSAVE" : "not supported by this CPU");
+    }
 
     private static Probe ProbeCuda()
     {

@@ -14,14 +14,15 @@ namespace Crayon.Learning;
 ///    bytes long is a candidate, scored by occurrences × (bytes − 1), the bytes it would save;
 /// 3. the best maxTokens candidates form the vocabulary; then, for a few rounds, every distinct span is
 ///    tokenized with greedy longest match, each token's real saving is measured (uses × (bytes − 1)),
-///    and the weakest tokens are replaced by the next candidates. Nested substrings that the longer
+///    and the weakest tokens (every unused one, at least a shrinking share) are replaced by the next
+///    candidates. Nested substrings that the longer
 ///    tokens shadow lose their uses and drop out this way.
 /// Everything is ordinal and single-threaded, so the same input always gives the same list. The list
 /// is ordered by measured saving, best first (that order becomes the ids, from 260).
 /// </summary>
 public sealed class VocabularyLearner
 {
-    public const int Rounds = 6;
+    public const int Rounds = 10;
 
     private readonly int _maxTokens;
     private readonly int _maxTokenBytes;
@@ -94,7 +95,9 @@ public sealed class VocabularyLearner
             Report(++done, total);
             if (round == Rounds - 1 || nextCandidate >= pool.Count) break;
             // Replace the weakest share (shrinking each round) with fresh candidates.
-            int replace = Math.Min(pool.Count - nextCandidate, vocab.Count * (Rounds - round) / (Rounds * 5));
+            int unused = 0;
+            foreach (long v in saving) if (v == 0) unused++;
+            int replace = Math.Min(pool.Count - nextCandidate, Math.Max(unused, vocab.Count * (Rounds - round) / (Rounds * 5)));
             if (replace <= 0) break;
             int[] order = RankByMeasuredSaving(vocab, saving);
             var keep = new bool[vocab.Count];

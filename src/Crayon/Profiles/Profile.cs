@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using Crayon.Dat;
 
@@ -34,42 +33,22 @@ public sealed unsafe class Profile
     }
 
     /// <summary>Maps the file read-only and validates it in place (no copy of the arrays).</summary>
-    public static Profile Map(string path, string? nameOverride = null)
+    public static Profile Map(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-        long length = file.Length;
-        if (length < DatLayout.HeaderSize)
-        {
-            file.Dispose();
-            throw new DatFormatException($"invalid .dat: {path} is {length} bytes, shorter than a header (truncated file?)");
-        }
-        MemoryMappedFile? mmf = null;
-        MemoryMappedViewAccessor? view = null;
+        MappedFile map = MappedFile.Open(path);
         try
         {
-            mmf = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = mmf.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            p += view.PointerOffset;
-            var owner = new Mapping(mmf, view);
-            try
-            {
-                var image = DatImage.Open(p, length);
-                return new Profile(image, System.IO.Path.GetFullPath(path), owner, null);
-            }
-            catch (DatFormatException e)
-            {
-                owner.Dispose();
-                throw new DatFormatException($"{e.Message} ({path})");
-            }
-            catch { owner.Dispose(); throw; }
+            return new Profile(DatImage.Open(map.Pointer, map.Length), System.IO.Path.GetFullPath(path), map, null);
         }
-        catch when (view is null)
+        catch (DatFormatException e)
         {
-            mmf?.Dispose();
-            file.Dispose();
+            map.Dispose();
+            throw new DatFormatException($"{e.Message} ({path})");
+        }
+        catch
+        {
+            map.Dispose();
             throw;
         }
     }
@@ -98,7 +77,8 @@ public sealed unsafe class Profile
 
     public static Profile FromBytes(ReadOnlySpan<byte> image)
     {
-        fixed (byte* p = image) return FromMemory(p == null ? (byte*)8 : p, image.Length, borrow: false);
+        if (image.IsEmpty) throw new DatFormatException("invalid .dat: 0 bytes (empty image)");
+        fixed (byte* p = image) return FromMemory(p, image.Length, borrow: false);
     }
 
     /// <summary>Takes a reference unless the profile is already released (then the caller re-reads the active one).</summary>
@@ -127,14 +107,4 @@ public sealed unsafe class Profile
     }
 
     internal bool IsReleased => Volatile.Read(ref _refs) <= 0;
-
-    private sealed class Mapping(MemoryMappedFile file, MemoryMappedViewAccessor view) : IDisposable
-    {
-        public void Dispose()
-        {
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
-            view.Dispose();
-            file.Dispose();
-        }
-    }
 }

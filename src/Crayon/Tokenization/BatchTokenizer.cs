@@ -27,6 +27,7 @@ internal static unsafe class BatchTokenizer
         }
         if (capacity > 0 && output == null) throw new ArgumentException("out is NULL");
         if (threads <= 0) threads = Environment.ProcessorCount;
+        threads = Math.Min(threads, 4 * Environment.ProcessorCount); // more threads than that only adds overhead
 
         nint[] textArr = texts.ToArray();
         long[] lenArr = lengths.ToArray();

@@ -7,6 +7,8 @@ namespace Crayon.Tests.Engine;
 
 public class DatFormatTests
 {
+    private static readonly object MappedFileSwitch = new();
+
     [Fact]
     public void Building_the_same_list_twice_gives_the_same_bytes()
     {
@@ -80,6 +82,36 @@ public class DatFormatTests
         Assert.True(rejected > 1000, $"only {rejected} of 3000 hostile images were rejected");
     }
 
+    /// <summary>The vectorised and the scalar cell checks accept exactly the same images.</summary>
+    [Fact]
+    public void Scalar_and_vector_validation_agree_on_hostile_cells()
+    {
+        var rng = new Random(17);
+        byte[] img = DatWriter.Build(EngineFixtures.RandomVocabulary(new Random(2), 200), "t", "s");
+        int trieStart = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 8));
+        int nodes = (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(36));
+        bool saved = DatImage.UseVectors;
+        try
+        {
+            for (int i = 0; i < 1500; i++)
+            {
+                byte[] bad = (byte[])img.Clone();
+                int cell = rng.Next(nodes), field = rng.Next(3);
+                int value = rng.Next(4) switch { 0 => -1, 1 => -2, 2 => nodes - 256 + rng.Next(-2, 3), _ => rng.Next(-5, nodes + 300) };
+                BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(trieStart + cell * 12 + field * 4), value);
+                BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(24), DatChecksum.Compute(bad));
+                bool Accepts(bool vectors)
+                {
+                    DatImage.UseVectors = vectors;
+                    try { Profile.FromBytes(bad).Release(); return true; }
+                    catch (DatFormatException) { return false; }
+                }
+                Assert.Equal(Accepts(false), Accepts(true));
+            }
+        }
+        finally { DatImage.UseVectors = saved; }
+    }
+
     [Fact]
     public void Wrong_version_and_magic_say_so()
     {
@@ -101,10 +133,17 @@ public class DatFormatTests
         File.WriteAllBytes(path, img);
         try
         {
-            using var a = new Tokenizer(Profile.Map(path));
             using var b = new Tokenizer(Profile.FromBytes(img));
             byte[] text = System.Text.Encoding.UTF8.GetBytes(EngineFixtures.Sample);
-            Assert.Equal(b.Tokenize(text), a.Tokenize(text));
+            foreach (bool direct in new[] { true, false }) // mmap(MAP_POPULATE) and the MemoryMappedFile fallback
+            {
+                Profile mapped;
+                lock (MappedFileSwitch) { MappedFile.UseMmap = direct; try { mapped = Profile.Map(path); } finally { MappedFile.UseMmap = true; } }
+                using var a = new Tokenizer(mapped);
+                Assert.Equal(b.Tokenize(text), a.Tokenize(text));
+            }
+            File.WriteAllBytes(path, img[..40]);
+            Assert.Throws<DatFormatException>(() => Profile.Map(path));
         }
         finally { File.Delete(path); }
     }

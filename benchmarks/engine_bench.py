@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Longest-match engine benchmark: profile load time, tokens/s and MB/s on real text.
+
+ctypes straight onto libcrayon.so ($CRAYON_LIBRARY, default build/native/libcrayon.so), profiles from
+$CRAYON_PROFILE_DIR (default build/profiles). Text: tests/corpus.py (english, code).
+
+    CRAYON_LIBRARY=build/native/libcrayon.so CRAYON_PROFILE_DIR=build/profiles python3 benchmarks/engine_bench.py
+
+One thread = one crayon_tokenize call over all documents joined; all threads = one
+crayon_tokenize_batch call over the documents (threads = 0: every core). Median of several runs
+(M tokens/s, MB/s) and the best run (on a shared machine the best is the least disturbed).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import statistics
+import sys
+import time
+from ctypes import POINTER, byref, c_char_p, c_int, c_int32, c_int64, c_size_t, c_uint32, c_void_p
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+import corpus  # noqa: E402
+
+MB = 1 << 20
+TEXT_BYTES = int(os.environ.get("CRAYON_BENCH_BYTES", 8 * MB))
+RUNS = 7
+LOADS = 200
+
+
+def library() -> ctypes.CDLL:
+    lib = ctypes.CDLL(os.environ.get("CRAYON_LIBRARY", str(ROOT / "build" / "native" / "libcrayon.so")))
+    lib.crayon_load_dat.argtypes = [c_char_p, POINTER(c_void_p)]
+    lib.crayon_load_dat.restype = c_int
+    lib.crayon_free.argtypes = [c_void_p]
+    lib.crayon_tokenize.argtypes = [c_void_p, c_char_p, c_size_t, POINTER(c_int32), c_size_t]
+    lib.crayon_tokenize.restype = c_int64
+    lib.crayon_tokenize_batch.argtypes = [c_void_p, POINTER(c_char_p), POINTER(c_size_t), c_size_t,
+                                          POINTER(c_int32), c_size_t, POINTER(c_int64), c_int32]
+    lib.crayon_tokenize_batch.restype = c_int64
+    lib.crayon_last_error.restype = c_char_p
+    lib.crayon_backends.restype = c_uint32
+    lib.crayon_vocab_size.argtypes = [c_void_p]
+    lib.crayon_vocab_size.restype = c_int64
+    return lib
+
+
+def main() -> int:
+    lib = library()
+    profile_dir = Path(os.environ.get("CRAYON_PROFILE_DIR", str(ROOT / "build" / "profiles")).split(":")[0])
+    profiles = sorted(profile_dir.glob("*.dat"))
+    if not profiles:
+        print(f"no profiles in {profile_dir}: run profiles/build.py first", file=sys.stderr)
+        return 1
+    print(f"library {lib._name}; cores {os.cpu_count()}; text {TEXT_BYTES / MB:.0f} MiB per kind; median of {RUNS} runs")
+
+    print(f"\n{'profile':<10} {'file KiB':>9} {'vocab':>7} {'load µs: mean':>14} {'median':>8}   ({LOADS} loads each)")
+    for path in profiles:
+        v = c_void_p()
+        times = []
+        for _ in range(LOADS):
+            t = time.perf_counter()
+            rc = lib.crayon_load_dat(str(path).encode(), byref(v))
+            times.append(time.perf_counter() - t)
+            if rc != 0:
+                raise SystemExit(lib.crayon_last_error().decode())
+            lib.crayon_free(v)
+        v2 = c_void_p()
+        lib.crayon_load_dat(str(path).encode(), byref(v2))
+        size = lib.crayon_vocab_size(v2)
+        lib.crayon_free(v2)
+        print(f"{path.stem:<10} {path.stat().st_size / 1024:>9.0f} {size:>7} {statistics.mean(times) * 1e6:>14.1f} "
+              f"{statistics.median(times) * 1e6:>8.1f}")
+
+    header = (f"\n{'profile':<10} {'text':<8} {'mode':<12} {'tokens':>11} {'bytes/token':>11} {'M tokens/s':>11} {'MB/s':>9}"
+              f" {'best M tok/s':>13}")
+    print(header)
+    for path in profiles:
+        v = c_void_p()
+        lib.crayon_load_dat(str(path).encode(), byref(v))
+        for kind in ("english", "code"):
+            docs = [d.encode("utf-8", "surrogatepass") for d in corpus.documents(kind, TEXT_BYTES)]
+            blob = b"".join(docs)
+            out = (c_int32 * len(blob))()
+            single = []
+            for _ in range(RUNS):
+                t = time.perf_counter()
+                n = lib.crayon_tokenize(v, blob, len(blob), out, len(blob))
+                single.append(time.perf_counter() - t)
+            assert n > 0, lib.crayon_last_error()
+            texts = (c_char_p * len(docs))(*docs)
+            lens = (c_size_t * len(docs))(*map(len, docs))
+            offsets = (c_int64 * (len(docs) + 1))()
+            batch = []
+            for _ in range(RUNS):
+                t = time.perf_counter()
+                m = lib.crayon_tokenize_batch(v, texts, lens, len(docs), out, len(blob), offsets, 0)
+                batch.append(time.perf_counter() - t)
+            assert m > 0, lib.crayon_last_error()
+            # The joined text can match across document boundaries, so the two counts differ slightly.
+            for mode, count, runs in (("1 thread", n, single), (f"{os.cpu_count()} threads", m, batch)):
+                secs = statistics.median(runs)
+                print(f"{path.stem:<10} {kind:<8} {mode:<12} {count:>11,} {len(blob) / count:>11.2f} "
+                      f"{count / secs / 1e6:>11.1f} {len(blob) / secs / 1e6:>9.1f} {count / min(runs) / 1e6:>13.1f}")
+        lib.crayon_free(v)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
