@@ -24,7 +24,7 @@ VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --l
                 --errors-for-leak-kinds=definite --show-leak-kinds=definite
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-.PHONY: all deps native profiles python wheel examples demo test test-dotnet test-python \
+.PHONY: all deps native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
         test-c test-abi test-examples peers bench install clean
 
 all: wheel examples demo
@@ -68,6 +68,10 @@ profiles: $(PROFILE_DATS)
 $(PROFILE_DATS) &: $(PROFILE_JSON) profiles/build.py $(NATIVE) $(PY)
 	@mkdir -p $(PROFILE_DIR) $(PKG)/profiles
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/build.py $(PROFILE_DIR)
+
+# Re-learns profiles/*.json from this machine's text (tests/corpus.py); commit the result.
+learn-profiles: $(NATIVE) $(PY)
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/learn.py
 
 # ---- Python package ----------------------------------------------------------------------------
 python: $(NATIVE) profiles
