@@ -29,7 +29,7 @@ function args(argv) {
 function readDocs(file) {
   const buf = fs.readFileSync(file);
   const n = buf.readUInt32LE(0);
-  const dec = new TextDecoder("utf-8", { fatal: true });
+  const dec = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });  // keep a leading U+FEFF: it is text
   const docs = [];
   let bytes = 0;
   for (let i = 0, p = 4; i < n; i++) {
