@@ -94,14 +94,17 @@ def bench_encoding(name: str, docs_by_kind: dict, repeat: int, hf_dir: str, thre
         print_table(f"{name} / {kind}: {len(docs)} documents, {nbytes / 1e6:.1f} MB, {tokens} tokens", table)
 
 
-def peer_seconds(name: str, text: str) -> float | None:
-    """npm tiktoken's time on one text, or None if it did not finish within the deadline (a WASM call
-    cannot be interrupted, so the whole node process is stopped)."""
+def peer_seconds(name: str, text: str) -> float | str:
+    """npm tiktoken's time on one text, or why there is none: it did not finish within the deadline
+    (a WASM call cannot be interrupted, so the node process is stopped), or it failed."""
     import subprocess
     try:
         info = node_peer.run(["--peer", "tiktoken", "--encoding", name], [text], timeout_s=PATHOLOGICAL_DEADLINE_S)
     except subprocess.TimeoutExpired:
-        return None
+        return f"did not finish in {PATHOLOGICAL_DEADLINE_S:.0f} s (stopped)"
+    except RuntimeError as e:
+        lines = str(e).splitlines()
+        return "failed: " + (lines[1] if len(lines) > 1 else lines[0])[:60]
     return info["seconds"][0]
 
 
@@ -124,9 +127,8 @@ def bench_pathological(name: str, mb: float) -> None:
             size = f"{nbytes / 1e6:g} MB"
             row(table, f"crayon: {label}, {size}", nbytes, len(ids), t)
             secs = peer_seconds(name, text)
-            if secs is None:
-                table.append((f"npm tiktoken: {label}, {size}", "        -", "       -",
-                              f">{PATHOLOGICAL_DEADLINE_S:6.0f}", "did not finish (stopped)"))
+            if isinstance(secs, str):
+                table.append((f"npm tiktoken: {label}, {size}", "        -", "       -", "       -", secs))
             else:
                 row(table, f"npm tiktoken: {label}, {size}", nbytes, len(ids), secs,
                     f"crayon is {secs / t:.0f}x faster")
