@@ -41,6 +41,7 @@ internal static class BytePairMerger
     }
 
     /// <summary>The short-piece path: parts as (start, rank of merging with the next part).</summary>
+    [SkipLocalsInit]
     internal static void MergeLinear(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
         int n = piece.Length;
@@ -68,8 +69,11 @@ internal static class BytePairMerger
                 // Part i absorbs part i+1; the ranks of i-1 and i now cover one more part.
                 if (i > 0) rank[i - 1] = RankOf(ranks, piece, start, count, i - 1);
                 rank[i] = RankOf(ranks, piece, start, count, i);
-                start.Slice(i + 2, count - i - 2).CopyTo(start.Slice(i + 1));
-                rank.Slice(i + 2, count - i - 2).CopyTo(rank.Slice(i + 1));
+                for (int k = i + 1; k < count - 1; k++) // short: a loop beats a memmove call
+                {
+                    start[k] = start[k + 1];
+                    rank[k] = rank[k + 1];
+                }
                 count--;
                 minRank = None;
                 for (int k = 0; k < count - 1; k++)
