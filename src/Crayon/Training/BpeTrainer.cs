@@ -1,0 +1,88 @@
+namespace Crayon.Training;
+
+/// <summary>
+/// Byte-level BPE training with rustbpe's semantics (see <see cref="MergeLoop"/>).
+/// Documents are fed in batches (<see cref="Feed"/>); each batch is split into chunks and counted
+/// over all cores, then dropped: only the unique chunks and their 64-bit counts are kept.
+/// <see cref="Train"/> runs the merge loop on those counts and can be called again with another
+/// vocabulary size. Feed and Train serialize on the instance; the trained <see cref="Encoder"/> is
+/// immutable and may be used from any thread.
+/// </summary>
+internal sealed class BpeTrainer
+{
+    private readonly object _gate = new();
+    private readonly ChunkTable _chunks = new(1 << 14);
+    private MergeEncoder? _encoder;
+
+    public BpeTrainer(string? pattern = null)
+    {
+        Splitter = ChunkSplitters.Create(pattern);
+    }
+
+    public IChunkSplitter Splitter { get; }
+
+    public string Pattern => Splitter.Pattern;
+
+    /// <summary>Unique chunks counted so far.</summary>
+    public int UniqueChunks => _chunks.Count;
+
+    /// <summary>Bytes held for the counted chunks.</summary>
+    public long CountingFootprintBytes => _chunks.FootprintBytes;
+
+    /// <summary>The result of the last <see cref="Train"/>; before any, the 256 byte tokens alone.</summary>
+    public MergeEncoder Encoder => _encoder ?? (_encoder = new MergeEncoder(Splitter, []));
+
+    /// <summary>Splits and counts a batch of documents on up to <paramref name="threads"/> threads
+    /// (≤ 0: all cores). Invalid UTF-8 is an <see cref="ArgumentException"/> and counts nothing
+    /// of that batch.</summary>
+    public void Feed(IDocuments docs, int threads = 0)
+    {
+        lock (_gate)
+        {
+            int n = docs.Count;
+            if (n == 0) return;
+            int workers = threads <= 0 ? Environment.ProcessorCount : threads;
+            var batch = new ChunkTable(1 << 12);
+            if (workers == 1 || n == 1)
+            {
+                var sink = new CountingSink(batch);
+                for (int i = 0; i < n; i++) Splitter.Split(docs[i], sink);
+            }
+            else
+            {
+                var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
+                try
+                {
+                    Parallel.For(0, n, options,
+                    () => new CountingSink(new ChunkTable(1 << 10)),
+                    (i, _, sink) => { Splitter.Split(docs[i], sink); return sink; },
+                    sink => { lock (batch) batch.AddAll(sink.Table); });
+                }
+                catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+                }
+            }
+            // Folding in only after the whole batch succeeded keeps a bad document from half-counting.
+            _chunks.AddAll(batch);
+        }
+    }
+
+    /// <summary>Learns up to <c>vocabSize - 256</c> merges from everything fed so far.</summary>
+    public MergeEncoder Train(int vocabSize, Func<long, long, bool>? progress = null)
+    {
+        if (vocabSize < 256)
+            throw new ArgumentException($"vocab_size must be at least 256 (the byte tokens); got {vocabSize}");
+        lock (_gate)
+        {
+            int[] merges = MergeLoop.Run(_chunks, vocabSize - 256, progress);
+            return _encoder = new MergeEncoder(Splitter, merges);
+        }
+    }
+
+    private sealed class CountingSink(ChunkTable table) : IChunkSink
+    {
+        public ChunkTable Table { get; } = table;
+        public void OnChunk(ReadOnlySpan<byte> chunk) => Table.Add(chunk);
+    }
+}
