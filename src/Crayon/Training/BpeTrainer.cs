@@ -19,6 +19,15 @@ internal sealed class BpeTrainer
         Splitter = ChunkSplitters.Create(pattern);
     }
 
+    /// <summary>A trainer holding an already trained vocabulary (e.g. read back from a .tiktoken file):
+    /// token bytes in rank order, ranks 0..255 being the bytes themselves.</summary>
+    public static BpeTrainer FromTokens(string? pattern, IReadOnlyList<byte[]> tokens)
+    {
+        var t = new BpeTrainer(pattern);
+        t._encoder = MergeEncoder.FromTokens(t.Splitter, tokens);
+        return t;
+    }
+
     public IChunkSplitter Splitter { get; }
 
     public string Pattern => Splitter.Pattern;

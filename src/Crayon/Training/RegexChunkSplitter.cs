@@ -39,7 +39,7 @@ internal sealed class RegexChunkSplitter : IChunkSplitter
     {
         string text;
         try { text = s_strict.GetString(utf8); }
-        catch (DecoderFallbackException) { throw new ArgumentException("the text is not valid UTF-8"); }
+        catch (DecoderFallbackException) { throw new InvalidUtf8Exception("the text is not valid UTF-8"); }
 
         byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
         try
