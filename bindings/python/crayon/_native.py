@@ -36,6 +36,24 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     # ---- engine section (profiles, longest match)
     # ---- end of engine section
     # ---- BPE section (tiktoken-compatible encodings)
+    # crayon_bpe* handles are passed as c_void_p; out-pointers as POINTER(c_void_p).
+    "crayon_bpe_load": (c_int, [c_char_p, c_char_p, POINTER(c_char_p), _c_int32_p, c_size_t,
+                                _c_void_pp]),
+    "crayon_bpe_load_buffer": (c_int, [c_void_p, c_size_t, c_char_p, POINTER(c_char_p), _c_int32_p,
+                                       c_size_t, _c_void_pp]),
+    "crayon_bpe_from_ranks": (c_int, [POINTER(c_char_p), _c_size_t_p, _c_int32_p, c_size_t, c_char_p,
+                                      POINTER(c_char_p), _c_int32_p, c_size_t, _c_void_pp]),
+    "crayon_bpe_free": (None, [c_void_p]),
+    "crayon_bpe_n_vocab": (c_int64, [c_void_p]),
+    "crayon_bpe_encode_ordinary": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int32_p, c_size_t]),
+    "crayon_bpe_encode": (c_int64, [c_void_p, c_char_p, c_size_t, POINTER(c_char_p), c_size_t,
+                                    POINTER(c_char_p), c_size_t, c_uint32, _c_int32_p, c_size_t]),
+    "crayon_bpe_encode_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t,
+                                          POINTER(c_char_p), c_size_t, POINTER(c_char_p), c_size_t,
+                                          c_uint32, _c_int32_p, c_size_t, _c_int64_p, c_int32]),
+    "crayon_bpe_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_void_p, c_size_t]),
+    "crayon_bpe_token_bytes": (c_int64, [c_void_p, c_int32, c_void_p, c_size_t]),
+    "crayon_bpe_encode_single_token": (c_int, [c_void_p, c_char_p, c_size_t, _c_int32_p]),
     # ---- end of BPE section
     # ---- trainer section (rustbpe-compatible training)
     "crayon_trainer_new": (c_int, [c_char_p, _c_void_pp]),
