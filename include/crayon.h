@@ -301,6 +301,16 @@ CRAYON_API int crayon_trainer_feed(crayon_trainer *trainer, const char *const *t
 CRAYON_API int crayon_trainer_train(crayon_trainer *trainer, uint32_t vocab_size,
                                     crayon_progress_fn progress, void *user);
 
+/* The pair count of each merge of the last train, in merge order (cap counts entries). Returns
+ * entries written, minus the entries needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_merge_counts(const crayon_trainer *trainer, int64_t *out, size_t cap);
+
+/* Sets the id byte b takes when tied pairs are compared: order[b], a permutation of 0..255 (NULL
+ * restores byte value order, rustbpe's). Only tie-breaking changes, and the merges reported still
+ * use byte ids = byte values. For reproducing trainers that number bytes differently: Hugging
+ * Face's numbers its byte alphabet by the code points of the characters standing in for bytes. */
+CRAYON_API int crayon_trainer_set_byte_order(crayon_trainer *trainer, const uint8_t *order);
+
 /* Number of tokens: 256 + merges learned (fewer than asked when training stopped early). */
 CRAYON_API int64_t crayon_trainer_vocab_size(const crayon_trainer *trainer);
 

@@ -84,6 +84,31 @@ internal static unsafe class TrainerExports
         catch (Exception e) { return Fail(e); }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_merge_counts")]
+    public static long MergeCounts(nint trainer, long* output, nuint cap)
+    {
+        try
+        {
+            long[] counts = Handles.Get<BpeTrainer>(trainer, What).MergeCounts;
+            if ((ulong)cap < (ulong)counts.Length) return BufferResult.Needed(counts.Length);
+            if (counts.Length > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            counts.CopyTo(new Span<long>(output, counts.Length));
+            return counts.Length;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_set_byte_order")]
+    public static int SetByteOrder(nint trainer, byte* order)
+    {
+        try
+        {
+            Handles.Get<BpeTrainer>(trainer, What).SetByteOrder(order == null ? default : new ReadOnlySpan<byte>(order, 256));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_vocab_size")]
     public static long VocabSize(nint trainer)
     {

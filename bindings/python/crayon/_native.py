@@ -61,6 +61,8 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_trainer_free": (None, [c_void_p]),
     "crayon_trainer_feed": (c_int, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, c_int32]),
     "crayon_trainer_train": (c_int, [c_void_p, c_uint32, PROGRESS_FN, c_void_p]),
+    "crayon_trainer_merge_counts": (c_int64, [c_void_p, _c_int64_p, c_size_t]),
+    "crayon_trainer_set_byte_order": (c_int, [c_void_p, c_char_p]),
     "crayon_trainer_vocab_size": (c_int64, [c_void_p]),
     "crayon_trainer_unique_chunks": (c_int64, [c_void_p]),
     "crayon_trainer_merges": (c_int64, [c_void_p, _c_int32_p, c_size_t]),

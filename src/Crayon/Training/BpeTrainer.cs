@@ -84,9 +84,34 @@ internal sealed class BpeTrainer
             throw new ArgumentException($"vocab_size must be at least 256 (the byte tokens); got {vocabSize}");
         lock (_gate)
         {
-            int[] merges = MergeLoop.Run(_chunks, vocabSize - 256, progress);
+            var counts = new List<long>();
+            int[] merges = MergeLoop.Run(_chunks, vocabSize - 256, progress, counts, _byteOrder);
+            MergeCounts = counts.ToArray();
             return _encoder = new MergeEncoder(Splitter, merges);
         }
+    }
+
+    /// <summary>The pair count of each merge of the last <see cref="Train"/> (empty before).</summary>
+    public long[] MergeCounts { get; private set; } = [];
+
+    private byte[]? _byteOrder;
+
+    /// <summary>
+    /// Sets the id each byte takes when tied pairs are compared (a permutation of 0..255; null
+    /// restores byte value order, rustbpe's). Hugging Face's trainer, for one, numbers its byte
+    /// alphabet by the code points of the printable characters that stand in for bytes.
+    /// </summary>
+    public void SetByteOrder(ReadOnlySpan<byte> order)
+    {
+        if (order.IsEmpty) { lock (_gate) _byteOrder = null; return; }
+        if (order.Length != 256) throw new ArgumentException($"a byte order has 256 entries; got {order.Length}");
+        Span<bool> seen = stackalloc bool[256];
+        foreach (byte b in order)
+        {
+            if (seen[b]) throw new ArgumentException($"the byte order is not a permutation of 0..255 ({b} repeats)");
+            seen[b] = true;
+        }
+        lock (_gate) _byteOrder = order.ToArray();
     }
 
     private sealed class CountingSink(ChunkTable table) : IChunkSink

@@ -48,10 +48,16 @@ internal static class MergeLoop
     /// Runs up to <paramref name="maxMerges"/> merges over the chunks of <paramref name="chunks"/> and
     /// returns them as (left, right) id pairs, flattened: merge k made id 256 + k from
     /// result[2k], result[2k + 1]. <paramref name="progress"/>(done, total) returning false cancels
-    /// (<see cref="OperationCanceledException"/>).
+    /// (<see cref="OperationCanceledException"/>). <paramref name="counts"/> receives each merge's
+    /// pair count. <paramref name="byteOrder"/> (a permutation of 0..255, or null for identity) is
+    /// the id byte b takes while comparing tied pairs, to reproduce trainers that number bytes
+    /// differently; the merges returned always use byte ids = byte values.
     /// </summary>
-    public static int[] Run(ChunkTable chunks, int maxMerges, Func<long, long, bool>? progress)
+    public static int[] Run(ChunkTable chunks, int maxMerges, Func<long, long, bool>? progress,
+                            List<long>? counts = null, byte[]? byteOrder = null)
     {
+        var inverse = new int[256];
+        for (int b = 0; b < 256; b++) inverse[byteOrder?[b] ?? b] = b;
         // Every unique chunk becomes a word: its bytes as ids 0..255, stored back to back.
         int nWords = chunks.Count;
         long totalSymbols = 0;
@@ -69,7 +75,7 @@ internal static class MergeLoop
             start[w] = pos;
             length[w] = bytes.Length;
             weight[w] = chunks.CountOf(w);
-            for (int i = 0; i < bytes.Length; i++) symbols[pos++] = bytes[i];
+            for (int i = 0; i < bytes.Length; i++) symbols[pos++] = byteOrder == null ? bytes[i] : byteOrder[bytes[i]];
         }
 
         // Initial pair counts and where each pair occurs.
@@ -109,8 +115,9 @@ internal static class MergeLoop
             if (best.Count <= 0) break;
 
             int a = Left(top.Pair), b = Right(top.Pair), id = 256 + done;
-            merges.Add(a);
-            merges.Add(b);
+            merges.Add(a < 256 ? inverse[a] : a);
+            merges.Add(b < 256 ? inverse[b] : b);
+            counts?.Add(best.Count);
             pairs.Remove(top.Pair);                // (a, b) can never form again: merges only make new ids
             grown.Clear();
 

@@ -76,11 +76,14 @@ class Tokenizer:
 
     # ---- training --------------------------------------------------------------------------
     def train_from_iterator(self, iterator: Iterable[str], vocab_size: int, buffer_size: int = 8192,
-                            pattern: str | None = None, progress: Progress | None = None) -> None:
+                            pattern: str | None = None, progress: Progress | None = None,
+                            byte_order: bytes | None = None) -> None:
         """Learn ``vocab_size - 256`` merges from the strings of ``iterator``.
 
         ``pattern``: the split regex (default: GPT-4's). ``progress(done, total)`` is called about a
         thousand times during the merge loop; returning ``False`` cancels training.
+        ``byte_order`` (crayon extension; 256 bytes, a permutation): the id byte b takes when tied
+        pairs are compared, to reproduce trainers that number bytes differently (None: byte values).
         Raises ``ValueError`` for ``vocab_size < 256``, an invalid pattern or text that is not UTF-8.
         """
         if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
@@ -94,6 +97,11 @@ class Tokenizer:
         lib = _native.lib()
         handle = self._new_handle(pattern)
         try:
+            if byte_order is not None:
+                order = bytes(byte_order)
+                if len(order) != 256:
+                    raise ValueError(f"byte_order must have 256 entries; got {len(order)}")
+                _native.check(lib.crayon_trainer_set_byte_order(handle, order))
             buffer: list[bytes] = []
             for text in iterator:
                 if not isinstance(text, str):
@@ -155,6 +163,14 @@ class Tokenizer:
         out = (c_int32 * (2 * n))()
         got = _native.check_count(lib.crayon_trainer_merges(self._handle, out, n))
         return [(out[2 * k], out[2 * k + 1]) for k in range(got)]
+
+    def get_merge_counts(self) -> list[int]:
+        """The pair count of each merge when it was made (crayon extension)."""
+        lib = _native.lib()
+        n = self.vocab_size - 256
+        out = (c_int64 * max(n, 1))()
+        got = _native.check_count(lib.crayon_trainer_merge_counts(self._handle, out, n))
+        return out[:got]
 
     def get_mergeable_ranks(self) -> list[tuple[bytes, int]]:
         """``(token bytes, rank)`` for every token: the bytes 0..255 first, then merges in id order."""
