@@ -77,7 +77,7 @@ public class BpeTrainerTests
     {
         var t = new BpeTrainer();
         var docs = new ArrayDocuments(new[] { "hello"u8.ToArray(), new byte[] { 0x61, 0xFF } });
-        Assert.Throws<ArgumentException>(() => t.Feed(docs, threads: 2));
+        Assert.Throws<InvalidUtf8Exception>(() => t.Feed(docs, threads: 2));
         Assert.Equal(0, t.UniqueChunks);
     }
 
@@ -133,5 +133,22 @@ public class BpeTrainerTests
     {
         Assert.Equal(@"(?>[^\r\n\p{L}]?)\p{L}+|(?>[^\s]+)x",
                      RegexChunkSplitter.PossessiveToAtomic(@"[^\r\n\p{L}]?+\p{L}+|[^\s]++x"));
+    }
+
+    [Fact]
+    public void A_byte_order_changes_only_which_tied_pair_goes_first()
+    {
+        // (a,b) and (c,d) tie; with c and d numbered before a and b, (c,d) is merged first, and
+        // the merges are still reported with byte ids = byte values.
+        var order = new byte[256];
+        for (int i = 0; i < 256; i++) order[i] = (byte)i;
+        (order['a'], order['c']) = (order['c'], order['a']);
+        (order['b'], order['d']) = (order['d'], order['b']);
+        var t = new BpeTrainer(Whole);
+        t.SetByteOrder(order);
+        t.Feed(ArrayDocuments.FromStrings("ab", "cd", "cd", "ab"), threads: 1);
+        Assert.Equal(new int[] { 'c', 'd', 'a', 'b' }, t.Train(258).Merges.ToArray());
+        Assert.Equal(new long[] { 2, 2 }, t.MergeCounts);
+        Assert.Throws<ArgumentException>(() => t.SetByteOrder(new byte[256]));
     }
 }
