@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -7,9 +8,9 @@ namespace Crayon.Training;
 /// <summary>
 /// The general splitter: any pattern, run by .NET's <see cref="Regex"/> on the UTF-16 form of the
 /// text. .NET has no possessive quantifiers, so <c>X?+ X*+ X++</c> are rewritten to the equivalent
-/// atomic groups <c>(?&gt;X?)</c>. Known limit: .NET classes code points outside the BMP as two
-/// surrogates, so <c>\p{L}</c> misses e.g. U+1D400; the exact code-point splitters of
-/// Crayon.PreTokenize are preferred for the patterns they implement (see <see cref="ChunkSplitters"/>).
+/// atomic groups <c>(?&gt;X?)</c>. .NET's regex works on UTF-16 units, so code points outside the
+/// BMP are given to it as one stand-in unit each (see <see cref="Split"/>); character classes other
+/// than letters, numbers and "anything else" (e.g. \p{Lu} on U+1D400) are approximate for them.
 /// </summary>
 internal sealed class RegexChunkSplitter : IChunkSplitter
 {
@@ -41,28 +42,54 @@ internal sealed class RegexChunkSplitter : IChunkSplitter
         try { text = s_strict.GetString(utf8); }
         catch (DecoderFallbackException) { throw new InvalidUtf8Exception("the text is not valid UTF-8"); }
 
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(256);
+        // The regex sees one UTF-16 unit per code point: a code point outside the BMP is replaced by
+        // a BMP stand-in of the same class for these patterns (letter, number, other), so \p{L}
+        // and \p{N}{1,3} behave as on code points. offsets[i] is where unit i starts in utf8, so
+        // chunks are cut from the caller's bytes without re-encoding.
+        char[] units = ArrayPool<char>.Shared.Rent(text.Length + 1);
+        int[] offsets = ArrayPool<int>.Shared.Rent(text.Length + 1);
         try
         {
-            foreach (ValueMatch m in _regex.EnumerateMatches(text))
+            int n = 0, at = 0;
+            for (int i = 0; i < text.Length; i++)
+            {
+                char c = text[i];
+                offsets[n] = at;
+                if (char.IsHighSurrogate(c))
+                {
+                    units[n++] = StandIn(char.ConvertToUtf32(c, text[i + 1]));
+                    at += 4;
+                    i++;
+                }
+                else
+                {
+                    units[n++] = c;
+                    at += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+                }
+            }
+            offsets[n] = at;
+            foreach (ValueMatch m in _regex.EnumerateMatches(units.AsSpan(0, n)))
             {
                 if (m.Length == 0) continue;
-                ReadOnlySpan<char> piece = text.AsSpan(m.Index, m.Length);
-                int max = Encoding.UTF8.GetMaxByteCount(piece.Length);
-                if (max > scratch.Length)
-                {
-                    ArrayPool<byte>.Shared.Return(scratch);
-                    scratch = ArrayPool<byte>.Shared.Rent(max);
-                }
-                int n = Encoding.UTF8.GetBytes(piece, scratch);
-                sink.OnChunk(scratch.AsSpan(0, n));
+                int from = offsets[m.Index], to = offsets[m.Index + m.Length];
+                sink.OnChunk(utf8[from..to]);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            ArrayPool<char>.Shared.Return(units);
+            ArrayPool<int>.Shared.Return(offsets);
         }
     }
+
+    private static char StandIn(int codePoint) => CharUnicodeInfo.GetUnicodeCategory(codePoint) switch
+    {
+        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => '\u3400',   // CJK ideograph (Lo)
+        UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber
+            or UnicodeCategory.OtherNumber => '\u2160',                                     // ROMAN NUMERAL ONE (Nl)
+        _ => '\u2603',                                                                      // SNOWMAN (So)
+    };
 
     /// <summary>Rewrites possessive quantifiers (<c>?+ *+ ++ {m,n}+</c>) to atomic groups.</summary>
     internal static string PossessiveToAtomic(string p)

@@ -151,4 +151,20 @@ public class BpeTrainerTests
         Assert.Equal(new long[] { 2, 2 }, t.MergeCounts);
         Assert.Throws<ArgumentException>(() => t.SetByteOrder(new byte[256]));
     }
+
+    private sealed class Collect : IChunkSink
+    {
+        public List<string> Chunks { get; } = new();
+        public void OnChunk(ReadOnlySpan<byte> chunk) => Chunks.Add(Encoding.UTF8.GetString(chunk));
+    }
+
+    [Fact]
+    public void Letters_outside_the_BMP_are_letters_to_the_splitter()
+    {
+        // U+1D5A8 is a letter (Lu): it joins the letters around it and stays apart from the quote;
+        // U+1D7CE is a digit (Nd) and counts as one of the three digits of \p{N}{1,3}.
+        var c = new Collect();
+        ChunkSplitters.Create(null).Split(Encoding.UTF8.GetBytes("\"a\U0001D5A8b\" 12\U0001D7CE4"), c);
+        Assert.Equal(new[] { "\"a\U0001D5A8b", "\"", " ", "12\U0001D7CE", "4" }, c.Chunks);
+    }
 }
