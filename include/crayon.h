@@ -333,6 +333,12 @@ CRAYON_API int64_t crayon_trainer_token_bytes(const crayon_trainer *trainer, uin
  * CRAYON_FAILED. */
 CRAYON_API int64_t crayon_trainer_pattern(const crayon_trainer *trainer, char *out, size_t cap);
 
+/* The chunks the trainer's pattern splits UTF-8 text into (what training counts and encoding merges
+ * inside): chunk i is text[out_starts[i] .. out_ends[i]). Text no alternative matches is in no chunk.
+ * Returns chunks written, minus the entries needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_split(const crayon_trainer *trainer, const char *text, size_t len,
+                                        int64_t *out_starts, int64_t *out_ends, size_t cap);
+
 /* Writes the vocabulary as a .tiktoken rank file ("base64(token) rank" per line). */
 CRAYON_API int crayon_trainer_save_tiktoken(const crayon_trainer *trainer, const char *path);
 

@@ -172,6 +172,39 @@ internal static unsafe class TrainerExports
         catch (Exception e) { return FailCount(e); }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_split")]
+    public static long Split(nint trainer, byte* text, nuint len, long* starts, long* ends, nuint cap)
+    {
+        try
+        {
+            BpeTrainer t = Handles.Get<BpeTrainer>(trainer, What);
+            var sink = new SpanSink(text);
+            t.Splitter.Split(Span(text, len, "text"), sink);
+            List<long> s = sink.Starts, e = sink.Ends;
+            if ((ulong)cap < (ulong)s.Count) return BufferResult.Needed(s.Count);
+            if (s.Count > 0 && (starts == null || ends == null)) return BufferResult.Fail(Status.InvalidArgument, "out_starts or out_ends is NULL");
+            for (int i = 0; i < s.Count; i++) { starts[i] = s[i]; ends[i] = e[i]; }
+            return s.Count;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    /// <summary>Records where each chunk lies in the caller's text (chunks are slices of it).</summary>
+    private sealed class SpanSink(byte* text) : IChunkSink
+    {
+        public List<long> Starts { get; } = new();
+        public List<long> Ends { get; } = new();
+        public void OnChunk(ReadOnlySpan<byte> chunk)
+        {
+            fixed (byte* p = chunk)
+            {
+                long start = p - text;
+                Starts.Add(start);
+                Ends.Add(start + chunk.Length);
+            }
+        }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_save_tiktoken")]
     public static int SaveTiktoken(nint trainer, byte* path)
     {

@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections import Counter
 
 
-def count_chunks(texts, pattern: str) -> Counter:
-    """Unique chunks (UTF-8 bytes) of every text, split with the `regex` module, and their counts."""
-    import regex
-    compiled = regex.compile(pattern)
+def count_chunks(texts, split) -> Counter:
+    """Unique chunks (UTF-8 bytes) of every text, cut by split(text) -> list[str], and their counts."""
     counts: Counter = Counter()
     for text in texts:
-        for piece in compiled.findall(text):
+        for piece in split(text):
             counts[piece.encode("utf-8")] += 1
     return counts
 

@@ -1,6 +1,7 @@
 namespace Crayon.Training;
 
-/// <summary>Receives the chunks (pre-tokens) of a text, in order, as UTF-8 bytes.</summary>
+/// <summary>Receives the chunks (pre-tokens) of a text, in order, as UTF-8 bytes: each chunk is a
+/// slice of the span given to <see cref="IChunkSplitter.Split"/>.</summary>
 internal interface IChunkSink
 {
     void OnChunk(ReadOnlySpan<byte> chunk);

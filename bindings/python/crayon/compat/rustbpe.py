@@ -183,6 +183,15 @@ class Tokenizer:
         raw = buf.raw
         return [(raw[offsets[r]:offsets[r + 1]], r) for r in range(n)]
 
+    def split(self, text: str) -> list[str]:
+        """The chunks the split pattern cuts ``text`` into (crayon extension): what training counts."""
+        data = _utf8(text)
+        lib = _native.lib()
+        cap = max(len(data), 1)          # never more chunks than bytes
+        starts, ends = (c_int64 * cap)(), (c_int64 * cap)()
+        n = _native.check_count(lib.crayon_trainer_split(self._handle, data, len(data), starts, ends, cap))
+        return [data[starts[i]:ends[i]].decode("utf-8") for i in range(n)]
+
     # ---- encoding --------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
         """Ids of ``text`` (tiktoken's algorithm with these ranks and the pattern)."""
