@@ -1,0 +1,119 @@
+using static Crayon.PreTokenize.UnicodeClass;
+
+namespace Crayon.PreTokenize;
+
+/// <summary>
+/// Exact splitter for the GPT-4 (cl100k_base) pattern and its digit-run variants (nanochat uses 2):
+/// <c>'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,k}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+</c>
+/// </summary>
+/// <remarks>
+/// The alternatives are tried in order, as the backtracking regex does (leftmost-first). Because
+/// every code point is exactly one of letter / number / White_Space / other, each alternative reduces
+/// to a look at the first one or two code points and a run scan:
+/// <list type="number">
+/// <item>apostrophe + contraction;</item>
+/// <item>a letter run, optionally preceded by one code point that is not \r, \n, letter or number;</item>
+/// <item>1..k numbers;</item>
+/// <item>an optional space, a run of "other" code points, then any \r and \n;</item>
+/// <item>a White_Space run up to and including its last \r or \n (backtracking of <c>\s*</c>);</item>
+/// <item>a White_Space run at the end of text, or all of it but its last code point
+///       (backtracking of <c>\s+</c> until <c>(?!\S)</c> holds);</item>
+/// <item>a single White_Space code point followed by non-space.</item>
+/// </list>
+/// </remarks>
+internal sealed class Gpt4Splitter : PreTokenizer
+{
+    private readonly int _maxDigits;
+
+    public Gpt4Splitter(string pattern, int maxDigits) : base(pattern)
+    {
+        if (maxDigits < 1) throw new ArgumentOutOfRangeException(nameof(maxDigits));
+        _maxDigits = maxDigits;
+    }
+
+    public int MaxDigits => _maxDigits;
+
+    private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state)
+    {
+        int n = s.Length;
+        int c0 = Decode(s, i, out int l0);
+        byte f0 = Of(c0);
+
+        if (c0 == '\'')
+        {
+            int m = Contraction.Length(s, i, ignoreCase: true);
+            if (m > 0) return i + m;
+        }
+
+        if ((f0 & Letter) != 0) return LetterRun(s, i + l0);
+        int j = i + l0;
+        if ((f0 & Number) == 0 && c0 != '\r' && c0 != '\n' && j < n)
+        {
+            int c1 = Decode(s, j, out int l1);
+            if ((Of(c1) & Letter) != 0) return LetterRun(s, j + l1);
+        }
+
+        if ((f0 & Number) != 0)
+        {
+            int count = 1;
+            while (count < _maxDigits && j < n)
+            {
+                int c = Decode(s, j, out int l);
+                if ((Of(c) & Number) == 0) break;
+                j += l;
+                count++;
+            }
+            return j;
+        }
+
+        if (c0 == ' ' && i + 1 < n)
+        {
+            int c1 = Decode(s, i + 1, out int l1);
+            if ((Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, i + 1 + l1);
+        }
+        if ((f0 & Space) == 0) return OtherRun(s, j);
+
+        return WhiteSpaceRun(s, i);
+    }
+
+    private static int LetterRun(ReadOnlySpan<byte> s, int j)
+    {
+        while (j < s.Length)
+        {
+            int c = Decode(s, j, out int l);
+            if ((Of(c) & Letter) == 0) break;
+            j += l;
+        }
+        return j;
+    }
+
+    /// <summary><c>[^\s\p{L}\p{N}]*[\r\n]*</c> from j (the first "other" code point is consumed).</summary>
+    private static int OtherRun(ReadOnlySpan<byte> s, int j)
+    {
+        while (j < s.Length)
+        {
+            int c = Decode(s, j, out int l);
+            if ((Of(c) & (Letter | Number | Space)) != 0) break;
+            j += l;
+        }
+        while (j < s.Length && (s[j] == '\r' || s[j] == '\n')) j++;
+        return j;
+    }
+
+    /// <summary>Alternatives 5–7 at a White_Space code point (shared by all GPT-4-style splitters).</summary>
+    internal static int WhiteSpaceRun(ReadOnlySpan<byte> s, int i)
+    {
+        int end = i, lastNewlineEnd = -1, lastStart = i;
+        while (end < s.Length)
+        {
+            int c = Decode(s, end, out int l);
+            if ((Of(c) & Space) == 0) break;
+            lastStart = end;
+            end += l;
+            if (c == '\r' || c == '\n') lastNewlineEnd = end;
+        }
+        if (lastNewlineEnd >= 0) return lastNewlineEnd;      // \s*[\r\n]
+        if (end == s.Length) return end;                     // \s+(?!\S) at end of text
+        return lastStart > i ? lastStart : end;              // \s+(?!\S) backtracked by one, else \s+
+    }
+}

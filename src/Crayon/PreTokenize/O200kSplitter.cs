@@ -1,0 +1,125 @@
+using static Crayon.PreTokenize.UnicodeClass;
+
+namespace Crayon.PreTokenize;
+
+/// <summary>
+/// Exact splitter for the o200k_base pattern:
+/// <c>[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?</c>
+/// <c>|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?</c>
+/// <c>|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>
+/// </summary>
+/// <remarks>
+/// The two word alternatives overlap (Lm, Lo and marks are in both classes) and the optional prefix
+/// can itself be a mark, so they are evaluated in the regex's own backtracking order: alternative 1
+/// with the prefix, alternative 1 without it, alternative 2 with, alternative 2 without.
+/// Alternative 1 from position p: the "upper" run <c>U*</c> is greedy; if the code point after it is
+/// "lower", the lower run follows; otherwise <c>U*</c> gives back code points until one of them is
+/// itself "lower" (the last Lm/Lo/M in the run), which then forms <c>L+</c> alone.
+/// </remarks>
+internal sealed class O200kSplitter : PreTokenizer
+{
+    private readonly int _maxDigits;
+
+    public O200kSplitter(string pattern, int maxDigits) : base(pattern)
+    {
+        if (maxDigits < 1) throw new ArgumentOutOfRangeException(nameof(maxDigits));
+        _maxDigits = maxDigits;
+    }
+
+    private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state)
+    {
+        int n = s.Length;
+        int c0 = Decode(s, i, out int l0);
+        byte f0 = Of(c0);
+        int j = i + l0;
+        bool prefix = (f0 & (Letter | Number)) == 0 && c0 != '\r' && c0 != '\n' && j < n;
+
+        int e;
+        if (prefix && (e = WordLowerTail(s, j)) >= 0) return e;
+        if ((e = WordLowerTail(s, i)) >= 0) return e;
+        if (prefix && (e = WordUpperHead(s, j)) >= 0) return e;
+        if ((e = WordUpperHead(s, i)) >= 0) return e;
+
+        if ((f0 & Number) != 0)
+        {
+            int count = 1;
+            while (count < _maxDigits && j < n)
+            {
+                int c = Decode(s, j, out int l);
+                if ((Of(c) & Number) == 0) break;
+                j += l;
+                count++;
+            }
+            return j;
+        }
+
+        if (c0 == ' ' && j < n)
+        {
+            int c1 = Decode(s, j, out int l1);
+            if ((Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, j + l1);
+        }
+        if ((f0 & Space) == 0) return OtherRun(s, j);
+
+        return Gpt4Splitter.WhiteSpaceRun(s, i);
+    }
+
+    /// <summary>Alternative 1 without its prefix, from p: end offset, or -1 when it does not match.</summary>
+    private static int WordLowerTail(ReadOnlySpan<byte> s, int p)
+    {
+        int n = s.Length, j = p, lastLowerEnd = -1;
+        while (j < n)
+        {
+            int c = Decode(s, j, out int l);
+            byte f = Of(c);
+            if ((f & Upperish) == 0)
+            {
+                if ((f & Lowerish) != 0) return Suffix(s, LowerRun(s, j + l));
+                break;
+            }
+            j += l;
+            if ((f & Lowerish) != 0) lastLowerEnd = j;
+        }
+        // The code point after U* is not lower: give back to the last upper-run member that is lower.
+        return lastLowerEnd < 0 ? -1 : Suffix(s, lastLowerEnd);
+    }
+
+    /// <summary>Alternative 2 without its prefix, from p: end offset, or -1.</summary>
+    private static int WordUpperHead(ReadOnlySpan<byte> s, int p)
+    {
+        int n = s.Length, j = p;
+        while (j < n)
+        {
+            int c = Decode(s, j, out int l);
+            if ((Of(c) & Upperish) == 0) break;
+            j += l;
+        }
+        if (j == p) return -1;
+        return Suffix(s, LowerRun(s, j));
+    }
+
+    private static int LowerRun(ReadOnlySpan<byte> s, int j)
+    {
+        while (j < s.Length)
+        {
+            int c = Decode(s, j, out int l);
+            if ((Of(c) & Lowerish) == 0) break;
+            j += l;
+        }
+        return j;
+    }
+
+    private static int Suffix(ReadOnlySpan<byte> s, int j) => j + Contraction.Length(s, j, ignoreCase: true);
+
+    /// <summary><c>[^\s\p{L}\p{N}]*[\r\n/]*</c> from j.</summary>
+    private static int OtherRun(ReadOnlySpan<byte> s, int j)
+    {
+        while (j < s.Length)
+        {
+            int c = Decode(s, j, out int l);
+            if ((Of(c) & (Letter | Number | Space)) != 0) break;
+            j += l;
+        }
+        while (j < s.Length && (s[j] == '\r' || s[j] == '\n' || s[j] == '/')) j++;
+        return j;
+    }
+}

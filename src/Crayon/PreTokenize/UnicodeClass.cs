@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Crayon.PreTokenize;
+
+/// <summary>
+/// The Unicode classes the split patterns use, per code point, as one flag byte from a two-stage
+/// table (4352 block indexes + the distinct 256-entry blocks, about 30 KiB). Built once from
+/// <see cref="CharUnicodeInfo.GetUnicodeCategory(int)"/>, which works on code points, so letters and
+/// numbers outside the Basic Multilingual Plane are classified like any other.
+/// </summary>
+/// <remarks>
+/// The classes follow Rust's regex crate (tiktoken's engine): <c>\p{L}</c> = Lu|Ll|Lt|Lm|Lo,
+/// <c>\p{N}</c> = Nd|Nl|No, <c>\s</c> = the Unicode White_Space property (not a general category:
+/// it is listed explicitly below). The Unicode version is the .NET runtime's; code points assigned
+/// in a later Unicode version than tiktoken's regex crate knows may be classified differently
+/// (docs/bpe.md).
+/// </remarks>
+internal static class UnicodeClass
+{
+    public const byte Letter = 1;       // \p{L}
+    public const byte Number = 2;       // \p{N}
+    public const byte Space = 4;        // \s (White_Space)
+    public const byte Upperish = 8;     // [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] (o200k)
+    public const byte Lowerish = 16;    // [\p{Ll}\p{Lm}\p{Lo}\p{M}]        (o200k)
+
+    private const int BlockBits = 8;
+    private const int BlockSize = 1 << BlockBits;
+    private const int MaxCodePoint = 0x10FFFF;
+
+    private static readonly ushort[] s_blockIndex;
+    private static readonly byte[] s_blocks;
+    private static readonly byte[] s_ascii = new byte[128];
+
+    static UnicodeClass()
+    {
+        int nBlocks = (MaxCodePoint + 1) >> BlockBits;
+        s_blockIndex = new ushort[nBlocks];
+        var distinct = new Dictionary<string, ushort>();
+        var data = new List<byte>();
+        var block = new byte[BlockSize];
+        for (int b = 0; b < nBlocks; b++)
+        {
+            for (int k = 0; k < BlockSize; k++) block[k] = Compute((b << BlockBits) | k);
+            string key = Convert.ToBase64String(block);
+            if (!distinct.TryGetValue(key, out ushort idx))
+            {
+                idx = (ushort)distinct.Count;
+                distinct.Add(key, idx);
+                data.AddRange(block);
+            }
+            s_blockIndex[b] = idx;
+        }
+        s_blocks = data.ToArray();
+        for (int c = 0; c < 128; c++) s_ascii[c] = Compute(c);
+    }
+
+    /// <summary>The flags of a code point (0 for unassigned, symbols, punctuation, controls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static byte Of(int cp)
+    {
+        if ((uint)cp < 128) return s_ascii[cp];
+        if ((uint)cp > MaxCodePoint) return 0;
+        return s_blocks[(s_blockIndex[cp >> BlockBits] << BlockBits) | (cp & (BlockSize - 1))];
+    }
+
+    /// <summary>Rust's <c>\s</c>: the code points with the Unicode White_Space property.</summary>
+    public static bool IsWhiteSpace(int cp) => cp switch
+    {
+        >= 0x09 and <= 0x0D => true,
+        0x20 or 0x85 or 0xA0 or 0x1680 => true,
+        >= 0x2000 and <= 0x200A => true,
+        0x2028 or 0x2029 or 0x202F or 0x205F or 0x3000 => true,
+        _ => false,
+    };
+
+    private static byte Compute(int cp)
+    {
+        if (cp is >= 0xD800 and <= 0xDFFF) return 0; // never reached: not valid UTF-8
+        byte f = IsWhiteSpace(cp) ? Space : (byte)0;
+        switch (CharUnicodeInfo.GetUnicodeCategory(cp))
+        {
+            case UnicodeCategory.UppercaseLetter:
+            case UnicodeCategory.TitlecaseLetter:
+                f |= Letter | Upperish; break;
+            case UnicodeCategory.LowercaseLetter:
+                f |= Letter | Lowerish; break;
+            case UnicodeCategory.ModifierLetter:
+            case UnicodeCategory.OtherLetter:
+                f |= Letter | Upperish | Lowerish; break;
+            case UnicodeCategory.NonSpacingMark:
+            case UnicodeCategory.SpacingCombiningMark:
+            case UnicodeCategory.EnclosingMark:
+                f |= Upperish | Lowerish; break;
+            case UnicodeCategory.DecimalDigitNumber:
+            case UnicodeCategory.LetterNumber:
+            case UnicodeCategory.OtherNumber:
+                f |= Number; break;
+        }
+        return f;
+    }
+
+    /// <summary>
+    /// Decodes the code point at <paramref name="i"/> of text already validated as UTF-8, and its
+    /// length in bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Decode(ReadOnlySpan<byte> s, int i, out int len)
+    {
+        uint b = s[i];
+        if (b < 0x80) { len = 1; return (int)b; }
+        if (b < 0xE0) { len = 2; return (int)(((b & 0x1F) << 6) | (s[i + 1] & 0x3Fu)); }
+        if (b < 0xF0) { len = 3; return (int)(((b & 0x0F) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu)); }
+        len = 4;
+        return (int)(((b & 0x07) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu));
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text;
+using Crayon.PreTokenize;
+
+namespace Crayon.Tests.Bpe;
+
+/// <summary>
+/// The hand-written splitters against the pattern semantics: hand-derived cases for the tricky
+/// alternatives, and agreement with the general regex path on text where .NET Regex is exact
+/// (Basic Multilingual Plane only, no U+017F, no White_Space/\s disagreement).
+/// </summary>
+public class PreTokenizerTests
+{
+    private static readonly string NpmCl100k =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+    private static string[] Split(string pattern, string text) => PreTokenizer.FromPattern(pattern).SplitToStrings(text).ToArray();
+
+    [Theory]
+    [InlineData("Hello world", new[] { "Hello", " world" })]
+    [InlineData("I'm here", new[] { "I", "'m", " here" })]
+    [InlineData("'sound", new[] { "'s", "ound" })]
+    [InlineData("YOU'RE", new[] { "YOU", "'RE" })]
+    [InlineData("a  b", new[] { "a", " ", " b" })]
+    [InlineData("a   ", new[] { "a", "   " })]
+    [InlineData("12345", new[] { "123", "45" })]
+    [InlineData(" 12", new[] { " ", "12" })]
+    [InlineData("x  \n\n  y", new[] { "x", "  \n\n", " ", " y" })]
+    [InlineData("(hello)", new[] { "(hello", ")" })]
+    [InlineData(" ...\n\nx", new[] { " ...\n\n", "x" })]
+    [InlineData("\tfoo", new[] { "\tfoo" })]
+    [InlineData("\t(", new[] { "\t", "(" })]
+    [InlineData("\r\nfoo", new[] { "\r\n", "foo" })]
+    [InlineData("𝕏𝕐 ok", new[] { "𝕏𝕐", " ok" })]              // non-BMP symbols: "other" run
+    [InlineData("𐐀𐐁b", new[] { "𐐀𐐁b" })]                      // Deseret letters (non-BMP \p{L})
+    [InlineData("x ſ x'ſ", new[] { "x", " ſ", " x", "'ſ" })]        // (?i)s folds U+017F
+    public void Cl100kSplitsAsThePatternDoes(string text, string[] expected)
+    {
+        Assert.Equal(expected, Split(KnownPatterns.Cl100k, text));
+        Assert.Equal(expected, Split(NpmCl100k, text));
+    }
+
+    [Theory]
+    [InlineData("12345", new[] { "12", "34", "5" })]
+    public void NanochatLimitsDigitRunsToTwo(string text, string[] expected) =>
+        Assert.Equal(expected, Split(KnownPatterns.Nanochat, text));
+
+    [Theory]
+    [InlineData("HelloWorld", new[] { "Hello", "World" })]
+    [InlineData("HELLOworld", new[] { "HELLOworld" })]
+    [InlineData("HELLO world", new[] { "HELLO", " world" })]
+    [InlineData("don't", new[] { "don't" })]
+    [InlineData("path/to/\nx", new[] { "path", "/to", "/\n", "x" })]
+    [InlineData("\u0301A ", new[] { "\u0301", "A", " " })]   // a lone mark is "lower": alternative 1 without prefix wins
+    public void O200kSplitsAsThePatternDoes(string text, string[] expected) =>
+        Assert.Equal(expected, Split(KnownPatterns.O200k, text));
+
+    [Theory]
+    [InlineData("I'm HERE's", new[] { "I", "'m", " HERE", "'s" })]
+    [InlineData("it'S", new[] { "it", "'", "S" })]                // case-sensitive contractions
+    [InlineData(" 123abc", new[] { " 123", "abc" })]
+    [InlineData("a  \n b", new[] { "a", "  \n", " b" })]
+    public void Gpt2SplitsAsThePatternDoes(string text, string[] expected) =>
+        Assert.Equal(expected, Split(KnownPatterns.Gpt2, text));
+
+    [Fact]
+    public void KnownPatternsGetExactSplittersAndAnyDigitLimit()
+    {
+        Assert.IsType<Gpt4Splitter>(PreTokenizer.FromPattern(KnownPatterns.Cl100k));
+        Assert.IsType<Gpt4Splitter>(PreTokenizer.FromPattern(NpmCl100k));
+        var nano = Assert.IsType<Gpt4Splitter>(PreTokenizer.FromPattern(KnownPatterns.Nanochat));
+        Assert.Equal(2, nano.MaxDigits);
+        var k7 = Assert.IsType<Gpt4Splitter>(PreTokenizer.FromPattern(KnownPatterns.Cl100k.Replace("{1,3}", "{1,7}")));
+        Assert.Equal(7, k7.MaxDigits);
+        Assert.IsType<O200kSplitter>(PreTokenizer.FromPattern(KnownPatterns.O200k));
+        Assert.IsType<Gpt2Splitter>(PreTokenizer.FromPattern(KnownPatterns.Gpt2));
+        Assert.False(PreTokenizer.FromPattern(@"\w+|\s+").IsExact);
+    }
+
+    [Fact]
+    public void InvalidUtf8IsRejected()
+    {
+        var pre = PreTokenizer.FromPattern(KnownPatterns.Cl100k);
+        var e = Assert.Throws<InvalidUtf8Exception>(() => { foreach (var _ in pre.Split(new byte[] { (byte)'a', 0xFF })) { } });
+        Assert.Equal(1, e.Offset);
+        Assert.Throws<InvalidUtf8Exception>(() => { foreach (var _ in pre.Split(new byte[] { 0xED, 0xA0, 0x80 })) { } }); // surrogate
+    }
+
+    [Fact]
+    public void GeneralPathTranslatesPossessiveQuantifiers()
+    {
+        Assert.Equal(@"(?>a?)b(?>[x]+)(?>(c|d)*)\z", RegexPreTokenizer.Translate(@"a?+b[x]++(c|d)*+$"));
+    }
+
+    /// <summary>
+    /// On random BMP text the exact splitters agree with .NET Regex running the same pattern
+    /// (possessive quantifiers translated to atomic groups). Code points where the two engines'
+    /// classes differ are left out: U+017F (case folding), and characters where .NET's \s differs
+    /// from White_Space.
+    /// </summary>
+    [Theory]
+    [InlineData("cl100k")]
+    [InlineData("nanochat")]
+    [InlineData("o200k")]
+    [InlineData("gpt2")]
+    public void ExactSplittersAgreeWithRegexOnBmpText(string which)
+    {
+        string pattern = which switch
+        {
+            "cl100k" => KnownPatterns.Cl100k,
+            "nanochat" => KnownPatterns.Nanochat,
+            "o200k" => KnownPatterns.O200k,
+            _ => KnownPatterns.Gpt2,
+        };
+        var exact = PreTokenizer.FromPattern(pattern);
+        var general = new RegexPreTokenizer(pattern);
+        var rng = new Random(1234);
+        string alphabet = "aZé'sStTmMdDlLvVrReE  \t\n\r\r\n0123٣½Ⅻ.,;!?/()\"-_*ǅʰ中ñ\u0301\u0903\u20DD\u00A0\u3000";
+        for (int doc = 0; doc < 3000; doc++)
+        {
+            var sb = new StringBuilder();
+            int len = rng.Next(0, 40);
+            for (int k = 0; k < len; k++)
+            {
+                if (rng.Next(10) == 0)
+                {
+                    char ch = (char)rng.Next(0x20, 0xD800);
+                    if (ch == '\u017F' || char.IsWhiteSpace(ch) != UnicodeClass.IsWhiteSpace(ch)) continue;
+                    sb.Append(ch);
+                }
+                else sb.Append(alphabet[rng.Next(alphabet.Length)]);
+            }
+            string text = sb.ToString();
+            Assert.Equal(general.SplitToStrings(text), exact.SplitToStrings(text));
+        }
+    }
+}
