@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Crayon.Native.Interop;
+using Crayon.PreTokenize;
 using Crayon.Training;
 
 namespace Crayon.Native;
@@ -308,7 +309,7 @@ internal static unsafe class TrainerExports
     {
         var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
         try { return new UTF8Encoding(false, true).GetString(span); }
-        catch (DecoderFallbackException) { throw new InvalidUtf8Exception($"{what} is not valid UTF-8"); }
+        catch (DecoderFallbackException) { throw new InvalidUtf8Exception($"{what} is not valid UTF-8", 0); }
     }
 
     private static ReadOnlySpan<byte> Span(byte* p, nuint len, string what)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Crayon.PreTokenize;
 
 namespace Crayon.Training;
 
@@ -40,7 +41,7 @@ internal sealed class RegexChunkSplitter : IChunkSplitter
     {
         string text;
         try { text = s_strict.GetString(utf8); }
-        catch (DecoderFallbackException) { throw new InvalidUtf8Exception("the text is not valid UTF-8"); }
+        catch (DecoderFallbackException) { throw InvalidUtf8Exception.At(utf8); }
 
         // The regex sees one UTF-16 unit per code point: a code point outside the BMP is replaced by
         // a BMP stand-in of the same class for these patterns (letter, number, other), so \p{L}

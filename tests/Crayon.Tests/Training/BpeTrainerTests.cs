@@ -1,4 +1,5 @@
 using System.Text;
+using Crayon.PreTokenize;
 using Crayon.Training;
 
 namespace Crayon.Tests.Training;
@@ -129,6 +130,23 @@ public class BpeTrainerTests
     }
 
     [Fact]
+    public void Known_patterns_use_the_exact_splitter_and_agree_with_the_general_one()
+    {
+        string text = "He said \"I'll pay 12345\u00a0$\" \U0001D5A8x!!  \n\n\tok   ";
+        foreach (string pattern in new[] { ChunkSplitters.Gpt4Pattern, ChunkSplitters.NanochatPattern })
+        {
+            IChunkSplitter exact = ChunkSplitters.Create(pattern);
+            Assert.IsNotType<RegexChunkSplitter>(exact);
+            var a = new Collect();
+            var b = new Collect();
+            exact.Split(Encoding.UTF8.GetBytes(text), a);
+            new RegexChunkSplitter(pattern).Split(Encoding.UTF8.GetBytes(text), b);
+            Assert.Equal(b.Chunks, a.Chunks);
+        }
+        Assert.IsType<RegexChunkSplitter>(ChunkSplitters.Create(@"\w+|\s+"));
+    }
+
+    [Fact]
     public void Possessive_quantifiers_become_atomic_groups()
     {
         Assert.Equal(@"(?>[^\r\n\p{L}]?)\p{L}+|(?>[^\s]+)x",
@@ -159,12 +177,12 @@ public class BpeTrainerTests
     }
 
     [Fact]
-    public void Letters_outside_the_BMP_are_letters_to_the_splitter()
+    public void Letters_outside_the_BMP_are_letters_to_the_general_splitter()
     {
         // U+1D5A8 is a letter (Lu): it joins the letters around it and stays apart from the quote;
         // U+1D7CE is a digit (Nd) and counts as one of the three digits of \p{N}{1,3}.
         var c = new Collect();
-        ChunkSplitters.Create(null).Split(Encoding.UTF8.GetBytes("\"a\U0001D5A8b\" 12\U0001D7CE4"), c);
+        new RegexChunkSplitter(ChunkSplitters.Gpt4Pattern).Split(Encoding.UTF8.GetBytes("\"a\U0001D5A8b\" 12\U0001D7CE4"), c);
         Assert.Equal(new[] { "\"a\U0001D5A8b", "\"", " ", "12\U0001D7CE", "4" }, c.Chunks);
     }
 }
