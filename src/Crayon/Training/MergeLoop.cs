@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Crayon.Training;
 
 /// <summary>
@@ -14,13 +17,64 @@ namespace Crayon.Training;
 /// </summary>
 internal static class MergeLoop
 {
-    /// <summary>Per pair: its total count over all chunks and the chunks it (may) occur in.
-    /// The chunk list may hold chunks that no longer contain the pair; merging there is a no-op.</summary>
-    private sealed class PairInfo
+    /// <summary>
+    /// Per pair (by dense pair index): its total count over all chunks, the chunks it (may) occur in,
+    /// and the merge step that last saw it grow (dedups the push list). The chunk lists may hold chunks
+    /// that no longer contain the pair; merging there is a no-op. Kept as arrays of plain values so
+    /// the garbage collector has almost no references to trace (object-per-pair made gen-2
+    /// collections the dominant cost on 30k-merge runs).
+    /// </summary>
+    private sealed class PairTable
     {
-        public long Count;
-        public List<int> Words = new(2);
-        public int TouchedAt = -1;   // merge step that last saw this pair grow (dedups the push list)
+        private readonly Dictionary<long, int> _index = new();
+        public long[] Count = new long[1024];
+        public int[] TouchedAt = new int[1024];
+        public int[][] Words = new int[1024][];
+        public int[] WordCount = new int[1024];
+        private int _n;
+
+        public int Distinct => _index.Count;
+
+        public bool TryFind(long key, out int id) => _index.TryGetValue(key, out id);
+
+        public int GetOrAdd(long key)
+        {
+            ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, key, out bool exists);
+            if (exists) return slot;
+            if (_n == Count.Length)
+            {
+                int size = _n * 2;
+                Array.Resize(ref Count, size);
+                Array.Resize(ref TouchedAt, size);
+                Array.Resize(ref Words, size);
+                Array.Resize(ref WordCount, size);
+            }
+            slot = _n;
+            TouchedAt[_n] = -1;
+            return _n++;
+        }
+
+        public void Remove(long key, int id)
+        {
+            _index.Remove(key);
+            Words[id] = null!;          // release the chunk list; the id is never reused
+        }
+
+        /// <summary>Adds chunk w to the pair's list unless it was the last one added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddWord(int id, int w)
+        {
+            int n = WordCount[id];
+            int[] list = Words[id];
+            if (n > 0 && list[n - 1] == w) return;
+            if (list == null || n == list.Length)
+            {
+                Array.Resize(ref list, n == 0 ? 4 : n * 2);
+                Words[id] = list;
+            }
+            list[n] = w;
+            WordCount[id] = n + 1;
+        }
     }
 
     private readonly struct HeapEntry(long count, long pair)
@@ -79,23 +133,28 @@ internal static class MergeLoop
         }
 
         // Initial pair counts and where each pair occurs.
-        var pairs = new Dictionary<long, PairInfo>();
+        var pairs = new PairTable();
+        var initial = new List<long>();
         for (int w = 0; w < nWords; w++)
         {
             int s = start[w], n = length[w];
             for (int i = 0; i + 1 < n; i++)
             {
                 long key = Key(symbols[s + i], symbols[s + i + 1]);
-                if (!pairs.TryGetValue(key, out PairInfo? info))
-                    pairs.Add(key, info = new PairInfo());
-                info.Count += weight[w];
-                if (info.Words.Count == 0 || info.Words[^1] != w) info.Words.Add(w);
+                int id = pairs.GetOrAdd(key);
+                if (pairs.Count[id] == 0) initial.Add(key);
+                pairs.Count[id] += weight[w];
+                pairs.AddWord(id, w);
             }
         }
 
-        var heap = new PriorityQueue<HeapEntry, HeapEntry>(pairs.Count, EntryOrder.Instance);
-        foreach (var (key, info) in pairs)
-            heap.Enqueue(new HeapEntry(info.Count, key), new HeapEntry(info.Count, key));
+        var heap = new PriorityQueue<HeapEntry, HeapEntry>(initial.Count, EntryOrder.Instance);
+        foreach (long key in initial)
+        {
+            pairs.TryFind(key, out int id);
+            var entry = new HeapEntry(pairs.Count[id], key);
+            heap.Enqueue(entry, entry);
+        }
 
         var merges = new List<int>(Math.Min(maxMerges, 1 << 16) * 2);
         var grown = new List<long>();
@@ -104,25 +163,29 @@ internal static class MergeLoop
         int done = 0;
         while (done < maxMerges && heap.TryDequeue(out HeapEntry top, out _))
         {
-            if (!pairs.TryGetValue(top.Pair, out PairInfo? best))
+            if (!pairs.TryFind(top.Pair, out int best))
                 continue;                          // already merged: a leftover entry
-            if (top.Count != best.Count)
+            long bestCount = pairs.Count[best];
+            if (top.Count != bestCount)
             {
-                if (best.Count > 0 && top.Count > best.Count)
-                    heap.Enqueue(new HeapEntry(best.Count, top.Pair), new HeapEntry(best.Count, top.Pair));
+                if (bestCount > 0 && top.Count > bestCount)
+                    heap.Enqueue(new HeapEntry(bestCount, top.Pair), new HeapEntry(bestCount, top.Pair));
                 continue;                          // stale; a fresher entry exists or was just pushed
             }
-            if (best.Count <= 0) break;
+            if (bestCount <= 0) break;
 
             int a = Left(top.Pair), b = Right(top.Pair), id = 256 + done;
             merges.Add(a < 256 ? inverse[a] : a);
             merges.Add(b < 256 ? inverse[b] : b);
-            counts?.Add(best.Count);
-            pairs.Remove(top.Pair);                // (a, b) can never form again: merges only make new ids
+            counts?.Add(bestCount);
+            int[] where = pairs.Words[best];
+            int nWhere = pairs.WordCount[best];
+            pairs.Remove(top.Pair, best);          // (a, b) can never form again: merges only make new ids
             grown.Clear();
 
-            foreach (int w in best.Words)
+            for (int j = 0; j < nWhere; j++)
             {
+                int w = where[j];
                 if (visited[w] == done + 1) continue;
                 visited[w] = done + 1;
                 MergeWord(symbols, start[w], ref length[w], a, b, id, w, weight[w], pairs, grown, done);
@@ -130,7 +193,8 @@ internal static class MergeLoop
 
             foreach (long key in grown)
             {
-                long c = pairs[key].Count;
+                pairs.TryFind(key, out int grownId);
+                long c = pairs.Count[grownId];
                 if (c > 0) heap.Enqueue(new HeapEntry(c, key), new HeapEntry(c, key));
             }
             done++;
@@ -147,7 +211,7 @@ internal static class MergeLoop
     /// pair-count changes this causes (times the word's weight).
     /// </summary>
     private static void MergeWord(int[] symbols, int s, ref int n, int a, int b, int id, int w, long weight,
-                                  Dictionary<long, PairInfo> pairs, List<long> grown, int step)
+                                  PairTable pairs, List<long> grown, int step)
     {
         int write = s, end = s + n;
         int read = s;
@@ -178,18 +242,18 @@ internal static class MergeLoop
         n = write - s;
     }
 
-    private static void Change(Dictionary<long, PairInfo> pairs, List<long> grown, long key, long delta, int w, int step)
+    private static void Change(PairTable pairs, List<long> grown, long key, long delta, int w, int step)
     {
-        if (!pairs.TryGetValue(key, out PairInfo? info))
+        int id;
+        if (delta < 0)
         {
-            if (delta < 0) return;   // the merged pair itself, already removed
-            pairs.Add(key, info = new PairInfo());
+            if (!pairs.TryFind(key, out id)) return;   // the merged pair itself, already removed
+            pairs.Count[id] += delta;
+            return;
         }
-        info.Count += delta;
-        if (delta > 0)
-        {
-            if (info.Words.Count == 0 || info.Words[^1] != w) info.Words.Add(w);
-            if (info.TouchedAt != step) { info.TouchedAt = step; grown.Add(key); }
-        }
+        id = pairs.GetOrAdd(key);
+        pairs.Count[id] += delta;
+        pairs.AddWord(id, w);
+        if (pairs.TouchedAt[id] != step) { pairs.TouchedAt[id] = step; grown.Add(key); }
     }
 }
