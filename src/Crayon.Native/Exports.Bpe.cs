@@ -1,0 +1,284 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Crayon.Bpe;
+using Crayon.Native.Interop;
+using Crayon.PreTokenize;
+
+namespace Crayon.Native;
+
+/// <summary>
+/// The BPE section of crayon.h: tiktoken-compatible encodings. A crayon_bpe is an immutable
+/// <see cref="BpeEncoding"/> behind a validated handle, so every call may run on any thread at once.
+/// </summary>
+internal static unsafe class BpeExports
+{
+    private const string What = "bpe";
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_load")]
+    public static int Load(byte* path, byte* pattern, byte** specialNames, int* specialIds, nuint nSpecial, nint* outBpe)
+    {
+        try
+        {
+            CheckOut(outBpe);
+            string file = Str(path, "tiktoken_path");
+            var (pat, names, ids) = Common(pattern, specialNames, specialIds, nSpecial);
+            byte[] data;
+            try { data = File.ReadAllBytes(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CrayonException(Status.Io, $"cannot read rank file \"{file}\": {e.Message}");
+            }
+            *outBpe = Handles.Create(BpeEncoding.FromTiktokenData(data, pat, names, ids));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_load_buffer")]
+    public static int LoadBuffer(byte* data, nuint len, byte* pattern, byte** specialNames, int* specialIds, nuint nSpecial, nint* outBpe)
+    {
+        try
+        {
+            CheckOut(outBpe);
+            var bytes = Bytes(data, len, "tiktoken_data");
+            var (pat, names, ids) = Common(pattern, specialNames, specialIds, nSpecial);
+            *outBpe = Handles.Create(BpeEncoding.FromTiktokenData(bytes, pat, names, ids));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_from_ranks")]
+    public static int FromRanks(byte** tokens, nuint* tokenLens, int* ranks, nuint n, byte* pattern,
+                                byte** specialNames, int* specialIds, nuint nSpecial, nint* outBpe)
+    {
+        try
+        {
+            CheckOut(outBpe);
+            if (n > 0 && (tokens == null || tokenLens == null || ranks == null))
+                throw new CrayonException(Status.InvalidArgument, "tokens, token_lens and ranks must not be NULL when n > 0");
+            if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many tokens");
+            var list = new byte[(int)n][];
+            var rankList = new int[(int)n];
+            for (int i = 0; i < (int)n; i++)
+            {
+                list[i] = Bytes(tokens[i], tokenLens[i], $"tokens[{i}]").ToArray();
+                rankList[i] = ranks[i];
+            }
+            var (pat, names, ids) = Common(pattern, specialNames, specialIds, nSpecial);
+            *outBpe = Handles.Create(BpeEncoding.FromRanks(list, rankList, pat, names, ids));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_free")]
+    public static void Free(nint bpe)
+    {
+        try { Handles.Release<BpeEncoding>(bpe, What); }
+        catch (Exception e) { Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_n_vocab")]
+    public static long NVocab(nint bpe)
+    {
+        try { return Handles.Get<BpeEncoding>(bpe, What).NVocab; }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode_ordinary")]
+    public static long EncodeOrdinary(nint bpe, byte* text, nuint len, int* output, nuint cap)
+    {
+        try
+        {
+            var enc = Handles.Get<BpeEncoding>(bpe, What);
+            var input = Bytes(text, len, "text");
+            int count = enc.EncodeOrdinary(input, Ids(output, cap));
+            return count <= (long)cap ? count : BufferResult.Needed(count);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode")]
+    public static long Encode(nint bpe, byte* text, nuint len, byte** allowed, nuint nAllowed, byte** disallowed, nuint nDisallowed,
+                              uint flags, int* output, nuint cap)
+    {
+        try
+        {
+            var enc = Handles.Get<BpeEncoding>(bpe, What);
+            var input = Bytes(text, len, "text");
+            var policy = Policy(enc, allowed, nAllowed, disallowed, nDisallowed, flags);
+            int count = enc.Encode(input, policy, Ids(output, cap));
+            return count <= (long)cap ? count : BufferResult.Needed(count);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode_batch")]
+    public static long EncodeBatch(nint bpe, byte** texts, nuint* lens, nuint n, byte** allowed, nuint nAllowed,
+                                   byte** disallowed, nuint nDisallowed, uint flags, int* output, nuint cap,
+                                   long* offsets, int threads)
+    {
+        try
+        {
+            var enc = Handles.Get<BpeEncoding>(bpe, What);
+            if (offsets == null) throw new CrayonException(Status.InvalidArgument, "offsets is NULL (it needs n + 1 entries)");
+            if (n > 0 && (texts == null || lens == null))
+                throw new CrayonException(Status.InvalidArgument, "texts and lens must not be NULL when n > 0");
+            if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many documents");
+            for (nuint i = 0; i < n; i++)
+                if (texts[i] == null && lens[i] != 0)
+                    throw new CrayonException(Status.InvalidArgument, $"texts[{i}] is NULL but lens[{i}] is {lens[i]}");
+                else if (lens[i] > int.MaxValue)
+                    throw new CrayonException(Status.InvalidArgument, $"lens[{i}] is too large (at most 2^31 - 1 bytes per document)");
+            var policy = Policy(enc, allowed, nAllowed, disallowed, nDisallowed, flags);
+            int[][] ids = enc.EncodeBatch((int)n, i => new ReadOnlySpan<byte>(texts[i], (int)lens[i]), policy, threads);
+            long total = 0;
+            for (int i = 0; i < ids.Length; i++)
+            {
+                offsets[i] = total;
+                total += ids[i].Length;
+            }
+            offsets[ids.Length] = total;
+            if (total > (long)cap) return BufferResult.Needed(total);
+            if (total > 0 && output == null) throw new CrayonException(Status.InvalidArgument, "out is NULL");
+            for (int i = 0; i < ids.Length; i++)
+                ids[i].CopyTo(new Span<int>(output + offsets[i], ids[i].Length));
+            return total;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_decode")]
+    public static long Decode(nint bpe, int* ids, nuint n, byte* output, nuint cap)
+    {
+        try
+        {
+            var enc = Handles.Get<BpeEncoding>(bpe, What);
+            if (ids == null && n > 0) throw new CrayonException(Status.InvalidArgument, "ids is NULL");
+            if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many ids");
+            if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
+            var span = new Span<byte>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
+            long total = enc.Decode(new ReadOnlySpan<int>(ids, (int)n), span);
+            return total <= span.Length ? total : BufferResult.Needed(total);
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_token_bytes")]
+    public static long TokenBytes(nint bpe, int id, byte* output, nuint cap)
+    {
+        try
+        {
+            var enc = Handles.Get<BpeEncoding>(bpe, What);
+            ReadOnlySpan<byte> bytes = enc.TokenBytes(id);
+            if ((nuint)bytes.Length > cap) return BufferResult.Needed(bytes.Length);
+            if (output == null && bytes.Length > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL");
+            bytes.CopyTo(new Span<byte>(output, bytes.Length));
+            return bytes.Length;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode_single_token")]
+    public static int EncodeSingleToken(nint bpe, byte* bytes, nuint len, int* outId)
+    {
+        try
+        {
+            var enc = Handles.Get<BpeEncoding>(bpe, What);
+            if (outId == null) throw new CrayonException(Status.InvalidArgument, "out_id is NULL");
+            var input = Bytes(bytes, len, "bytes");
+            if (!enc.TryEncodeSingleToken(input, out int id))
+                throw new CrayonException(Status.NotFound, "the bytes are not exactly one token of this encoding");
+            *outId = id;
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private static int Fail(Exception e) => e switch
+    {
+        InvalidUtf8Exception => Guard.Error(Status.InvalidUtf8, e.Message),
+        DisallowedSpecialException => Guard.Error(Status.DisallowedSpecial, e.Message),
+        UnknownTokenIdException => Guard.Error(Status.UnknownId, e.Message),
+        _ => Guard.Fail(e),
+    };
+
+    private static long FailCount(Exception e)
+    {
+        Fail(e);
+        return BufferResult.Failed;
+    }
+
+    private static void CheckOut(nint* outBpe)
+    {
+        if (outBpe == null) throw new CrayonException(Status.InvalidArgument, "out_bpe is NULL");
+        *outBpe = 0;
+    }
+
+    private static ReadOnlySpan<byte> Bytes(byte* p, nuint len, string what)
+    {
+        if (len == 0) return default;
+        if (p == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL but its length is {len}");
+        if (len > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"{what} is too long ({len} bytes; at most 2^31 - 1 per call)");
+        return new ReadOnlySpan<byte>(p, (int)len);
+    }
+
+    private static Span<int> Ids(int* output, nuint cap)
+    {
+        if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
+        return new Span<int>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
+    }
+
+    private static string Str(byte* s, string what)
+    {
+        if (s == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL");
+        var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
+        if (!System.Text.Unicode.Utf8.IsValid(span)) throw new CrayonException(Status.InvalidUtf8, $"{what} is not valid UTF-8");
+        return Encoding.UTF8.GetString(span);
+    }
+
+    private static (string pattern, string[] names, int[] ids) Common(byte* pattern, byte** names, int* ids, nuint n)
+    {
+        string pat = Str(pattern, "pattern");
+        if (n > 0 && (names == null || ids == null))
+            throw new CrayonException(Status.InvalidArgument, "special_names and special_ids must not be NULL when n_special > 0");
+        if (n > 1_000_000) throw new CrayonException(Status.InvalidArgument, "too many special tokens");
+        var nameList = new string[(int)n];
+        var idList = new int[(int)n];
+        for (int i = 0; i < (int)n; i++)
+        {
+            nameList[i] = Str(names[i], $"special_names[{i}]");
+            idList[i] = ids[i];
+        }
+        try
+        {
+            PreTokenizer.FromPattern(pat); // a bad pattern is an argument error, reported before any work
+        }
+        catch (ArgumentException e)
+        {
+            throw new CrayonException(Status.InvalidArgument, e.Message);
+        }
+        return (pat, nameList, idList);
+    }
+
+    private static SpecialPolicy Policy(BpeEncoding enc, byte** allowed, nuint nAllowed, byte** disallowed, nuint nDisallowed, uint flags)
+    {
+        const uint AllowAll = 1u << 0, DisallowAll = 1u << 1;
+        if ((flags & ~(AllowAll | DisallowAll)) != 0) throw new CrayonException(Status.InvalidArgument, $"unknown flags 0x{flags:X}");
+        return enc.Policy(Names(allowed, nAllowed, "allowed"), Names(disallowed, nDisallowed, "disallowed"),
+                          (flags & AllowAll) != 0, (flags & DisallowAll) != 0);
+    }
+
+    private static string[]? Names(byte** list, nuint n, string what)
+    {
+        if (n == 0) return null;
+        if (list == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL but n_{what} is {n}");
+        if (n > 1_000_000) throw new CrayonException(Status.InvalidArgument, $"n_{what} is too large");
+        var names = new string[(int)n];
+        for (int i = 0; i < (int)n; i++) names[i] = Str(list[i], $"{what}[{i}]");
+        return names;
+    }
+}

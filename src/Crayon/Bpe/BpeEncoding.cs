@@ -1,0 +1,320 @@
+using System.Runtime.ExceptionServices;
+using System.Text;
+using System.Text.Unicode;
+using Crayon.PreTokenize;
+
+namespace Crayon.Bpe;
+
+/// <summary>
+/// A byte-level BPE encoding (ranks + split pattern + special tokens) that gives tiktoken's ids:
+/// split the text with the pattern, look each piece up whole, else merge it by rank.
+/// Immutable once built; every method may be called from any number of threads at once.
+/// </summary>
+public sealed class BpeEncoding
+{
+    private readonly RankTable _ranks;
+    private readonly PreTokenizer _pre;
+    private readonly SpecialTokens _specials;
+    private readonly int[] _byteRank = new int[256];      // rank of each single byte, -1 if none
+    private readonly byte[] _arena;                       // bytes of every ordinary token
+    private readonly int[] _decodeOffset;                 // per id: offset into _arena, or ~special index, or int.MinValue
+    private readonly int[] _decodeLength;
+
+    /// <summary>Largest id + 1 (ordinary ranks and special ids).</summary>
+    public int NVocab { get; }
+
+    /// <summary>Number of ordinary (mergeable) tokens.</summary>
+    public int NRanks => _ranks.Count;
+
+    public PreTokenizer PreTokenizer => _pre;
+
+    internal SpecialTokens Specials => _specials;
+
+    /// <summary>From a .tiktoken rank file.</summary>
+    public static BpeEncoding FromTiktokenFile(string path, string pattern, IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
+        => FromTiktokenData(File.ReadAllBytes(path), pattern, specialNames, specialIds);
+
+    /// <summary>From the contents of a .tiktoken rank file.</summary>
+    public static BpeEncoding FromTiktokenData(ReadOnlySpan<byte> data, string pattern, IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
+    {
+        var r = TiktokenFile.Parse(data);
+        return new BpeEncoding(r.Arena, r.Offsets, r.Lengths, r.Values, pattern, specialNames, specialIds);
+    }
+
+    /// <summary>From ranks in memory: tokens[i] has rank ranks[i].</summary>
+    public static BpeEncoding FromRanks(IReadOnlyList<byte[]> tokens, IReadOnlyList<int> ranks, string pattern,
+                                        IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
+    {
+        if (tokens.Count != ranks.Count) throw new ArgumentException("tokens and ranks differ in number");
+        int total = 0;
+        foreach (byte[] t in tokens) total = checked(total + (t ?? throw new ArgumentException("a token is null")).Length);
+        var arena = new byte[total];
+        var offsets = new int[tokens.Count];
+        var lengths = new int[tokens.Count];
+        var values = new int[tokens.Count];
+        int used = 0;
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            tokens[i].CopyTo(arena, used);
+            offsets[i] = used;
+            lengths[i] = tokens[i].Length;
+            values[i] = ranks[i];
+            used += lengths[i];
+        }
+        return new BpeEncoding(arena, offsets, lengths, values, pattern, specialNames, specialIds);
+    }
+
+    internal BpeEncoding(byte[] arena, int[] offsets, int[] lengths, int[] ranks, string pattern,
+                         IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        _pre = PreTokenizer.FromPattern(pattern);
+        _specials = new SpecialTokens(specialNames, specialIds);
+        _arena = arena;
+
+        int maxId = -1;
+        foreach (int r in ranks)
+        {
+            if (r < 0) throw new InvalidDataException($"rank {r} is negative");
+            maxId = Math.Max(maxId, r);
+        }
+        foreach (int id in _specials.Ids) maxId = Math.Max(maxId, id);
+        long limit = 2L * (ranks.Length + _specials.Count) + 65536;
+        if (maxId >= limit)
+            throw new InvalidDataException($"ids are too sparse: the largest is {maxId} for {ranks.Length + _specials.Count} tokens");
+        NVocab = maxId + 1;
+
+        _decodeOffset = new int[NVocab];
+        _decodeLength = new int[NVocab];
+        Array.Fill(_decodeOffset, int.MinValue);
+        for (int i = 0; i < ranks.Length; i++)
+        {
+            int r = ranks[i];
+            if (_decodeOffset[r] != int.MinValue)
+                throw new InvalidDataException($"rank {r} is given to two tokens ({RankTable.Describe(arena.AsSpan(_decodeOffset[r], _decodeLength[r]))} and {RankTable.Describe(arena.AsSpan(offsets[i], lengths[i]))})");
+            _decodeOffset[r] = offsets[i];
+            _decodeLength[r] = lengths[i];
+        }
+        _ranks = new RankTable(arena, offsets, lengths, ranks); // also rejects duplicate tokens
+        for (int k = 0; k < _specials.Count; k++)
+        {
+            int id = _specials.Ids[k];
+            if (_decodeOffset[id] != int.MinValue)
+                throw new InvalidDataException($"special token \"{_specials.Name(k)}\" has id {id}, which is also an ordinary rank");
+            _decodeOffset[id] = ~k;
+            _decodeLength[id] = _specials.Bytes(k).Length;
+        }
+        Span<byte> one = stackalloc byte[1];
+        for (int b = 0; b < 256; b++)
+        {
+            one[0] = (byte)b;
+            _byteRank[b] = _ranks.Get(one);
+        }
+    }
+
+    // ---- encoding ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Encodes UTF-8 text with every special-token string treated as ordinary text. Writes the ids
+    /// into <paramref name="output"/> and returns how many there are; when that exceeds
+    /// output.Length, only the first output.Length were written (call again with a larger span).
+    /// </summary>
+    public int EncodeOrdinary(ReadOnlySpan<byte> utf8, Span<int> output)
+    {
+        ValidateUtf8(utf8);
+        var w = new TokenWriter(output);
+        EncodeOrdinaryValid(utf8, ref w);
+        return w.Count;
+    }
+
+    /// <summary>Convenience: the ids of a string (tests, cold paths).</summary>
+    public int[] EncodeOrdinary(string text) => Encode(Encoding.UTF8.GetBytes(text), SpecialPolicy.None);
+
+    /// <summary>
+    /// Encodes with tiktoken's special-token policy: first, if the text holds any disallowed special
+    /// token, throws <see cref="DisallowedSpecialException"/>; then allowed special tokens become
+    /// their ids and everything between them is encoded as ordinary text.
+    /// Same return convention as <see cref="EncodeOrdinary(ReadOnlySpan{byte}, Span{int})"/>.
+    /// </summary>
+    public int Encode(ReadOnlySpan<byte> utf8, SpecialPolicy policy, Span<int> output)
+    {
+        ValidateUtf8(utf8);
+        var w = new TokenWriter(output);
+        EncodeValid(utf8, policy, ref w);
+        return w.Count;
+    }
+
+    /// <summary>Convenience: the ids as a new array.</summary>
+    public int[] Encode(ReadOnlySpan<byte> utf8, SpecialPolicy policy)
+    {
+        ValidateUtf8(utf8);
+        var w = TokenWriter.Growing(utf8.Length / 3 + 16);
+        try
+        {
+            EncodeValid(utf8, policy, ref w);
+            return w.Written.ToArray();
+        }
+        finally { w.Dispose(); }
+    }
+
+    /// <summary>The special-token policy from names (tiktoken's allowed_special / disallowed_special).</summary>
+    public SpecialPolicy Policy(IEnumerable<string>? allowed, IEnumerable<string>? disallowed, bool allowAll, bool disallowAll)
+        => SpecialPolicy.Create(_specials, allowed, disallowed, allowAll, disallowAll);
+
+    internal void EncodeValid(ReadOnlySpan<byte> text, SpecialPolicy policy, ref TokenWriter w)
+    {
+        if (policy.AnyDisallowed && _specials.FindNext(text, 0, policy.Disallowed, out int at, out int which))
+            throw new DisallowedSpecialException(_specials.Name(which), at);
+        if (!policy.AnyAllowed)
+        {
+            EncodeOrdinaryValid(text, ref w);
+            return;
+        }
+        int start = 0;
+        while (_specials.FindNext(text, start, policy.Allowed, out int pos, out int k))
+        {
+            EncodeOrdinaryValid(text[start..pos], ref w);
+            w.Add(_specials.Ids[k]);
+            start = pos + _specials.Bytes(k).Length;
+        }
+        EncodeOrdinaryValid(text[start..], ref w);
+    }
+
+    internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
+    {
+        foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
+            EncodePiece(text.Slice(p.Start, p.Length), ref w);
+    }
+
+    private void EncodePiece(ReadOnlySpan<byte> piece, ref TokenWriter w)
+    {
+        if (piece.Length == 1)
+        {
+            int r = _byteRank[piece[0]];
+            if (r < 0) throw new InvalidDataException($"the encoding has no token for the byte 0x{piece[0]:X2}");
+            w.Add(r);
+            return;
+        }
+        int whole = _ranks.Get(piece);
+        if (whole >= 0) { w.Add(whole); return; }
+        BytePairMerger.Merge(_ranks, piece, ref w);
+    }
+
+    private static void ValidateUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8)) throw InvalidUtf8Exception.At(utf8);
+    }
+
+    // ---- batch ------------------------------------------------------------------------------------
+
+    /// <summary>Gives the bytes of document <paramref name="index"/> (must stay valid during the call).</summary>
+    public delegate ReadOnlySpan<byte> DocumentSource(int index);
+
+    /// <summary>
+    /// Encodes n documents with one policy over <paramref name="threads"/> threads (&lt;= 0: all cores).
+    /// Errors name the document.
+    /// </summary>
+    public int[][] EncodeBatch(int n, DocumentSource docs, SpecialPolicy policy, int threads)
+    {
+        var results = new int[n][];
+        int workers = threads <= 0 ? Environment.ProcessorCount : threads;
+        workers = Math.Max(1, Math.Min(workers, n));
+        if (workers == 1)
+        {
+            for (int i = 0; i < n; i++) results[i] = EncodeDocument(docs, i, policy);
+            return results;
+        }
+        try
+        {
+            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = workers },
+                i => results[i] = EncodeDocument(docs, i, policy));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        return results;
+    }
+
+    private int[] EncodeDocument(DocumentSource docs, int i, SpecialPolicy policy)
+    {
+        ReadOnlySpan<byte> text = docs(i);
+        if (!Utf8.IsValid(text))
+        {
+            var inner = InvalidUtf8Exception.At(text);
+            throw new InvalidUtf8Exception($"document {i}: {inner.Message}", inner.Offset);
+        }
+        try
+        {
+            var w = TokenWriter.Growing(text.Length / 3 + 16);
+            try
+            {
+                EncodeValid(text, policy, ref w);
+                return w.Written.ToArray();
+            }
+            finally { w.Dispose(); }
+        }
+        catch (DisallowedSpecialException e)
+        {
+            throw new DisallowedSpecialException(e.Token, e.Offset, i);
+        }
+    }
+
+    // ---- decoding ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The bytes of the ids concatenated: returns the total length; writes them when it fits in
+    /// <paramref name="output"/>. Unknown ids throw <see cref="UnknownTokenIdException"/>.
+    /// </summary>
+    public long Decode(ReadOnlySpan<int> ids, Span<byte> output)
+    {
+        long total = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = ids[i];
+            if ((uint)id >= (uint)NVocab || _decodeOffset[id] == int.MinValue) throw new UnknownTokenIdException(id, i);
+            total += _decodeLength[id];
+        }
+        if (total > output.Length) return total;
+        int at = 0;
+        foreach (int id in ids)
+        {
+            ReadOnlySpan<byte> bytes = TokenBytesUnchecked(id);
+            bytes.CopyTo(output[at..]);
+            at += bytes.Length;
+        }
+        return total;
+    }
+
+    /// <summary>Convenience: decoded bytes as a new array.</summary>
+    public byte[] DecodeBytes(ReadOnlySpan<int> ids)
+    {
+        long n = Decode(ids, Span<byte>.Empty);
+        var bytes = new byte[n];
+        Decode(ids, bytes);
+        return bytes;
+    }
+
+    /// <summary>The bytes of one token (ordinary or special); unknown ids throw.</summary>
+    public ReadOnlySpan<byte> TokenBytes(int id)
+    {
+        if ((uint)id >= (uint)NVocab || _decodeOffset[id] == int.MinValue) throw new UnknownTokenIdException(id, -1);
+        return TokenBytesUnchecked(id);
+    }
+
+    private ReadOnlySpan<byte> TokenBytesUnchecked(int id)
+    {
+        int off = _decodeOffset[id];
+        return off >= 0 ? new ReadOnlySpan<byte>(_arena, off, _decodeLength[id]) : _specials.Bytes(~off);
+    }
+
+    /// <summary>The id of bytes that are exactly one token: an ordinary token first, then a special one.</summary>
+    public bool TryEncodeSingleToken(ReadOnlySpan<byte> bytes, out int id)
+    {
+        id = bytes.IsEmpty ? -1 : _ranks.Get(bytes);
+        if (id >= 0) return true;
+        int k = _specials.IndexOf(bytes);
+        id = k >= 0 ? _specials.Ids[k] : -1;
+        return k >= 0;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Crayon.Bpe;
+
+/// <summary>
+/// Byte string → rank, an open-addressing hash table whose slots carry the hash, the length and the
+/// first eight bytes of their key, so a lookup of a key of up to eight bytes (nearly every lookup the
+/// merger makes) touches one slot and never the key arena. No allocation per lookup. Immutable after
+/// construction, so any number of threads may read it.
+/// </summary>
+internal sealed class RankTable
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Slot
+    {
+        public ulong Head;   // first min(8, Length) bytes, little-endian, zero-padded
+        public uint Hash;
+        public int Length;   // 0 = empty slot (the empty string is never a key)
+        public int Rank;
+        public int Offset;   // where the key's bytes start in the arena (used when Length > 8)
+    }
+
+    private readonly Slot[] _slots;
+    private readonly int _mask;
+    private readonly byte[] _arena;
+
+    /// <summary>Number of keys.</summary>
+    public int Count { get; }
+
+    /// <param name="arena">All keys' bytes; key i is arena[offsets[i] .. offsets[i] + lengths[i]].</param>
+    /// <exception cref="InvalidDataException">An empty key, or the same key twice.</exception>
+    public RankTable(byte[] arena, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, ReadOnlySpan<int> ranks)
+    {
+        _arena = arena;
+        Count = ranks.Length;
+        int cap = 16;
+        while (cap < Count * 2) cap <<= 1;
+        _slots = new Slot[cap];
+        _mask = cap - 1;
+        for (int i = 0; i < Count; i++)
+        {
+            var key = new ReadOnlySpan<byte>(arena, offsets[i], lengths[i]);
+            if (key.IsEmpty) throw new InvalidDataException($"token with rank {ranks[i]} is empty");
+            uint h = Hash(key, out ulong head);
+            int s = (int)h & _mask;
+            while (_slots[s].Length != 0)
+            {
+                if (Same(in _slots[s], h, head, key))
+                    throw new InvalidDataException($"token {Describe(key)} appears twice (ranks {_slots[s].Rank} and {ranks[i]})");
+                s = (s + 1) & _mask;
+            }
+            _slots[s] = new Slot { Head = head, Hash = h, Length = key.Length, Rank = ranks[i], Offset = offsets[i] };
+        }
+    }
+
+    /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Get(ReadOnlySpan<byte> key)
+    {
+        uint h = Hash(key, out ulong head);
+        ref Slot slots = ref MemoryMarshal.GetArrayDataReference(_slots);
+        int s = (int)h & _mask;
+        while (true)
+        {
+            ref Slot slot = ref Unsafe.Add(ref slots, s);
+            if (slot.Length == 0) return -1;
+            if (Same(in slot, h, head, key)) return slot.Rank;
+            s = (s + 1) & _mask;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Same(in Slot slot, uint h, ulong head, ReadOnlySpan<byte> key) =>
+        slot.Hash == h && slot.Length == key.Length && slot.Head == head
+        && (key.Length <= 8 || key[8..].SequenceEqual(new ReadOnlySpan<byte>(_arena, slot.Offset + 8, key.Length - 8)));
+
+    /// <summary>
+    /// A multiply-xorshift hash over 8-byte words; <paramref name="head"/> receives the first word
+    /// (what the slot stores for the cheap comparison).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint Hash(ReadOnlySpan<byte> key, out ulong head)
+    {
+        const ulong K = 0x9E3779B97F4A7C15UL;
+        int n = key.Length;
+        if (n >= 8)
+        {
+            head = BinaryPrimitives.ReadUInt64LittleEndian(key);
+            ulong h = (head ^ (ulong)n) * K;
+            int i = 8;
+            for (; i + 8 <= n; i += 8)
+                h = (h ^ (h >> 29) ^ BinaryPrimitives.ReadUInt64LittleEndian(key[i..])) * K;
+            if (i < n)
+                h = (h ^ (h >> 29) ^ Tail(key[i..])) * K;
+            return (uint)(h >> 32) ^ (uint)h;
+        }
+        head = Tail(key);
+        ulong x = (head ^ ((ulong)n << 56)) * K;
+        return (uint)(x >> 32) ^ (uint)x;
+    }
+
+    /// <summary>Up to 7 bytes, little-endian, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Tail(ReadOnlySpan<byte> t)
+    {
+        ulong v = 0;
+        switch (t.Length)
+        {
+            case 7: v |= (ulong)t[6] << 48; goto case 6;
+            case 6: v |= (ulong)t[5] << 40; goto case 5;
+            case 5: v |= (ulong)t[4] << 32; goto case 4;
+            case 4: return v | BinaryPrimitives.ReadUInt32LittleEndian(t);
+            case 3: v |= (ulong)t[2] << 16; goto case 2;
+            case 2: v |= (ulong)t[1] << 8; goto case 1;
+            case 1: return v | t[0];
+            default: return 0;
+        }
+    }
+
+    internal static string Describe(ReadOnlySpan<byte> key) =>
+        System.Text.Unicode.Utf8.IsValid(key)
+            ? "\"" + System.Text.Encoding.UTF8.GetString(key) + "\""
+            : "0x" + Convert.ToHexString(key);
+}

@@ -1,0 +1,62 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Crayon.Bpe;
+
+/// <summary>
+/// Where encoded ids go: either a caller's fixed span (ids past its end are counted, not written,
+/// so the caller learns the capacity it needs) or a growing pooled array (batch, tests).
+/// Return the pooled array with <see cref="Dispose"/>.
+/// </summary>
+internal ref struct TokenWriter
+{
+    private Span<int> _dest;
+    private int[]? _rented;
+    private readonly bool _grow;
+
+    /// <summary>Number of ids produced so far (may exceed the fixed span's length).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Writes into a caller's span; ids beyond it are only counted.</summary>
+    public TokenWriter(Span<int> dest) { _dest = dest; _grow = false; }
+
+    /// <summary>Writes into a growing array rented from the shared pool.</summary>
+    public static TokenWriter Growing(int initialCapacity)
+    {
+        return new TokenWriter(ArrayPool<int>.Shared.Rent(Math.Max(16, initialCapacity)), grow: true);
+    }
+
+    private TokenWriter(int[] rented, bool grow) { _rented = rented; _dest = rented; _grow = grow; }
+
+    /// <summary>True when every id produced so far was written.</summary>
+    public readonly bool Fits => Count <= _dest.Length;
+
+    /// <summary>The ids written (all of them when <see cref="Fits"/>).</summary>
+    public readonly ReadOnlySpan<int> Written => _dest[..Math.Min(Count, _dest.Length)];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(int id)
+    {
+        int c = Count;
+        if ((uint)c < (uint)_dest.Length) _dest[c] = id;
+        else if (_grow) { Grow(); _dest[c] = id; }
+        Count = c + 1;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow()
+    {
+        int[] bigger = ArrayPool<int>.Shared.Rent(_dest.Length * 2);
+        _dest.CopyTo(bigger);
+        if (_rented != null) ArrayPool<int>.Shared.Return(_rented);
+        _rented = bigger;
+        _dest = bigger;
+    }
+
+    public void Dispose()
+    {
+        if (_rented != null) ArrayPool<int>.Shared.Return(_rented);
+        _rented = null;
+        _dest = default;
+    }
+}
