@@ -109,6 +109,16 @@ def test_encode_decode_and_batch(english):
         tok.decode([-1])
 
 
+def test_a_megabyte_without_spaces_encodes_quickly(english):
+    import time
+    tok = trained(english, 2000)
+    text = "".join(w for d in english[:2] for w in d.split())[:1_000_000]
+    t0 = time.perf_counter()
+    ids = tok.encode(text)
+    assert time.perf_counter() - t0 < 5.0        # the merger's heap path: not quadratic in the piece
+    assert tok.decode(ids) == text
+
+
 def test_split_shows_the_chunks(english):
     tok = rustbpe.Tokenizer()
     assert tok.split("Hello world's 12345!!  \n") == ["Hello", " world", "'s", " ", "123", "45", "!!", "  \n"]

@@ -1,18 +1,21 @@
 using System.Buffers;
+using Crayon.Bpe;
 
 namespace Crayon.Training;
 
 /// <summary>
 /// A trained byte-level BPE vocabulary: token bytes by rank (0..255 are the bytes themselves, rank
-/// 256 + k is merge k) and the encoder over them. Encoding follows tiktoken exactly: split with the
-/// pattern, a chunk that is one token is emitted whole, otherwise adjacent parts whose concatenation
-/// has the lowest rank are joined until none is a token. Immutable and thread-safe.
+/// 256 + k is merge k) and the encoder over them. Encoding is tiktoken's, by the BPE engine's
+/// <see cref="BytePairMerger"/>: split with the pattern, a chunk that is one token is emitted whole,
+/// otherwise adjacent parts whose concatenation has the lowest rank are joined until none is a
+/// token. Immutable and thread-safe.
 /// </summary>
 internal sealed class MergeEncoder
 {
     private readonly byte[] _bytes;       // token bytes back to back, by rank
     private readonly int[] _offsets;      // token r is _bytes[_offsets[r] .. _offsets[r + 1])
     private readonly ChunkTable _ranks;   // bytes → rank (a later rank wins for repeated bytes, as in a dict)
+    private readonly RankTable _merger;   // the same map for the BPE engine's merger
     private readonly int[] _merges;
 
     public IChunkSplitter Splitter { get; }
@@ -49,6 +52,7 @@ internal sealed class MergeEncoder
             _offsets[r + 1] = at;
         }
         _ranks = BuildRankTable();
+        _merger = BuildMergerTable();
     }
 
     /// <summary>Rebuilds a vocabulary from token bytes in rank order (a .tiktoken file written by
@@ -86,6 +90,23 @@ internal sealed class MergeEncoder
         return table;
     }
 
+    // Two merges can make the same bytes; like a {bytes: rank} dict, the later rank is the one encoding
+    // produces (the earlier still decodes).
+    private RankTable BuildMergerTable()
+    {
+        var offsets = new List<int>(VocabSize);
+        var lengths = new List<int>(VocabSize);
+        var ranks = new List<int>(VocabSize);
+        for (int r = 0; r < VocabSize; r++)
+        {
+            if (_ranks.Find(Token(r)) != r) continue;
+            offsets.Add(_offsets[r]);
+            lengths.Add(_offsets[r + 1] - _offsets[r]);
+            ranks.Add(r);
+        }
+        return new RankTable(_bytes, offsets.ToArray(), lengths.ToArray(), ranks.ToArray());
+    }
+
     public int VocabSize => _offsets.Length - 1;
 
     /// <summary>Merges as flattened (left, right) ids: merge k made id 256 + k.</summary>
@@ -104,9 +125,31 @@ internal sealed class MergeEncoder
 
     private sealed class EncodingSink(MergeEncoder encoder, List<int> output) : IChunkSink
     {
-        public void OnChunk(ReadOnlySpan<byte> chunk) => EncodeChunk(chunk, output, encoder._ranks);
+        public void OnChunk(ReadOnlySpan<byte> chunk) => encoder.EncodePiece(chunk, output);
     }
 
+    private void EncodePiece(ReadOnlySpan<byte> piece, List<int> output)
+    {
+        int whole = _merger.Get(piece);
+        if (whole >= 0) { output.Add(whole); return; }
+        // A piece never has more ids than bytes.
+        int[]? rented = null;
+        Span<int> ids = piece.Length <= 256 ? stackalloc int[piece.Length] : (rented = ArrayPool<int>.Shared.Rent(piece.Length));
+        try
+        {
+            var w = new TokenWriter(ids);
+            BytePairMerger.Merge(_merger, piece, ref w);
+            foreach (int id in w.Written) output.Add(id);
+        }
+        finally
+        {
+            if (rented != null) ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Recovers merges while loading: BPE over a rank table that grows one token at a
+    /// time (the engine's <see cref="RankTable"/> is immutable). Quadratic in the token length,
+    /// which is fine for vocabulary tokens.</summary>
     private static void EncodeChunk(ReadOnlySpan<byte> chunk, List<int> output, ChunkTable ranks)
     {
         long whole = ranks.Find(chunk);
