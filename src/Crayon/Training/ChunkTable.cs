@@ -14,13 +14,11 @@ internal sealed class ChunkTable
     private int _arenaUsed;
     private int[] _slots;          // entry index + 1; 0 = empty
     private int _mask;
-    private long[] _offsetLen;     // arena offset << 24 | length (chunks are capped at 16 MiB)
+    private int[] _offsets;        // where each chunk starts in the arena
+    private int[] _lengths;
     private long[] _counts;
     private uint[] _hashes;
     private int _count;
-
-    /// <summary>Longest chunk the table stores (the length shares a 64-bit word with the offset).</summary>
-    public const int MaxChunkBytes = (1 << 24) - 1;
 
     public ChunkTable(int capacity = 1024)
     {
@@ -28,7 +26,8 @@ internal sealed class ChunkTable
         while (size < capacity * 2) size <<= 1;
         _slots = new int[size];
         _mask = size - 1;
-        _offsetLen = new long[size / 2];
+        _offsets = new int[size / 2];
+        _lengths = new int[size / 2];
         _counts = new long[size / 2];
         _hashes = new uint[size / 2];
     }
@@ -36,16 +35,12 @@ internal sealed class ChunkTable
     /// <summary>Number of unique chunks.</summary>
     public int Count => _count;
 
-    public ReadOnlySpan<byte> Chunk(int entry)
-    {
-        long ol = _offsetLen[entry];
-        return new ReadOnlySpan<byte>(_arena, (int)(ol >> 24), (int)(ol & 0xFFFFFF));
-    }
+    public ReadOnlySpan<byte> Chunk(int entry) => new(_arena, _offsets[entry], _lengths[entry]);
 
     public long CountOf(int entry) => _counts[entry];
 
     /// <summary>Bytes held by the table (arena + index), for memory reports.</summary>
-    public long FootprintBytes => _arena.Length + (long)_slots.Length * 4 + (long)_offsetLen.Length * 20;
+    public long FootprintBytes => _arena.Length + (long)_slots.Length * 4 + (long)_offsets.Length * 24;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Hash(ReadOnlySpan<byte> chunk) => HashBytes(chunk);
@@ -61,8 +56,6 @@ internal sealed class ChunkTable
 
     private void Add(ReadOnlySpan<byte> chunk, uint hash, long count)
     {
-        if (chunk.Length > MaxChunkBytes)
-            throw new ArgumentException($"a chunk of {chunk.Length} bytes is longer than the {MaxChunkBytes}-byte limit");
         int slot = (int)hash & _mask;
         while (true)
         {
@@ -75,7 +68,7 @@ internal sealed class ChunkTable
             }
             slot = (slot + 1) & _mask;
         }
-        if (_count == _offsetLen.Length)
+        if (_count == _offsets.Length)
         {
             Grow();
             slot = (int)hash & _mask;
@@ -83,7 +76,8 @@ internal sealed class ChunkTable
         }
         int offset = Store(chunk);
         int entry = _count++;
-        _offsetLen[entry] = ((long)offset << 24) | (long)chunk.Length;
+        _offsets[entry] = offset;
+        _lengths[entry] = chunk.Length;
         _counts[entry] = count;
         _hashes[entry] = hash;
         _slots[slot] = entry + 1;
@@ -138,7 +132,8 @@ internal sealed class ChunkTable
         int size = _slots.Length * 2;
         _slots = new int[size];
         _mask = size - 1;
-        Array.Resize(ref _offsetLen, size / 2);
+        Array.Resize(ref _offsets, size / 2);
+        Array.Resize(ref _lengths, size / 2);
         Array.Resize(ref _counts, size / 2);
         Array.Resize(ref _hashes, size / 2);
         for (int e = 0; e < _count; e++)

@@ -185,4 +185,31 @@ public class BpeTrainerTests
         new RegexChunkSplitter(ChunkSplitters.Gpt4Pattern).Split(Encoding.UTF8.GetBytes("\"a\U0001D5A8b\" 12\U0001D7CE4"), c);
         Assert.Equal(new[] { "\"a\U0001D5A8b", "\"", " ", "12\U0001D7CE", "4" }, c.Chunks);
     }
+
+    [Fact]
+    public void Chunk_counts_are_64_bit_and_survive_growth()
+    {
+        var table = new ChunkTable(capacity: 2);
+        table.Add("the"u8, 3_000_000_000);
+        for (int i = 0; i < 5000; i++) table.Add(Encoding.UTF8.GetBytes("w" + i));   // forces regrowth
+        table.Add("the"u8, 3_000_000_000);
+        Assert.Equal(5001, table.Count);
+        Assert.Equal(6_000_000_000, table.Find("the"u8));
+        Assert.Equal(1, table.Find("w4999"u8));
+        Assert.Equal(-1, table.Find("absent"u8));
+    }
+
+    [Fact]
+    public void Pair_counts_above_2_to_the_31_pick_the_right_pair()
+    {
+        // The merge loop works on the counted chunks: give it counts no 32-bit counter could hold.
+        var chunks = new ChunkTable();
+        chunks.Add("ab"u8, 3_000_000_000);
+        chunks.Add("cd"u8, 2_999_999_999);
+        chunks.Add("cd"u8, 2);
+        var counts = new List<long>();
+        int[] merges = MergeLoop.Run(chunks, 2, null, counts);
+        Assert.Equal(new int[] { 'c', 'd', 'a', 'b' }, merges);
+        Assert.Equal(new long[] { 3_000_000_001, 3_000_000_000 }, counts);
+    }
 }
