@@ -3,6 +3,8 @@
 //
 //   node encode_docs.js --peer tiktoken --encoding cl100k_base --in docs.bin [--out ids.bin]
 //                       [--mode ordinary|all] [--repeat N] [--deadline-s S]
+//   node encode_docs.js --peer tiktoken --ranks FILE.tiktoken --spec-json SPEC.json --in docs.bin ...
+//        (a custom encoding: SPEC.json = {"pat_str": ..., "special_tokens": {...}})
 //   node encode_docs.js --peer hf --tokenizer-json tok.json --in docs.bin [--batch] [--repeat N]
 //
 // docs.bin: u32 n, then n times (u32 byte length, UTF-8 bytes). Little-endian.
@@ -27,7 +29,7 @@ function args(argv) {
 function readDocs(file) {
   const buf = fs.readFileSync(file);
   const n = buf.readUInt32LE(0);
-  const dec = new TextDecoder("utf-8", { fatal: true });
+  const dec = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });  // keep a leading U+FEFF: it is text
   const docs = [];
   let bytes = 0;
   for (let i = 0, p = 4; i < n; i++) {
@@ -60,8 +62,14 @@ async function main() {
   const repeat = Number(a.repeat);
   let encodeOne, encodeAll = null, free = () => {};
   if (a.peer === "tiktoken") {
-    const { get_encoding } = require(path.join(__dirname, "node_modules", "tiktoken"));
-    const enc = get_encoding(a.encoding);
+    const { get_encoding, Tiktoken } = require(path.join(__dirname, "node_modules", "tiktoken"));
+    let enc;
+    if (a.ranks) {
+      const spec = JSON.parse(fs.readFileSync(a.spec_json, "utf8"));
+      enc = new Tiktoken(fs.readFileSync(a.ranks, "utf8"), spec.special_tokens, spec.pat_str);
+    } else {
+      enc = get_encoding(a.encoding);
+    }
     encodeOne = a.mode === "all" ? (t) => enc.encode(t, "all") : (t) => enc.encode_ordinary(t);
     free = () => enc.free();
   } else if (a.peer === "hf") {

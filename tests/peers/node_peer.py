@@ -78,3 +78,13 @@ def run(argv: list[str], docs: list[str], want_ids: bool = False, timeout_s: flo
 def tiktoken_ids(encoding: str, docs: list[str], mode: str = "ordinary") -> list[list[int]]:
     """The npm tiktoken's ids for every document (encode_ordinary, or encode(t, "all"))."""
     return run(["--peer", "tiktoken", "--encoding", encoding, "--mode", mode], docs, want_ids=True)["ids"]
+
+
+def custom_tiktoken_ids(ranks_file: str | os.PathLike, pat_str: str, special_tokens: dict[str, int],
+                        docs: list[str], mode: str = "ordinary") -> list[list[int]]:
+    """The npm tiktoken's ids for a custom encoding (a .tiktoken file, a pattern, specials)."""
+    with tempfile.TemporaryDirectory(prefix="crayon-spec-") as tmp:
+        spec = Path(tmp) / "spec.json"
+        spec.write_text(json.dumps({"pat_str": pat_str, "special_tokens": special_tokens}), encoding="utf-8")
+        return run(["--peer", "tiktoken", "--ranks", str(ranks_file), "--spec-json", str(spec), "--mode", mode],
+                   docs, want_ids=True)["ids"]

@@ -186,6 +186,15 @@ def test_batch_equals_single(tiny, threads):
     assert allowed == [tiny.encode(t, allowed_special="all") for t in texts]
 
 
+def test_batch_to_numpy_matches_the_lists(tiny):
+    np = pytest.importorskip("numpy")
+    texts = ["abcd", "", " a ab abc", "dd" * 50, EOT]
+    ids, offsets = tiny.encode_ordinary_batch_to_numpy(texts, num_threads=2)
+    assert ids.dtype == np.uint32 and offsets.dtype == np.int64 and len(offsets) == len(texts) + 1
+    assert [ids[offsets[i]:offsets[i + 1]].tolist() for i in range(len(texts))] == \
+        tiny.encode_ordinary_batch(texts)
+
+
 def test_batch_of_nothing_is_empty(tiny):
     assert tiny.encode_ordinary_batch([]) == []
     assert tiny.encode_batch([]) == []

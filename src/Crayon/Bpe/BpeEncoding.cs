@@ -182,11 +182,12 @@ public sealed class BpeEncoding
 
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
+        var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
-            EncodePiece(text.Slice(p.Start, p.Length), ref w);
+            EncodePiece(ranks, text.Slice(p.Start, p.Length), ref w);
     }
 
-    private void EncodePiece(ReadOnlySpan<byte> piece, ref TokenWriter w)
+    private void EncodePiece(in BytePairMerger.Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
         if (piece.Length == 1)
         {
@@ -195,9 +196,19 @@ public sealed class BpeEncoding
             w.Add(r);
             return;
         }
-        int whole = _ranks.Get(piece);
+        int whole = ranks.Get(piece);
         if (whole >= 0) { w.Add(whole); return; }
-        BytePairMerger.Merge(_ranks, piece, ref w);
+        if (piece.Length > RankCache.PieceBytes)
+        {
+            BytePairMerger.Merge(ranks, piece, ref w);
+            return;
+        }
+        // Words that are not one token recur too: remember their merge result.
+        if (ranks.Cache.TryWritePiece(piece, ref w)) return;
+        int before = w.Count;
+        BytePairMerger.Merge(ranks, piece, ref w);
+        if (w.Fits && w.Count - before <= RankCache.PieceTokens)
+            ranks.Cache.StorePiece(piece, w.Written[before..]);
     }
 
     private static void ValidateUtf8(ReadOnlySpan<byte> utf8)

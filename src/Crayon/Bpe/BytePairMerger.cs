@@ -13,20 +13,29 @@ namespace Crayon.Bpe;
 /// </summary>
 internal static class BytePairMerger
 {
-    /// <summary>Pieces longer than this use the heap. Public for tests, which exercise both paths.</summary>
-    internal static int HeapThreshold = 96;
+    /// <summary>The rank table and this thread's cache in front of it.</summary>
+    internal readonly struct Ranks(RankTable table, RankCache cache)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Get(ReadOnlySpan<byte> key) => cache.Get(table, key);
+
+        public RankCache Cache => cache;
+    }
+
+    /// <summary>Pieces longer than this use the heap (tests call both paths directly).</summary>
+    internal const int HeapThreshold = 96;
 
     private const int None = int.MaxValue;
 
     /// <summary>Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks.</summary>
-    public static void Merge(RankTable ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
+    public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
         if (piece.Length > HeapThreshold) MergeWithHeap(ranks, piece, ref output);
         else MergeLinear(ranks, piece, ref output);
     }
 
     /// <summary>The short-piece path: parts as (start, rank of merging with the next part).</summary>
-    internal static void MergeLinear(RankTable ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
+    internal static void MergeLinear(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
         int n = piece.Length;
         int[]? rentedStart = null, rentedRank = null;
@@ -72,7 +81,7 @@ internal static class BytePairMerger
 
     /// <summary>Rank of parts i and i+1 merged, valid before part i+1 is removed (so it spans to start[i+3]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RankOf(RankTable ranks, ReadOnlySpan<byte> piece, Span<int> start, int count, int i)
+    private static int RankOf(Ranks ranks, ReadOnlySpan<byte> piece, Span<int> start, int count, int i)
     {
         if (i + 3 >= count) return None;
         int r = ranks.Get(piece[start[i]..start[i + 3]]);
@@ -80,7 +89,7 @@ internal static class BytePairMerger
     }
 
     /// <summary>The long-piece path: a lazy-deletion heap keyed by (rank, start) and a linked list of parts.</summary>
-    internal static void MergeWithHeap(RankTable ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
+    internal static void MergeWithHeap(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
         int n = piece.Length;
         int[] next = ArrayPool<int>.Shared.Rent(n + 1);
@@ -131,13 +140,13 @@ internal static class BytePairMerger
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RankOrNone(RankTable ranks, ReadOnlySpan<byte> s)
+    private static int RankOrNone(Ranks ranks, ReadOnlySpan<byte> s)
     {
         int r = ranks.Get(s);
         return r < 0 ? None : r;
     }
 
-    private static int PartRank(RankTable ranks, ReadOnlySpan<byte> part)
+    private static int PartRank(Ranks ranks, ReadOnlySpan<byte> part)
     {
         int r = ranks.Get(part);
         if (r < 0) ThrowNoToken(part);

@@ -29,6 +29,9 @@ internal sealed class RankTable
     /// <summary>Number of keys.</summary>
     public int Count { get; }
 
+    /// <summary>True when every rank fits the 24 bits a <see cref="RankCache"/> entry holds.</summary>
+    public bool Cacheable { get; }
+
     /// <param name="arena">All keys' bytes; key i is arena[offsets[i] .. offsets[i] + lengths[i]].</param>
     /// <exception cref="InvalidDataException">An empty key, or the same key twice.</exception>
     public RankTable(byte[] arena, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, ReadOnlySpan<int> ranks)
@@ -53,6 +56,9 @@ internal sealed class RankTable
             }
             _slots[s] = new Slot { Head = head, Hash = h, Length = key.Length, Rank = ranks[i], Offset = offsets[i] };
         }
+        int max = 0;
+        foreach (int r in ranks) max = Math.Max(max, r);
+        Cacheable = max < (1 << 24) - 1;
     }
 
     /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
@@ -60,6 +66,13 @@ internal sealed class RankTable
     public int Get(ReadOnlySpan<byte> key)
     {
         uint h = Hash(key, out ulong head);
+        return Get(key, h, head);
+    }
+
+    /// <summary>As <see cref="Get(ReadOnlySpan{byte})"/>, with the key's hash and head already computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Get(ReadOnlySpan<byte> key, uint h, ulong head)
+    {
         ref Slot slots = ref MemoryMarshal.GetArrayDataReference(_slots);
         int s = (int)h & _mask;
         while (true)

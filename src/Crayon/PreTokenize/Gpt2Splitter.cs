@@ -1,4 +1,5 @@
 using static Crayon.PreTokenize.UnicodeClass;
+using Uc = Crayon.PreTokenize.UnicodeClass;
 
 namespace Crayon.PreTokenize;
 
@@ -10,6 +11,8 @@ namespace Crayon.PreTokenize;
 /// </summary>
 internal sealed class Gpt2Splitter : PreTokenizer
 {
+    private readonly Uc _uc = Uc.Shared;
+
     private const byte Other = 0; // neither letter, number nor White_Space
 
     public Gpt2Splitter(string pattern) : base(pattern) { }
@@ -37,7 +40,7 @@ internal sealed class Gpt2Splitter : PreTokenizer
         while (end < n)
         {
             int c = Decode(s, end, out int l);
-            if ((Of(c) & Space) == 0) break;
+            if ((_uc.Of(c) & Space) == 0) break;
             lastStart = end;
             end += l;
         }
@@ -45,16 +48,16 @@ internal sealed class Gpt2Splitter : PreTokenizer
         return lastStart > i ? lastStart : end;
     }
 
-    private static byte Kind(int cp)
+    private byte Kind(int cp)
     {
-        byte f = Of(cp);
+        byte f = _uc.Of(cp);
         if ((f & Space) != 0) return Space;
         if ((f & Letter) != 0) return Letter;
         if ((f & Number) != 0) return Number;
         return Other;
     }
 
-    private static int Run(ReadOnlySpan<byte> s, int j, byte kind)
+    private int Run(ReadOnlySpan<byte> s, int j, byte kind)
     {
         while (j < s.Length)
         {

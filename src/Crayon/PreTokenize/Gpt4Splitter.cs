@@ -1,4 +1,5 @@
 using static Crayon.PreTokenize.UnicodeClass;
+using Uc = Crayon.PreTokenize.UnicodeClass;
 
 namespace Crayon.PreTokenize;
 
@@ -23,6 +24,8 @@ namespace Crayon.PreTokenize;
 /// </remarks>
 internal sealed class Gpt4Splitter : PreTokenizer
 {
+    private readonly Uc _uc = Uc.Shared;
+
     private readonly int _maxDigits;
 
     public Gpt4Splitter(string pattern, int maxDigits) : base(pattern)
@@ -37,7 +40,7 @@ internal sealed class Gpt4Splitter : PreTokenizer
     {
         int n = s.Length;
         int c0 = Decode(s, i, out int l0);
-        byte f0 = Of(c0);
+        byte f0 = _uc.Of(c0);
 
         if (c0 == '\'')
         {
@@ -50,7 +53,7 @@ internal sealed class Gpt4Splitter : PreTokenizer
         if ((f0 & Number) == 0 && c0 != '\r' && c0 != '\n' && j < n)
         {
             int c1 = Decode(s, j, out int l1);
-            if ((Of(c1) & Letter) != 0) return LetterRun(s, j + l1);
+            if ((_uc.Of(c1) & Letter) != 0) return LetterRun(s, j + l1);
         }
 
         if ((f0 & Number) != 0)
@@ -59,7 +62,7 @@ internal sealed class Gpt4Splitter : PreTokenizer
             while (count < _maxDigits && j < n)
             {
                 int c = Decode(s, j, out int l);
-                if ((Of(c) & Number) == 0) break;
+                if ((_uc.Of(c) & Number) == 0) break;
                 j += l;
                 count++;
             }
@@ -69,45 +72,51 @@ internal sealed class Gpt4Splitter : PreTokenizer
         if (c0 == ' ' && i + 1 < n)
         {
             int c1 = Decode(s, i + 1, out int l1);
-            if ((Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, i + 1 + l1);
+            if ((_uc.Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, i + 1 + l1);
         }
         if ((f0 & Space) == 0) return OtherRun(s, j);
 
         return WhiteSpaceRun(s, i);
     }
 
-    private static int LetterRun(ReadOnlySpan<byte> s, int j)
+    private int LetterRun(ReadOnlySpan<byte> s, int j)
     {
         while (j < s.Length)
         {
             int c = Decode(s, j, out int l);
-            if ((Of(c) & Letter) == 0) break;
+            if ((_uc.Of(c) & Letter) == 0) break;
             j += l;
         }
         return j;
     }
 
     /// <summary><c>[^\s\p{L}\p{N}]*[\r\n]*</c> from j (the first "other" code point is consumed).</summary>
-    private static int OtherRun(ReadOnlySpan<byte> s, int j)
+    private int OtherRun(ReadOnlySpan<byte> s, int j)
     {
         while (j < s.Length)
         {
             int c = Decode(s, j, out int l);
-            if ((Of(c) & (Letter | Number | Space)) != 0) break;
+            if ((_uc.Of(c) & (Letter | Number | Space)) != 0) break;
             j += l;
         }
         while (j < s.Length && (s[j] == '\r' || s[j] == '\n')) j++;
         return j;
     }
 
+    private int WhiteSpaceRun(ReadOnlySpan<byte> s, int i) => WhiteSpace.Run(_uc, s, i);
+}
+
+/// <summary>The White_Space alternatives shared by the GPT-4-style patterns.</summary>
+internal static class WhiteSpace
+{
     /// <summary>Alternatives 5–7 at a White_Space code point (shared by all GPT-4-style splitters).</summary>
-    internal static int WhiteSpaceRun(ReadOnlySpan<byte> s, int i)
+    public static int Run(UnicodeClass uc, ReadOnlySpan<byte> s, int i)
     {
         int end = i, lastNewlineEnd = -1, lastStart = i;
         while (end < s.Length)
         {
             int c = Decode(s, end, out int l);
-            if ((Of(c) & Space) == 0) break;
+            if ((uc.Of(c) & Space) == 0) break;
             lastStart = end;
             end += l;
             if (c == '\r' || c == '\n') lastNewlineEnd = end;

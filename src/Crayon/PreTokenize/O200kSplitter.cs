@@ -1,4 +1,5 @@
 using static Crayon.PreTokenize.UnicodeClass;
+using Uc = Crayon.PreTokenize.UnicodeClass;
 
 namespace Crayon.PreTokenize;
 
@@ -18,6 +19,8 @@ namespace Crayon.PreTokenize;
 /// </remarks>
 internal sealed class O200kSplitter : PreTokenizer
 {
+    private readonly Uc _uc = Uc.Shared;
+
     private readonly int _maxDigits;
 
     public O200kSplitter(string pattern, int maxDigits) : base(pattern)
@@ -30,7 +33,7 @@ internal sealed class O200kSplitter : PreTokenizer
     {
         int n = s.Length;
         int c0 = Decode(s, i, out int l0);
-        byte f0 = Of(c0);
+        byte f0 = _uc.Of(c0);
         int j = i + l0;
         bool prefix = (f0 & (Letter | Number)) == 0 && c0 != '\r' && c0 != '\n' && j < n;
 
@@ -46,7 +49,7 @@ internal sealed class O200kSplitter : PreTokenizer
             while (count < _maxDigits && j < n)
             {
                 int c = Decode(s, j, out int l);
-                if ((Of(c) & Number) == 0) break;
+                if ((_uc.Of(c) & Number) == 0) break;
                 j += l;
                 count++;
             }
@@ -56,21 +59,21 @@ internal sealed class O200kSplitter : PreTokenizer
         if (c0 == ' ' && j < n)
         {
             int c1 = Decode(s, j, out int l1);
-            if ((Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, j + l1);
+            if ((_uc.Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, j + l1);
         }
         if ((f0 & Space) == 0) return OtherRun(s, j);
 
-        return Gpt4Splitter.WhiteSpaceRun(s, i);
+        return WhiteSpace.Run(_uc, s, i);
     }
 
     /// <summary>Alternative 1 without its prefix, from p: end offset, or -1 when it does not match.</summary>
-    private static int WordLowerTail(ReadOnlySpan<byte> s, int p)
+    private int WordLowerTail(ReadOnlySpan<byte> s, int p)
     {
         int n = s.Length, j = p, lastLowerEnd = -1;
         while (j < n)
         {
             int c = Decode(s, j, out int l);
-            byte f = Of(c);
+            byte f = _uc.Of(c);
             if ((f & Upperish) == 0)
             {
                 if ((f & Lowerish) != 0) return Suffix(s, LowerRun(s, j + l));
@@ -84,39 +87,39 @@ internal sealed class O200kSplitter : PreTokenizer
     }
 
     /// <summary>Alternative 2 without its prefix, from p: end offset, or -1.</summary>
-    private static int WordUpperHead(ReadOnlySpan<byte> s, int p)
+    private int WordUpperHead(ReadOnlySpan<byte> s, int p)
     {
         int n = s.Length, j = p;
         while (j < n)
         {
             int c = Decode(s, j, out int l);
-            if ((Of(c) & Upperish) == 0) break;
+            if ((_uc.Of(c) & Upperish) == 0) break;
             j += l;
         }
         if (j == p) return -1;
         return Suffix(s, LowerRun(s, j));
     }
 
-    private static int LowerRun(ReadOnlySpan<byte> s, int j)
+    private int LowerRun(ReadOnlySpan<byte> s, int j)
     {
         while (j < s.Length)
         {
             int c = Decode(s, j, out int l);
-            if ((Of(c) & Lowerish) == 0) break;
+            if ((_uc.Of(c) & Lowerish) == 0) break;
             j += l;
         }
         return j;
     }
 
-    private static int Suffix(ReadOnlySpan<byte> s, int j) => j + Contraction.Length(s, j, ignoreCase: true);
+    private int Suffix(ReadOnlySpan<byte> s, int j) => j + Contraction.Length(s, j, ignoreCase: true);
 
     /// <summary><c>[^\s\p{L}\p{N}]*[\r\n/]*</c> from j.</summary>
-    private static int OtherRun(ReadOnlySpan<byte> s, int j)
+    private int OtherRun(ReadOnlySpan<byte> s, int j)
     {
         while (j < s.Length)
         {
             int c = Decode(s, j, out int l);
-            if ((Of(c) & (Letter | Number | Space)) != 0) break;
+            if ((_uc.Of(c) & (Letter | Number | Space)) != 0) break;
             j += l;
         }
         while (j < s.Length && (s[j] == '\r' || s[j] == '\n' || s[j] == '/')) j++;

@@ -16,7 +16,7 @@ namespace Crayon.PreTokenize;
 /// in a later Unicode version than tiktoken's regex crate knows may be classified differently
 /// (docs/bpe.md).
 /// </remarks>
-internal static class UnicodeClass
+internal sealed class UnicodeClass
 {
     public const byte Letter = 1;       // \p{L}
     public const byte Number = 2;       // \p{N}
@@ -28,14 +28,21 @@ internal static class UnicodeClass
     private const int BlockSize = 1 << BlockBits;
     private const int MaxCodePoint = 0x10FFFF;
 
-    private static readonly ushort[] s_blockIndex;
-    private static readonly byte[] s_blocks;
-    private static readonly byte[] s_ascii = new byte[128];
+    private readonly ushort[] _blockIndex;
+    private readonly byte[] _blocks;
+    private readonly byte[] _ascii = new byte[128];
 
-    static UnicodeClass()
+    // No static constructor on purpose: NativeAOT would check class initialisation on every access
+    // from the hot loops. Splitters keep a reference to the shared instance instead.
+    private static UnicodeClass? s_shared;
+
+    /// <summary>The table, built on first use (about 20 ms; a race builds it twice, harmlessly).</summary>
+    public static UnicodeClass Shared => s_shared ??= new UnicodeClass();
+
+    private UnicodeClass()
     {
         int nBlocks = (MaxCodePoint + 1) >> BlockBits;
-        s_blockIndex = new ushort[nBlocks];
+        _blockIndex = new ushort[nBlocks];
         var distinct = new Dictionary<string, ushort>();
         var data = new List<byte>();
         var block = new byte[BlockSize];
@@ -49,19 +56,19 @@ internal static class UnicodeClass
                 distinct.Add(key, idx);
                 data.AddRange(block);
             }
-            s_blockIndex[b] = idx;
+            _blockIndex[b] = idx;
         }
-        s_blocks = data.ToArray();
-        for (int c = 0; c < 128; c++) s_ascii[c] = Compute(c);
+        _blocks = data.ToArray();
+        for (int c = 0; c < 128; c++) _ascii[c] = Compute(c);
     }
 
     /// <summary>The flags of a code point (0 for unassigned, symbols, punctuation, controls).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static byte Of(int cp)
+    public byte Of(int cp)
     {
-        if ((uint)cp < 128) return s_ascii[cp];
+        if ((uint)cp < 128) return _ascii[cp];
         if ((uint)cp > MaxCodePoint) return 0;
-        return s_blocks[(s_blockIndex[cp >> BlockBits] << BlockBits) | (cp & (BlockSize - 1))];
+        return _blocks[(_blockIndex[cp >> BlockBits] << BlockBits) | (cp & (BlockSize - 1))];
     }
 
     /// <summary>Rust's <c>\s</c>: the code points with the Unicode White_Space property.</summary>
