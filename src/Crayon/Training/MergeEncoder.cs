@@ -125,12 +125,15 @@ internal sealed class MergeEncoder
 
     private sealed class EncodingSink(MergeEncoder encoder, List<int> output) : IChunkSink
     {
-        public void OnChunk(ReadOnlySpan<byte> chunk) => encoder.EncodePiece(chunk, output);
+        // The engine's per-thread rank cache; a sink lives for one Encode call on one thread.
+        private readonly BytePairMerger.Ranks _ranks = new(encoder._merger, RankCache.For(encoder._merger));
+
+        public void OnChunk(ReadOnlySpan<byte> chunk) => EncodePiece(_ranks, chunk, output);
     }
 
-    private void EncodePiece(ReadOnlySpan<byte> piece, List<int> output)
+    private static void EncodePiece(in BytePairMerger.Ranks ranks, ReadOnlySpan<byte> piece, List<int> output)
     {
-        int whole = _merger.Get(piece);
+        int whole = ranks.Get(piece);
         if (whole >= 0) { output.Add(whole); return; }
         // A piece never has more ids than bytes.
         int[]? rented = null;
@@ -138,7 +141,7 @@ internal sealed class MergeEncoder
         try
         {
             var w = new TokenWriter(ids);
-            BytePairMerger.Merge(_merger, piece, ref w);
+            BytePairMerger.Merge(ranks, piece, ref w);
             foreach (int id in w.Written) output.Add(id);
         }
         finally
