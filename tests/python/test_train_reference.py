@@ -63,26 +63,27 @@ def native(docs, pattern, merges=MERGES, buffer_size=64):
     return tok
 
 
-# "multilingual" has thousands of words that occur once or twice; late merges there are mostly
-# decided by the tie rule, which the test counts and requires.
-@pytest.mark.parametrize("kind,pattern,min_ties", [
-    ("english", GPT4, 20),
-    ("code", NANOCHAT, 20),
-    ("multilingual", GPT4, 100),
+# The tie rule decides a merge whenever the best count is shared. About a fifth of the first 500
+# merges are such ties; the code case goes on to 1500 merges, where counts are small and most merges
+# (over 600 required; 956 of 1500 here) are decided by the tie rule.
+@pytest.mark.parametrize("kind,pattern,merges,min_ties", [
+    ("english", GPT4, MERGES, 80),
+    ("code", NANOCHAT, 1500, 600),
+    ("multilingual", GPT4, MERGES, 80),
 ])
-def test_merges_equal_the_reference(kind, pattern, min_ties):
+def test_merges_equal_the_reference(kind, pattern, merges, min_ties):
     docs = texts(kind)
     chunk_counts = reference.count_chunks(docs, splitter(pattern))
-    want, want_counts = reference.train(chunk_counts, MERGES)
-    tok = native(docs, pattern)
+    want, want_counts = reference.train(chunk_counts, merges)
+    tok = native(docs, pattern, merges)
     got = tok.get_merges()
-    assert len(want) == MERGES
+    assert len(want) == merges
     first_diff = next((k for k, (a, b) in enumerate(zip(got, want)) if a != b), None)
     assert got == want, f"{kind}: first difference at merge {first_diff}: {got[first_diff]} != {want[first_diff]}"
     assert tok.get_merge_counts() == want_counts
     ties = reference.ties(want_counts)
     print(f"{kind}: {sum(len(d.encode()) for d in docs)} bytes, {len(chunk_counts)} unique chunks, "
-          f"{MERGES} merges identical, {ties} decided among tied counts; reference split by {SPLIT_BY}")
+          f"{merges} merges identical, {ties} decided among tied counts; reference split by {SPLIT_BY}")
     assert ties >= min_ties
 
 
