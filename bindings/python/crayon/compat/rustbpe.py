@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import operator
 import os
 from ctypes import POINTER, c_char_p, c_int32, c_int64, c_size_t, c_void_p
 from typing import Callable, Iterable, Iterator
@@ -86,8 +87,9 @@ class Tokenizer:
         pairs are compared, to reproduce trainers that number bytes differently (None: byte values).
         Raises ``ValueError`` for ``vocab_size < 256``, an invalid pattern or text that is not UTF-8.
         """
-        if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
-            raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
+        if isinstance(vocab_size, bool):
+            raise TypeError("vocab_size must be an int, got bool")
+        vocab_size = operator.index(vocab_size)    # ints and int-likes (numpy), as pyo3 accepts
         if vocab_size < 256:
             raise ValueError(f"vocab_size must be at least 256 (the 256 byte tokens); got {vocab_size}")
         if vocab_size > 2 ** 31 - 1:
