@@ -11,7 +11,7 @@ namespace Crayon.Training;
 internal sealed class BpeTrainer
 {
     private readonly object _gate = new();
-    private readonly ChunkTable _chunks = new(1 << 14);
+    private ChunkTable _chunks = new(1 << 14);
     private MergeEncoder? _encoder;
 
     public BpeTrainer(string? pattern = null)
@@ -42,7 +42,7 @@ internal sealed class BpeTrainer
     public MergeEncoder Encoder => _encoder ?? (_encoder = new MergeEncoder(Splitter, []));
 
     /// <summary>Splits and counts a batch of documents on up to <paramref name="threads"/> threads
-    /// (≤ 0: all cores). Invalid UTF-8 is an <see cref="ArgumentException"/> and counts nothing
+    /// (≤ 0: all cores). Invalid UTF-8 is an <see cref="Crayon.PreTokenize.InvalidUtf8Exception"/> and counts nothing
     /// of that batch.</summary>
     public void Feed(IDocuments docs, int threads = 0)
     {
@@ -50,22 +50,29 @@ internal sealed class BpeTrainer
         {
             int n = docs.Count;
             if (n == 0) return;
-            int workers = threads <= 0 ? Environment.ProcessorCount : threads;
-            var batch = new ChunkTable(1 << 12);
-            if (workers == 1 || n == 1)
+            int workers = Math.Min(threads <= 0 ? Environment.ProcessorCount : threads, n);
+            // One table per worker, documents handed out one at a time (they differ wildly in size).
+            // Exactly `workers` tables means exactly `workers` folds; Parallel.For's per-partition
+            // locals made many more on busy machines, each rehashing a batch's worth of chunks.
+            var tables = new ChunkTable[workers];
+            int next = -1;
+            void Work(int k)
             {
-                var sink = new CountingSink(batch);
-                for (int i = 0; i < n; i++) Splitter.Split(docs[i], sink);
+                var table = new ChunkTable(1 << 12);
+                var sink = new CountingSink(table);
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < n) Splitter.Split(docs[i], sink);
+                tables[k] = table;
+            }
+            if (workers == 1)
+            {
+                Work(0);
             }
             else
             {
-                var options = new ParallelOptions { MaxDegreeOfParallelism = workers };
                 try
                 {
-                    Parallel.For(0, n, options,
-                    () => new CountingSink(new ChunkTable(1 << 10)),
-                    (i, _, sink) => { Splitter.Split(docs[i], sink); return sink; },
-                    sink => { lock (batch) batch.AddAll(sink.Table); });
+                    Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Work);
                 }
                 catch (AggregateException e) when (e.InnerExceptions.Count > 0)
                 {
@@ -73,7 +80,9 @@ internal sealed class BpeTrainer
                 }
             }
             // Folding in only after the whole batch succeeded keeps a bad document from half-counting.
-            _chunks.AddAll(batch);
+            int first = 0;
+            if (_chunks.Count == 0) _chunks = tables[first++];   // the first batch needs no fold
+            for (int k = first; k < tables.Length; k++) _chunks.AddAll(tables[k]);
         }
     }
 
