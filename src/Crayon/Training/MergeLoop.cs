@@ -26,7 +26,7 @@ internal static class MergeLoop
     /// </summary>
     private sealed class PairTable
     {
-        private readonly Dictionary<long, int> _index = new();
+        private readonly Dictionary<long, int> _index = new(PairKeyComparer.Instance);
         public long[] Count = new long[1024];
         public int[] TouchedAt = new int[1024];
         public int[][] Words = new int[1024][];
@@ -75,6 +75,15 @@ internal static class MergeLoop
             list[n] = w;
             WordCount[id] = n + 1;
         }
+    }
+
+    /// <summary>long.GetHashCode is left ^ right for a pair key, which collides for (a, b) and
+    /// (b, a) and for whole families of merged ids; a multiplicative mix spreads them.</summary>
+    private sealed class PairKeyComparer : IEqualityComparer<long>
+    {
+        public static readonly PairKeyComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
     }
 
     private readonly struct HeapEntry(long count, long pair)
