@@ -112,3 +112,28 @@ def test_an_encoding_built_from_loaded_ranks_equals_the_registry_one():
         assert mine.token_byte_values() == enc.token_byte_values()
     finally:
         mine.close()
+
+
+def test_gpt2_data_gym_files_convert_to_r50k_ranks():
+    """GPT-2 was published as vocab.bpe (merges) + encoder.json; converted, they are r50k's ranks.
+    The two files are rebuilt here from r50k's ranks, in GPT-2's printable-byte alphabet."""
+    import json
+
+    import hf_tokenizer
+    from crayon.compat import _tiktoken_load
+
+    ranks = tiktoken.load_tiktoken_bpe(f"{bpe_support.rank_dir()}/r50k_base.tiktoken")
+    alpha = hf_tokenizer.byte_alphabet()
+
+    def show(b: bytes) -> str:
+        return "".join(alpha[x] for x in b)
+
+    merges = hf_tokenizer.merges_from_ranks(ranks)
+    assert len(merges) == len(ranks) - 256
+    vocab_bpe = ("#version: 0.2\n" + "".join(f"{show(a)} {show(b)}\n" for a, b in merges)).encode()
+    encoder = {show(t): r for t, r in ranks.items()}
+    encoder["<|endoftext|>"] = 50256
+    assert _tiktoken_load.data_gym_to_mergeable_bpe_ranks(vocab_bpe, json.dumps(encoder).encode()) == ranks
+    encoder[show(b"!")] = 5  # encoder.json disagreeing with the merges is refused
+    with pytest.raises(ValueError):
+        _tiktoken_load.data_gym_to_mergeable_bpe_ranks(vocab_bpe, json.dumps(encoder).encode())

@@ -19,22 +19,29 @@ internal static class BytePairMerger
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Get(ReadOnlySpan<byte> key) => cache.Get(table, key);
 
+        public int MaxRank => table.MaxRank;
+
         public RankCache Cache => cache;
     }
 
-    /// <summary>Pieces longer than this use the heap (tests call both paths directly).</summary>
+    /// <summary>Pieces longer than this use the heap (tests call every path directly).</summary>
     internal const int HeapThreshold = 96;
+
+    /// <summary>Pieces longer than this use rank buckets (their per-call setup is O(max rank)).</summary>
+    internal const int BucketThreshold = 8192;
 
     private const int None = int.MaxValue;
 
     /// <summary>Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks.</summary>
     public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
-        if (piece.Length > HeapThreshold) MergeWithHeap(ranks, piece, ref output);
+        if (piece.Length > BucketThreshold) MergeWithBuckets(ranks, piece, ref output);
+        else if (piece.Length > HeapThreshold) MergeWithHeap(ranks, piece, ref output);
         else MergeLinear(ranks, piece, ref output);
     }
 
     /// <summary>The short-piece path: parts as (start, rank of merging with the next part).</summary>
+    [SkipLocalsInit]
     internal static void MergeLinear(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
         int n = piece.Length;
@@ -62,8 +69,11 @@ internal static class BytePairMerger
                 // Part i absorbs part i+1; the ranks of i-1 and i now cover one more part.
                 if (i > 0) rank[i - 1] = RankOf(ranks, piece, start, count, i - 1);
                 rank[i] = RankOf(ranks, piece, start, count, i);
-                start.Slice(i + 2, count - i - 2).CopyTo(start.Slice(i + 1));
-                rank.Slice(i + 2, count - i - 2).CopyTo(rank.Slice(i + 1));
+                for (int k = i + 1; k < count - 1; k++) // short: a loop beats a memmove call
+                {
+                    start[k] = start[k + 1];
+                    rank[k] = rank[k + 1];
+                }
                 count--;
                 minRank = None;
                 for (int k = 0; k < count - 1; k++)
@@ -136,6 +146,202 @@ internal static class BytePairMerger
             ArrayPool<int>.Shared.Return(prev);
             ArrayPool<int>.Shared.Return(rank);
             ArrayPool<long>.Shared.Return(heap);
+        }
+    }
+
+    /// <summary>
+    /// The very-long-piece path (a megabyte without whitespace): pairs wait in one bucket per rank;
+    /// the lowest non-empty rank r is swept left to right. Everything still in a bucket has a rank
+    /// above r, so the next merge in tiktoken's (rank, leftmost) order is the sweep's next valid
+    /// position — or a pair created during the sweep with a rank not above r (real vocabularies
+    /// have them: "xyz" may be learned as "xy"+"z" before "x"+"yz" appears), which a small heap
+    /// orders against the sweep by (rank, position). Exact, O(n log n), and mostly sequential
+    /// memory access where one big heap misses the cache at every level.
+    /// </summary>
+    internal static void MergeWithBuckets(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
+    {
+        int n = piece.Length, nRanks = ranks.MaxRank + 1;
+        int[] next = ArrayPool<int>.Shared.Rent(n + 1);
+        int[] prev = ArrayPool<int>.Shared.Rent(n + 1);
+        int[] rank = ArrayPool<int>.Shared.Rent(n + 1);
+        int[] head = ArrayPool<int>.Shared.Rent(nRanks);     // first entry of each rank's bucket, -1 if empty
+        int[] rankHeap = ArrayPool<int>.Shared.Rent(nRanks); // non-empty ranks; each at most once
+        int[] sweep = ArrayPool<int>.Shared.Rent(n + 1);
+        long[] urgent = ArrayPool<long>.Shared.Rent(64);
+        var buckets = new Buckets(head, rankHeap, 3 * n + 4);
+        try
+        {
+            head.AsSpan(0, nRanks).Fill(-1);
+            for (int i = 0; i < n; i++)
+            {
+                next[i] = i + 1;
+                prev[i] = i - 1;
+                int r = i + 2 <= n ? ranks.Get(piece.Slice(i, 2)) : -1;
+                rank[i] = r < 0 ? None : r;
+                if (r >= 0) buckets.Add(r, i);
+            }
+            next[n] = n;
+            while (buckets.TryTakeLowest(out int r, sweep, out int count))
+            {
+                SortAscending(sweep.AsSpan(0, count));
+                int k = 0, urgentSize = 0;
+                while (true)
+                {
+                    while (k < count && rank[sweep[k]] != r) k++; // absorbed or already merged
+                    while (urgentSize > 0 && rank[(int)(urgent[0] & 0xFFFFFFFF)] != (int)(urgent[0] >> 32))
+                        Pop(urgent, ref urgentSize);
+                    long fromSweep = k < count ? Key(r, sweep[k]) : long.MaxValue;
+                    long fromUrgent = urgentSize > 0 ? urgent[0] : long.MaxValue;
+                    if (fromSweep == long.MaxValue && fromUrgent == long.MaxValue) break;
+                    int i;
+                    if (fromUrgent < fromSweep) { Pop(urgent, ref urgentSize); i = (int)(fromUrgent & 0xFFFFFFFF); }
+                    else i = sweep[k++];
+
+                    int j = next[i], after = next[j];
+                    next[i] = after;
+                    if (after < n) prev[after] = i;
+                    rank[j] = None;
+                    rank[i] = after < n ? RankOrNone(ranks, piece[i..next[after]]) : None;
+                    if (rank[i] != None) Schedule(ref buckets, ref urgent, ref urgentSize, r, rank[i], i);
+                    int p = prev[i];
+                    if (p >= 0)
+                    {
+                        rank[p] = RankOrNone(ranks, piece[p..after]);
+                        if (rank[p] != None) Schedule(ref buckets, ref urgent, ref urgentSize, r, rank[p], p);
+                    }
+                }
+            }
+            for (int i = 0; i < n; i = next[i])
+                output.Add(PartRank(ranks, piece[i..next[i]]));
+        }
+        finally
+        {
+            buckets.Dispose();
+            ArrayPool<int>.Shared.Return(next);
+            ArrayPool<int>.Shared.Return(prev);
+            ArrayPool<int>.Shared.Return(rank);
+            ArrayPool<int>.Shared.Return(head);
+            ArrayPool<int>.Shared.Return(rankHeap);
+            ArrayPool<int>.Shared.Return(sweep);
+            ArrayPool<long>.Shared.Return(urgent);
+        }
+    }
+
+    /// <summary>
+    /// A new pair of rank <paramref name="newRank"/> while rank <paramref name="sweeping"/> is swept:
+    /// later ranks wait in their bucket; a rank not above the sweep's (possible when the new token
+    /// was learned from a different split) competes with the sweep by (rank, position) right away.
+    /// </summary>
+    private static void Schedule(ref Buckets buckets, ref long[] urgent, ref int urgentSize, int sweeping, int newRank, int position)
+    {
+        if (newRank > sweeping)
+        {
+            buckets.Add(newRank, position);
+            return;
+        }
+        if (urgentSize == urgent.Length)
+        {
+            long[] bigger = ArrayPool<long>.Shared.Rent(urgent.Length * 2);
+            urgent.AsSpan(0, urgentSize).CopyTo(bigger);
+            ArrayPool<long>.Shared.Return(urgent);
+            urgent = bigger;
+        }
+        Push(urgent, ref urgentSize, Key(newRank, position));
+    }
+
+    /// <summary>
+    /// Buckets are filled front-first, so a sweep arrives almost in descending order: reverse it,
+    /// and sort only if that did not already order it (span Sort: no comparer call per element).
+    /// </summary>
+    private static void SortAscending(Span<int> positions)
+    {
+        positions.Reverse();
+        for (int k = 1; k < positions.Length; k++)
+            if (positions[k] < positions[k - 1])
+            {
+                positions.Sort();
+                return;
+            }
+    }
+
+    /// <summary>Per-rank singly linked lists of positions in one pooled arena, plus a heap of the non-empty ranks.</summary>
+    private struct Buckets(int[] head, int[] rankHeap, int capacity)
+    {
+        private int[] _pos = ArrayPool<int>.Shared.Rent(capacity);
+        private int[] _link = ArrayPool<int>.Shared.Rent(capacity);
+        private int _used;
+        private int _heapSize;
+
+        public void Add(int r, int position)
+        {
+            if (_used == _pos.Length) Grow();
+            _pos[_used] = position;
+            _link[_used] = head[r];
+            if (head[r] < 0) PushRank(r);
+            head[r] = _used++;
+        }
+
+        /// <summary>Empties the lowest non-empty bucket into <paramref name="into"/>.</summary>
+        public bool TryTakeLowest(out int r, int[] into, out int count)
+        {
+            count = 0;
+            if (_heapSize == 0) { r = -1; return false; }
+            r = PopRank();
+            for (int e = head[r]; e >= 0; e = _link[e])
+            {
+                // A pair's bytes only grow as parts merge, so (position, rank) is added at most once:
+                // a bucket never holds more positions than the piece has.
+                if (count == into.Length) throw new InvalidOperationException("BPE bucket overflow (a bug)");
+                into[count++] = _pos[e];
+            }
+            head[r] = -1;
+            return true;
+        }
+
+        private void Grow()
+        {
+            int[] pos = ArrayPool<int>.Shared.Rent(_pos.Length * 2), link = ArrayPool<int>.Shared.Rent(_pos.Length * 2);
+            _pos.AsSpan(0, _used).CopyTo(pos);
+            _link.AsSpan(0, _used).CopyTo(link);
+            ArrayPool<int>.Shared.Return(_pos);
+            ArrayPool<int>.Shared.Return(_link);
+            _pos = pos;
+            _link = link;
+        }
+
+        private void PushRank(int r)
+        {
+            int i = _heapSize++;
+            while (i > 0)
+            {
+                int parent = (i - 1) >> 1;
+                if (rankHeap[parent] <= r) break;
+                rankHeap[i] = rankHeap[parent];
+                i = parent;
+            }
+            rankHeap[i] = r;
+        }
+
+        private int PopRank()
+        {
+            int top = rankHeap[0], last = rankHeap[--_heapSize], i = 0;
+            while (true)
+            {
+                int child = 2 * i + 1;
+                if (child >= _heapSize) break;
+                if (child + 1 < _heapSize && rankHeap[child + 1] < rankHeap[child]) child++;
+                if (rankHeap[child] >= last) break;
+                rankHeap[i] = rankHeap[child];
+                i = child;
+            }
+            rankHeap[i] = last;
+            return top;
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<int>.Shared.Return(_pos);
+            ArrayPool<int>.Shared.Return(_link);
         }
     }
 

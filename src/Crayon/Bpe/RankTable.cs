@@ -29,6 +29,9 @@ internal sealed class RankTable
     /// <summary>Number of keys.</summary>
     public int Count { get; }
 
+    /// <summary>The largest rank.</summary>
+    public int MaxRank { get; }
+
     /// <summary>True when every rank fits the 24 bits a <see cref="RankCache"/> entry holds.</summary>
     public bool Cacheable { get; }
 
@@ -58,6 +61,7 @@ internal sealed class RankTable
         }
         int max = 0;
         foreach (int r in ranks) max = Math.Max(max, r);
+        MaxRank = max;
         Cacheable = max < (1 << 24) - 1;
     }
 

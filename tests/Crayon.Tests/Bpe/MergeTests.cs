@@ -49,14 +49,21 @@ public class MergeTests
         return parts.Select(p => ranks[Convert.ToHexString(p)]).ToArray();
     }
 
-    private static int[] Run(bool heap, RankTable table, byte[] piece)
+    private static int[] Run(bool heap, RankTable table, byte[] piece) => Run(heap ? "heap" : "linear", table, piece);
+
+    private static int[] Run(string path, RankTable table, byte[] piece)
     {
         var w = TokenWriter.Growing(16);
         try
         {
             var ranks = new BytePairMerger.Ranks(table, RankCache.For(table));
-            if (heap) BytePairMerger.MergeWithHeap(ranks, piece, ref w);
-            else BytePairMerger.MergeLinear(ranks, piece, ref w);
+            switch (path)
+            {
+                case "heap": BytePairMerger.MergeWithHeap(ranks, piece, ref w); break;
+                case "buckets": BytePairMerger.MergeWithBuckets(ranks, piece, ref w); break;
+                case "auto": BytePairMerger.Merge(ranks, piece, ref w); break;
+                default: BytePairMerger.MergeLinear(ranks, piece, ref w); break;
+            }
             return w.Written.ToArray();
         }
         finally { w.Dispose(); }
@@ -90,6 +97,7 @@ public class MergeTests
             int[] expected = ReferenceMerge(dict, piece);
             Assert.Equal(expected, Run(heap: false, table, piece));
             Assert.Equal(expected, Run(heap: true, table, piece));
+            Assert.Equal(expected, Run("buckets", table, piece));
         }
     }
 
@@ -104,7 +112,7 @@ public class MergeTests
         var table = Table(tokens, ranks);
         byte[] piece = Enumerable.Repeat((byte)'a', 1 << 20).ToArray();
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        int[] ids = Run(heap: true, table, piece);
+        int[] ids = Run("auto", table, piece);
         sw.Stop();
         Assert.Equal((1 << 20) / 64, ids.Length);
         Assert.All(ids, id => Assert.Equal(tokens.Count - 1, id));
@@ -113,6 +121,31 @@ public class MergeTests
         var dict = tokens.Select((t, i) => (t, i)).ToDictionary(x => Convert.ToHexString(x.t), x => x.i);
         byte[] odd = Enumerable.Repeat((byte)'a', 1000 + 37).ToArray();
         Assert.Equal(ReferenceMerge(dict, odd), Run(heap: true, table, odd));
+        Assert.Equal(ReferenceMerge(dict, odd), Run("buckets", table, odd));
+        Assert.Equal(Run(heap: true, table, piece), ids);
+    }
+
+    /// <summary>
+    /// A vocabulary where a merge creates a pair of lower rank than the one being swept (the
+    /// bucket path's fallback): ranks are assigned in shuffled order, not in creation order.
+    /// </summary>
+    [Fact]
+    public void ShuffledRanksStillFollowTheReference()
+    {
+        var (tokens, _) = GrowVocabulary(9, "abc", 600);
+        var rng = new Random(9);
+        var ranks = Enumerable.Range(0, tokens.Count).OrderBy(_ => rng.Next()).ToList();
+        var table = Table(tokens, ranks);
+        var dict = tokens.Select((t, i) => (t, i)).ToDictionary(x => Convert.ToHexString(x.t), x => ranks[x.i]);
+        for (int doc = 0; doc < 60; doc++)
+        {
+            byte[] piece = new byte[rng.Next(2, 400)];
+            for (int k = 0; k < piece.Length; k++) piece[k] = (byte)"abc"[rng.Next(3)];
+            int[] expected = ReferenceMerge(dict, piece);
+            Assert.Equal(expected, Run(heap: false, table, piece));
+            Assert.Equal(expected, Run(heap: true, table, piece));
+            Assert.Equal(expected, Run("buckets", table, piece));
+        }
     }
 
     [Fact]
