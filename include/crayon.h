@@ -261,6 +261,107 @@ CRAYON_API int crayon_bpe_encode_single_token(const crayon_bpe *bpe, const char 
 
 
 /* ==== BPE training, rustbpe-compatible (section owned by the trainer) ========================== */
+/*
+ * A crayon_trainer learns a byte-level BPE vocabulary with rustbpe's semantics:
+ *   - text is split into chunks with the split pattern (NULL: the GPT-4 pattern with \p{N}{1,3});
+ *     chunk occurrences are counted over every document fed (64-bit counts); each unique chunk
+ *     becomes its UTF-8 bytes, ids 0..255;
+ *   - each step merges the most frequent adjacent pair, ties going to the smaller (left id, right id);
+ *     inside a chunk occurrences are merged left to right without overlap ("a a a" -> "X a");
+ *     merge k creates id 256 + k; training stops early when no pair is left.
+ * Documents are fed in batches and not kept: memory grows with the number of unique chunks only.
+ * The trained vocabulary has ranks 0..255 = the single bytes, then one rank per merge, and encodes
+ * exactly like tiktoken with those ranks and the same pattern.
+ *
+ * Thread-safety: crayon_trainer_feed and crayon_trainer_train may be called from several threads;
+ * they serialize on the trainer. The query, encode and decode functions may run concurrently with
+ * each other and see the vocabulary of the last completed train. crayon_trainer_free must not race
+ * with any other call on the same trainer. Text inputs must be UTF-8 (CRAYON_E_INVALID_UTF8 otherwise).
+ */
+typedef struct crayon_trainer crayon_trainer;
+
+/* A new trainer for the split pattern (UTF-8; NULL = GPT-4's). An invalid pattern, or one that
+ * matches the empty string, is CRAYON_E_INVALID_ARGUMENT with the reason. */
+CRAYON_API int crayon_trainer_new(const char *pattern, crayon_trainer **out_trainer);
+
+/* A trainer holding a finished vocabulary: n tokens (token i has lens[i] bytes, rank i), e.g. read
+ * from a .tiktoken file written by crayon_trainer_save_tiktoken. Ranks 0..255 must be the single
+ * bytes 0..255 and every later token the merge of two earlier ones (CRAYON_E_FORMAT otherwise). */
+CRAYON_API int crayon_trainer_from_ranks(const char *const *tokens, const size_t *lens, size_t n,
+                                         const char *pattern, crayon_trainer **out_trainer);
+
+/* Releases the trainer. NULL is a no-op. */
+CRAYON_API void crayon_trainer_free(crayon_trainer *trainer);
+
+/* Splits and counts n documents over `threads` threads (<= 0: all cores). The documents are not
+ * kept. If any document is not UTF-8 the call fails with CRAYON_E_INVALID_UTF8 and counts nothing. */
+CRAYON_API int crayon_trainer_feed(crayon_trainer *trainer, const char *const *texts,
+                                   const size_t *lens, size_t n, int32_t threads);
+
+/* Learns up to vocab_size - 256 merges from everything fed so far (vocab_size < 256 is
+ * CRAYON_E_INVALID_ARGUMENT). May be called again with another size. progress (may be NULL) is called
+ * with (user, merges done, merges asked) about 1000 times; a non-zero return cancels the call
+ * (CRAYON_E_INVALID_ARGUMENT, "cancelled") and keeps the previous vocabulary. */
+CRAYON_API int crayon_trainer_train(crayon_trainer *trainer, uint32_t vocab_size,
+                                    crayon_progress_fn progress, void *user);
+
+/* The pair count of each merge of the last train, in merge order (cap counts entries). Returns
+ * entries written, minus the entries needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_merge_counts(const crayon_trainer *trainer, int64_t *out, size_t cap);
+
+/* Sets the id byte b takes when tied pairs are compared: order[b], a permutation of 0..255 (NULL
+ * restores byte value order, rustbpe's). Only tie-breaking changes, and the merges reported still
+ * use byte ids = byte values. For reproducing trainers that number bytes differently: Hugging
+ * Face's numbers its byte alphabet by the code points of the characters standing in for bytes. */
+CRAYON_API int crayon_trainer_set_byte_order(crayon_trainer *trainer, const uint8_t *order);
+
+/* Number of tokens: 256 + merges learned (fewer than asked when training stopped early). */
+CRAYON_API int64_t crayon_trainer_vocab_size(const crayon_trainer *trainer);
+
+/* Number of unique chunks counted so far. */
+CRAYON_API int64_t crayon_trainer_unique_chunks(const crayon_trainer *trainer);
+
+/* The merges in order: merge k (id 256 + k) joined out_pairs[2k] and out_pairs[2k + 1]. cap counts
+ * merges (out_pairs holds 2 * cap int32_t). Returns merges written, minus the merges needed, or
+ * CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_merges(const crayon_trainer *trainer, int32_t *out_pairs, size_t cap);
+
+/* The mergeable ranks: the bytes of every token back to back in rank order into out (cap bytes),
+ * and offsets[r] = where token r starts, offsets[vocab_size] = total (n_offsets must be at least
+ * crayon_trainer_vocab_size() + 1, else CRAYON_E_INVALID_ARGUMENT). Returns bytes written, minus
+ * the bytes needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_token_bytes(const crayon_trainer *trainer, uint8_t *out, size_t cap,
+                                              int64_t *offsets, size_t n_offsets);
+
+/* The split pattern, NUL-terminated. Length written / minus capacity needed (NUL included) /
+ * CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_pattern(const crayon_trainer *trainer, char *out, size_t cap);
+
+/* The chunks the trainer's pattern splits UTF-8 text into (what training counts and encoding merges
+ * inside): chunk i is text[out_starts[i] .. out_ends[i]). Text no alternative matches is in no chunk.
+ * Returns chunks written, minus the entries needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_split(const crayon_trainer *trainer, const char *text, size_t len,
+                                        int64_t *out_starts, int64_t *out_ends, size_t cap);
+
+/* Writes the vocabulary as a .tiktoken rank file ("base64(token) rank" per line). */
+CRAYON_API int crayon_trainer_save_tiktoken(const crayon_trainer *trainer, const char *path);
+
+/* Encodes UTF-8 text with the trained vocabulary (tiktoken's algorithm; never more ids than bytes).
+ * Returns ids written, minus capacity needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_trainer_encode(const crayon_trainer *trainer, const char *text, size_t len,
+                                         int32_t *out, size_t cap);
+
+/* n documents over `threads` threads (<= 0: all cores); out/offsets as in crayon_tokenize_batch
+ * (offsets has n + 1 entries). cap = total bytes is always enough. */
+CRAYON_API int64_t crayon_trainer_encode_batch(const crayon_trainer *trainer, const char *const *texts,
+                                               const size_t *lens, size_t n, int32_t *out, size_t cap,
+                                               int64_t *offsets, int32_t threads);
+
+/* Bytes of the ids concatenated. Bytes written, minus capacity needed, or CRAYON_FAILED
+ * (CRAYON_E_UNKNOWN_ID names the first bad id and its position). */
+CRAYON_API int64_t crayon_trainer_decode(const crayon_trainer *trainer, const int32_t *ids, size_t n,
+                                         char *out, size_t cap);
+
 
 /* ==== end of trainer section =================================================================== */
 

@@ -78,6 +78,24 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_bpe_encode_single_token": (c_int, [c_void_p, c_char_p, c_size_t, _c_int32_p]),
     # ---- end of BPE section
     # ---- trainer section (rustbpe-compatible training)
+    "crayon_trainer_new": (c_int, [c_char_p, _c_void_pp]),
+    "crayon_trainer_from_ranks": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_char_p, _c_void_pp]),
+    "crayon_trainer_free": (None, [c_void_p]),
+    "crayon_trainer_feed": (c_int, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, c_int32]),
+    "crayon_trainer_train": (c_int, [c_void_p, c_uint32, PROGRESS_FN, c_void_p]),
+    "crayon_trainer_merge_counts": (c_int64, [c_void_p, _c_int64_p, c_size_t]),
+    "crayon_trainer_set_byte_order": (c_int, [c_void_p, c_char_p]),
+    "crayon_trainer_vocab_size": (c_int64, [c_void_p]),
+    "crayon_trainer_unique_chunks": (c_int64, [c_void_p]),
+    "crayon_trainer_merges": (c_int64, [c_void_p, _c_int32_p, c_size_t]),
+    "crayon_trainer_token_bytes": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int64_p, c_size_t]),
+    "crayon_trainer_pattern": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_trainer_split": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int64_p, _c_int64_p, c_size_t]),
+    "crayon_trainer_save_tiktoken": (c_int, [c_void_p, c_char_p]),
+    "crayon_trainer_encode": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int32_p, c_size_t]),
+    "crayon_trainer_encode_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, _c_int32_p,
+                                              c_size_t, _c_int64_p, c_int32]),
+    "crayon_trainer_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_char_p, c_size_t]),
     # ---- end of trainer section
 }
 

@@ -1,0 +1,342 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Crayon.Native.Interop;
+using Crayon.PreTokenize;
+using Crayon.Training;
+
+namespace Crayon.Native;
+
+/// <summary>
+/// crayon_trainer_*: rustbpe-compatible BPE training (trainer section of crayon.h). Thread-safety is
+/// the engine's: <see cref="BpeTrainer"/> serializes feed/train; the trained encoder is immutable.
+/// </summary>
+internal static unsafe class TrainerExports
+{
+    private const string What = "trainer";
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_new")]
+    public static int New(byte* pattern, nint* outTrainer)
+    {
+        try
+        {
+            if (outTrainer == null) return Guard.Error(Status.InvalidArgument, "out_trainer is NULL");
+            *outTrainer = 0;
+            var trainer = new BpeTrainer(pattern == null ? null : Utf8String(pattern, "pattern"));
+            *outTrainer = Handles.Create(trainer);
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_from_ranks")]
+    public static int FromRanks(byte** tokens, nuint* lens, nuint n, byte* pattern, nint* outTrainer)
+    {
+        try
+        {
+            if (outTrainer == null) return Guard.Error(Status.InvalidArgument, "out_trainer is NULL");
+            *outTrainer = 0;
+            if (n > 0 && (tokens == null || lens == null)) return Guard.Error(Status.InvalidArgument, "tokens or lens is NULL");
+            if (n > int.MaxValue) return Guard.Error(Status.InvalidArgument, "too many tokens");
+            var list = new byte[(int)n][];
+            for (int i = 0; i < (int)n; i++)
+            {
+                if (tokens[i] == null && lens[i] != 0) return Guard.Error(Status.InvalidArgument, $"tokens[{i}] is NULL");
+                if (lens[i] > int.MaxValue) return Guard.Error(Status.InvalidArgument, $"lens[{i}] is too large");
+                list[i] = new ReadOnlySpan<byte>(tokens[i], (int)lens[i]).ToArray();
+            }
+            var trainer = BpeTrainer.FromTokens(pattern == null ? null : Utf8String(pattern, "pattern"), list);
+            *outTrainer = Handles.Create(trainer);
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_free")]
+    public static void Free(nint trainer)
+    {
+        try { Handles.Release<BpeTrainer>(trainer, What); }
+        catch (Exception e) { Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_feed")]
+    public static int Feed(nint trainer, byte** texts, nuint* lens, nuint n, int threads)
+    {
+        try
+        {
+            BpeTrainer t = Handles.Get<BpeTrainer>(trainer, What);
+            t.Feed(Documents(texts, lens, n), threads);
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_train")]
+    public static int Train(nint trainer, uint vocabSize, delegate* unmanaged<void*, ulong, ulong, int> progress, void* user)
+    {
+        try
+        {
+            BpeTrainer t = Handles.Get<BpeTrainer>(trainer, What);
+            if (vocabSize > int.MaxValue) return Guard.Error(Status.InvalidArgument, $"vocab_size {vocabSize} is too large");
+            Func<long, long, bool>? report = progress == null ? null
+                : (done, total) => progress(user, (ulong)done, (ulong)total) == 0;
+            t.Train((int)vocabSize, report);
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_merge_counts")]
+    public static long MergeCounts(nint trainer, long* output, nuint cap)
+    {
+        try
+        {
+            long[] counts = Handles.Get<BpeTrainer>(trainer, What).MergeCounts;
+            if ((ulong)cap < (ulong)counts.Length) return BufferResult.Needed(counts.Length);
+            if (counts.Length > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            counts.CopyTo(new Span<long>(output, counts.Length));
+            return counts.Length;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_set_byte_order")]
+    public static int SetByteOrder(nint trainer, byte* order)
+    {
+        try
+        {
+            Handles.Get<BpeTrainer>(trainer, What).SetByteOrder(order == null ? default : new ReadOnlySpan<byte>(order, 256));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_vocab_size")]
+    public static long VocabSize(nint trainer)
+    {
+        try { return Handles.Get<BpeTrainer>(trainer, What).Encoder.VocabSize; }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_unique_chunks")]
+    public static long UniqueChunks(nint trainer)
+    {
+        try { return Handles.Get<BpeTrainer>(trainer, What).UniqueChunks; }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_merges")]
+    public static long Merges(nint trainer, int* outPairs, nuint cap)
+    {
+        try
+        {
+            ReadOnlySpan<int> merges = Handles.Get<BpeTrainer>(trainer, What).Encoder.Merges;
+            long n = merges.Length / 2;
+            if ((ulong)cap < (ulong)n) return BufferResult.Needed(n);
+            if (n > 0 && outPairs == null) return BufferResult.Fail(Status.InvalidArgument, "out_pairs is NULL");
+            merges.CopyTo(new Span<int>(outPairs, merges.Length));
+            return n;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_token_bytes")]
+    public static long TokenBytes(nint trainer, byte* output, nuint cap, long* offsets, nuint nOffsets)
+    {
+        try
+        {
+            MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
+            ReadOnlySpan<byte> all = enc.AllTokenBytes;
+            ReadOnlySpan<int> starts = enc.TokenOffsets;
+            if (offsets == null || (ulong)nOffsets < (ulong)starts.Length)
+                return BufferResult.Fail(Status.InvalidArgument, $"offsets must hold vocab_size + 1 = {starts.Length} entries");
+            if ((ulong)cap < (ulong)all.Length) return BufferResult.Needed(all.Length);
+            if (all.Length > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            all.CopyTo(new Span<byte>(output, all.Length));
+            for (int i = 0; i < starts.Length; i++) offsets[i] = starts[i];
+            return all.Length;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_pattern")]
+    public static long Pattern(nint trainer, byte* output, nuint cap)
+    {
+        try
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(Handles.Get<BpeTrainer>(trainer, What).Pattern);
+            if ((ulong)cap < (ulong)bytes.Length + 1) return BufferResult.Needed(bytes.Length + 1);
+            if (output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            bytes.CopyTo(new Span<byte>(output, bytes.Length));
+            output[bytes.Length] = 0;
+            return bytes.Length;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_split")]
+    public static long Split(nint trainer, byte* text, nuint len, long* starts, long* ends, nuint cap)
+    {
+        try
+        {
+            BpeTrainer t = Handles.Get<BpeTrainer>(trainer, What);
+            var sink = new SpanSink(text);
+            t.Splitter.Split(Span(text, len, "text"), sink);
+            List<long> s = sink.Starts, e = sink.Ends;
+            if ((ulong)cap < (ulong)s.Count) return BufferResult.Needed(s.Count);
+            if (s.Count > 0 && (starts == null || ends == null)) return BufferResult.Fail(Status.InvalidArgument, "out_starts or out_ends is NULL");
+            for (int i = 0; i < s.Count; i++) { starts[i] = s[i]; ends[i] = e[i]; }
+            return s.Count;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    /// <summary>Records where each chunk lies in the caller's text (chunks are slices of it).</summary>
+    private sealed class SpanSink(byte* text) : IChunkSink
+    {
+        public List<long> Starts { get; } = new();
+        public List<long> Ends { get; } = new();
+        public void OnChunk(ReadOnlySpan<byte> chunk)
+        {
+            fixed (byte* p = chunk)
+            {
+                long start = p - text;
+                Starts.Add(start);
+                Ends.Add(start + chunk.Length);
+            }
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_save_tiktoken")]
+    public static int SaveTiktoken(nint trainer, byte* path)
+    {
+        try
+        {
+            MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
+            if (path == null) return Guard.Error(Status.InvalidArgument, "path is NULL");
+            File.WriteAllBytes(Utf8String(path, "path"), TiktokenFile.Write(enc));
+            return Status.Ok;
+        }
+        catch (Exception e) { return Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_encode")]
+    public static long Encode(nint trainer, byte* text, nuint len, int* output, nuint cap)
+    {
+        try
+        {
+            MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
+            var ids = new List<int>();
+            enc.Encode(Span(text, len, "text"), ids);
+            if ((ulong)cap < (ulong)ids.Count) return BufferResult.Needed(ids.Count);
+            if (ids.Count > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            CollectionsMarshal.AsSpan(ids).CopyTo(new Span<int>(output, ids.Count));
+            return ids.Count;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_encode_batch")]
+    public static long EncodeBatch(nint trainer, byte** texts, nuint* lens, nuint n, int* output, nuint cap,
+                                   long* offsets, int threads)
+    {
+        try
+        {
+            MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
+            IDocuments docs = Documents(texts, lens, n);
+            if (offsets == null) return BufferResult.Fail(Status.InvalidArgument, "offsets is NULL");
+            var results = new List<int>[docs.Count];
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads <= 0 ? Environment.ProcessorCount : threads };
+            try
+            {
+                Parallel.For(0, docs.Count, options, i => { var ids = new List<int>(); enc.Encode(docs[i], ids); results[i] = ids; });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                return FailCount(e.InnerExceptions[0]);
+            }
+            long total = 0;
+            foreach (var r in results) total += r.Count;
+            if ((ulong)cap < (ulong)total) return BufferResult.Needed(total);
+            if (total > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            long at = 0;
+            for (int i = 0; i < results.Length; i++)
+            {
+                offsets[i] = at;
+                CollectionsMarshal.AsSpan(results[i]).CopyTo(new Span<int>(output + at, results[i].Count));
+                at += results[i].Count;
+            }
+            offsets[results.Length] = at;
+            return total;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_decode")]
+    public static long Decode(nint trainer, int* ids, nuint n, byte* output, nuint cap)
+    {
+        try
+        {
+            MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
+            if (n > 0 && ids == null) return BufferResult.Fail(Status.InvalidArgument, "ids is NULL");
+            if (n > int.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "too many ids");
+            var span = new ReadOnlySpan<int>(ids, (int)n);
+            long needed = enc.DecodedLength(span);
+            if ((ulong)cap < (ulong)needed) return BufferResult.Needed(needed);
+            if (needed > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
+            enc.DecodeInto(span, new Span<byte>(output, (int)needed));
+            return needed;
+        }
+        catch (Exception e) { return FailCount(e); }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private static int Fail(Exception e) => e switch
+    {
+        InvalidUtf8Exception => Guard.Error(Status.InvalidUtf8, e.Message),
+        UnknownTokenException => Guard.Error(Status.UnknownId, e.Message),
+        OperationCanceledException => Guard.Error(Status.InvalidArgument, "cancelled"),
+        _ => Guard.Fail(e),
+    };
+
+    private static long FailCount(Exception e)
+    {
+        Fail(e);
+        return BufferResult.Failed;
+    }
+
+    private static string Utf8String(byte* s, string what)
+    {
+        var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
+        try { return new UTF8Encoding(false, true).GetString(span); }
+        catch (DecoderFallbackException) { throw new InvalidUtf8Exception($"{what} is not valid UTF-8", 0); }
+    }
+
+    private static ReadOnlySpan<byte> Span(byte* p, nuint len, string what)
+    {
+        if (len == 0) return default;
+        if (p == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL");
+        if (len > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"{what} is longer than 2 GiB");
+        return new ReadOnlySpan<byte>(p, (int)len);
+    }
+
+    private static IDocuments Documents(byte** texts, nuint* lens, nuint n)
+    {
+        if (n == 0) return new PointerDocuments(null, null, 0);
+        if (texts == null || lens == null) throw new CrayonException(Status.InvalidArgument, "texts or lens is NULL");
+        if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many documents");
+        for (nuint i = 0; i < n; i++)
+        {
+            if (texts[i] == null && lens[i] != 0) throw new CrayonException(Status.InvalidArgument, $"texts[{i}] is NULL");
+            if (lens[i] > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"lens[{i}] is longer than 2 GiB");
+        }
+        return new PointerDocuments(texts, lens, (int)n);
+    }
+
+    /// <summary>The caller's documents, read in place for the duration of one call.</summary>
+    private sealed class PointerDocuments(byte** texts, nuint* lens, int count) : IDocuments
+    {
+        public int Count => count;
+        public ReadOnlySpan<byte> this[int index] => lens[index] == 0 ? default : new ReadOnlySpan<byte>(texts[index], (int)lens[index]);
+    }
+}

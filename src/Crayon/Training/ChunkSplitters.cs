@@ -1,0 +1,40 @@
+using Crayon.PreTokenize;
+
+namespace Crayon.Training;
+
+/// <summary>Picks the splitter for a split pattern.</summary>
+internal static class ChunkSplitters
+{
+    /// <summary>rustbpe's default: the GPT-4 (cl100k_base) pattern.</summary>
+    public const string Gpt4Pattern =
+        @"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+";
+
+    /// <summary>nanochat's SPLIT_PATTERN: GPT-4's with numbers of at most two digits.</summary>
+    public const string NanochatPattern =
+        @"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+";
+
+    /// <summary>
+    /// The splitter for <paramref name="pattern"/> (null: the GPT-4 pattern): the exact code-point
+    /// splitter of Crayon.PreTokenize for the patterns it knows (GPT-4/cl100k and its \p{N}{1,k}
+    /// variants such as nanochat's, o200k, gpt2), else the general regex path. An invalid pattern
+    /// is an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static IChunkSplitter Create(string? pattern)
+    {
+        pattern ??= Gpt4Pattern;
+        PreTokenizer? exact = KnownPatterns.TryCreate(pattern);
+        return exact != null ? new ExactSplitter(exact) : new RegexChunkSplitter(pattern);
+    }
+
+    /// <summary>Adapts an exact <see cref="PreTokenizer"/> (validates UTF-8, then splits).</summary>
+    private sealed class ExactSplitter(PreTokenizer pre) : IChunkSplitter
+    {
+        public string Pattern => pre.Pattern;
+
+        public void Split(ReadOnlySpan<byte> utf8, IChunkSink sink)
+        {
+            foreach (PreTokenizer.Piece p in pre.Split(utf8))
+                sink.OnChunk(utf8.Slice(p.Start, p.Length));
+        }
+    }
+}
