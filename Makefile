@@ -15,6 +15,7 @@ CC           ?= cc
 CFLAGS       ?= -O2 -Wall -Wextra -Werror -std=c11
 DEPS_STAMP   := build/.deps
 PEERS_STAMP  := tests/peers/node_modules/.installed
+TIKTOKEN_DIR := build/tiktoken
 CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
                 python3-numpy python3-hypothesis python3-regex valgrind pkg-config binutils gcc g++ make nodejs npm
@@ -49,8 +50,9 @@ $(PY): $(DEPS_STAMP)
 	@touch $@
 
 peers: $(PEERS_STAMP)
-$(PEERS_STAMP): tests/peers/package.json $(DEPS_STAMP)
+$(PEERS_STAMP): tests/peers/package.json $(DEPS_STAMP) $(PY)
 	cd tests/peers && npm install --no-audit --no-fund --loglevel=error
+	$(PY) tests/peers/export_tiktoken.py $(TIKTOKEN_DIR)   # the published rank files, from npm
 	@touch $@
 
 # ---- native library ----------------------------------------------------------------------------
@@ -113,13 +115,14 @@ test-dotnet: $(DEPS_STAMP) peers
 test-python: wheel peers
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) -m pytest -q tests/python
 
-test-c: $(NATIVE)
+test-c: $(NATIVE) peers
 	@mkdir -p build/c-tests
 	@for f in bindings/c/tests/*.c; do [ -e "$$f" ] || continue; \
 	  exe=build/c-tests/$$(basename $$f .c); \
 	  echo "cc + valgrind: $$f"; \
 	  $(CC) $(CFLAGS) -g -Iinclude $$f -L$(NATIVE_DIR) -lcrayon -lpthread -Wl,-rpath,$(abspath $(NATIVE_DIR)) -o $$exe || exit 1; \
-	  CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) $(VALGRIND) $$exe || exit 1; \
+	  CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) CRAYON_TEST_TIKTOKEN=$(abspath $(TIKTOKEN_DIR))/cl100k_base.tiktoken \
+	    $(VALGRIND) $$exe || exit 1; \
 	done
 
 test-abi: $(NATIVE)
