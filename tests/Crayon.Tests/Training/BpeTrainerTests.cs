@@ -133,7 +133,7 @@ public class BpeTrainerTests
     public void Known_patterns_use_the_exact_splitter_and_agree_with_the_general_one()
     {
         string text = "He said \"I'll pay 12345\u00a0$\" \U0001D5A8x!!  \n\n\tok   ";
-        foreach (string pattern in new[] { ChunkSplitters.Gpt4Pattern, ChunkSplitters.NanochatPattern })
+        foreach (string pattern in new[] { ChunkSplitters.Gpt4Pattern, KnownPatterns.Nanochat })
         {
             IChunkSplitter exact = ChunkSplitters.Create(pattern);
             Assert.IsNotType<RegexChunkSplitter>(exact);
