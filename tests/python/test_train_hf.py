@@ -22,19 +22,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PEERS = ROOT / "tests" / "peers"
-sys.path.insert(0, str(ROOT / "tests"))
+from train_support import NANOCHAT, PEERS, ROOT, requires_npm  # noqa: E402
 import corpus  # noqa: E402
 
 from crayon.compat import rustbpe  # noqa: E402
 
-NANOCHAT = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
-            r"""\s*[\r\n]|\s+(?!\S)|\s+""")
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (PEERS / "node_modules" / "tokenizers" / "package.json").exists(),
-    reason="node or npm tokenizers missing (make peers)")
+pytestmark = requires_npm("tokenizers")
 
 
 def gpt2_byte_chars() -> dict[int, str]:

@@ -25,12 +25,11 @@ except ImportError:
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import corpus  # noqa: E402
 import train_reference as reference  # noqa: E402
+from train_support import NANOCHAT  # noqa: E402
 
 from crayon.compat import rustbpe  # noqa: E402
 
 GPT4 = rustbpe.GPT4_PATTERN
-NANOCHAT = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
-            r"""\s*[\r\n]|\s+(?!\S)|\s+""")
 WHOLE = r"[\s\S]+"
 MERGES = 500
 MIN_BYTES = 1_000_000

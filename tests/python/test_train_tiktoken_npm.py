@@ -10,19 +10,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PEERS = ROOT / "tests" / "peers"
-sys.path.insert(0, str(ROOT / "tests"))
+from train_support import NANOCHAT, PEERS, ROOT, requires_npm  # noqa: E402
 import corpus  # noqa: E402
 
 from crayon.compat import rustbpe  # noqa: E402
 
-NANOCHAT = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
-            r"""\s*[\r\n]|\s+(?!\S)|\s+""")
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (PEERS / "node_modules" / "tiktoken" / "package.json").exists(),
-    reason="node or npm tiktoken missing (make peers)")
+pytestmark = requires_npm("tiktoken")
 
 
 def npm_ids(ranks_file: Path, pattern: str, docs: list[str], tmp_path: Path, special: dict | None = None,
