@@ -209,7 +209,11 @@ CRAYON_API int crayon_bpe_load_buffer(const void *tiktoken_data, size_t len, con
                                       size_t n_special, crayon_bpe **out_bpe);
 
 /* From ranks in memory: token i is tokens[i] (token_lens[i] bytes) with rank ranks[i]. Duplicate
- * tokens or duplicate ranks are CRAYON_E_FORMAT. */
+ * tokens or duplicate ranks are CRAYON_E_FORMAT.
+ * For all three loaders: a bad rank file (bad base64, missing rank, empty token; the message names the
+ * line), a special id equal to an ordinary rank, or duplicate special names/ids are CRAYON_E_FORMAT;
+ * an unreadable file is CRAYON_E_IO; a pattern the general path cannot run is
+ * CRAYON_E_INVALID_ARGUMENT. On failure *out_bpe is set to NULL. */
 CRAYON_API int crayon_bpe_from_ranks(const char *const *tokens, const size_t *token_lens,
                                      const int32_t *ranks, size_t n, const char *pattern,
                                      const char *const *special_names, const int32_t *special_ids,
@@ -227,7 +231,11 @@ CRAYON_API int64_t crayon_bpe_encode_ordinary(const crayon_bpe *bpe, const char 
 /* Special-token policy, as tiktoken's encode(allowed_special=..., disallowed_special=...):
  * a special token in `allowed` (or any, with CRAYON_ALLOW_ALL_SPECIAL) is emitted as its id;
  * a special token in `disallowed` (or any special not allowed, with CRAYON_DISALLOW_ALL_SPECIAL)
- * makes the call fail with CRAYON_E_DISALLOWED_SPECIAL naming the token; any other is plain text. */
+ * makes the call fail with CRAYON_E_DISALLOWED_SPECIAL naming the token; any other is plain text.
+ * Python's default disallowed_special="all" is CRAYON_DISALLOW_ALL_SPECIAL. Names in `allowed` that
+ * are not special tokens are ignored (as in tiktoken); names in `disallowed` must be special tokens
+ * (CRAYON_E_INVALID_ARGUMENT). A token both allowed and disallowed is allowed. Unknown flag bits are
+ * CRAYON_E_INVALID_ARGUMENT. */
 #define CRAYON_ALLOW_ALL_SPECIAL    (1u << 0)
 #define CRAYON_DISALLOW_ALL_SPECIAL (1u << 1)
 CRAYON_API int64_t crayon_bpe_encode(const crayon_bpe *bpe, const char *text, size_t len,

@@ -28,7 +28,7 @@ def main(name: str) -> int:
         raise SystemExit("crayon_bpe_load failed")
     os.unlink(path)
     cps = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
-    docs = [f"a{chr(c)}a !{chr(c)}! 1{chr(c)}1 {chr(c)}\u0301 A{chr(c)}b\n" for c in cps]
+    docs = [f"a{chr(c)}a !{chr(c)}! 1{chr(c)}1 {chr(c)}\u0301 A{chr(c)}b {chr(c)}'a x'{chr(c)}\n" for c in cps]
     ref = []
     for i in range(0, len(docs), 20000):
         req = json.dumps({"encoding": name, "docs": docs[i:i + 20000]}).encode()

@@ -55,6 +55,7 @@ internal sealed class RankCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Get(RankTable table, ReadOnlySpan<byte> key)
     {
+        if (key.Length == 2) return table.PairRank(key[0], key[1]);
         if (key.Length > 8 || !table.Cacheable) return table.Get(key);
         uint h = RankTable.Hash(key, out ulong head);
         ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), (int)(h & (Size - 1)));

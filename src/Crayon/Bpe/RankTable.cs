@@ -25,6 +25,7 @@ internal sealed class RankTable
     private readonly Slot[] _slots;
     private readonly int _mask;
     private readonly byte[] _arena;
+    private readonly int[] _pairRank = new int[65536]; // rank of every 2-byte key (-1: none): the first lookups of every merge
 
     /// <summary>Number of keys.</summary>
     public int Count { get; }
@@ -45,6 +46,7 @@ internal sealed class RankTable
         while (cap < Count * 2) cap <<= 1;
         _slots = new Slot[cap];
         _mask = cap - 1;
+        Array.Fill(_pairRank, -1);
         for (int i = 0; i < Count; i++)
         {
             var key = new ReadOnlySpan<byte>(arena, offsets[i], lengths[i]);
@@ -58,12 +60,17 @@ internal sealed class RankTable
                 s = (s + 1) & _mask;
             }
             _slots[s] = new Slot { Head = head, Hash = h, Length = key.Length, Rank = ranks[i], Offset = offsets[i] };
+            if (key.Length == 2) _pairRank[key[0] | (key[1] << 8)] = ranks[i];
         }
         int max = 0;
         foreach (int r in ranks) max = Math.Max(max, r);
         MaxRank = max;
         Cacheable = max < (1 << 24) - 1;
     }
+
+    /// <summary>The rank of the 2-byte key (a, b), or -1: a direct index, no hashing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int PairRank(byte a, byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pairRank), a | (b << 8));
 
     /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

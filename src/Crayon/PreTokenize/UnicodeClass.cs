@@ -12,9 +12,8 @@ namespace Crayon.PreTokenize;
 /// <remarks>
 /// The classes follow Rust's regex crate (tiktoken's engine): <c>\p{L}</c> = Lu|Ll|Lt|Lm|Lo,
 /// <c>\p{N}</c> = Nd|Nl|No, <c>\s</c> = the Unicode White_Space property (not a general category:
-/// it is listed explicitly below). The Unicode version is the .NET runtime's; code points assigned
-/// in a later Unicode version than tiktoken's regex crate knows may be classified differently
-/// (docs/bpe.md).
+/// it is listed explicitly below). Categories are Unicode 16.0, as in tiktoken's regex crate: the
+/// runtime's tables, updated by <see cref="UnicodeUpdate"/> where .NET 9's are older.
 /// </remarks>
 internal sealed class UnicodeClass
 {
@@ -85,7 +84,7 @@ internal sealed class UnicodeClass
     {
         if (cp is >= 0xD800 and <= 0xDFFF) return 0; // never reached: not valid UTF-8
         byte f = IsWhiteSpace(cp) ? Space : (byte)0;
-        switch (CharUnicodeInfo.GetUnicodeCategory(cp))
+        switch (UnicodeUpdate.Category(cp))
         {
             case UnicodeCategory.UppercaseLetter:
             case UnicodeCategory.TitlecaseLetter:

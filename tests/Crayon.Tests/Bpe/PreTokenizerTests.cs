@@ -91,6 +91,32 @@ public class PreTokenizerTests
         Assert.Equal(@"(?>a?)b(?>[x]+)(?>(c|d)*)\z", RegexPreTokenizer.Translate(@"a?+b[x]++(c|d)*+$"));
     }
 
+    [Fact]
+    public void GeneralPathSkipsUnmatchedTextLikeFindIter()
+    {
+        var pre = PreTokenizer.FromPattern(@"a+|\p{N}++");
+        Assert.False(pre.IsExact);
+        Assert.Equal(new[] { "aa", "12", "a" }, pre.SplitToStrings("xaay12za"));
+        Assert.Empty(pre.SplitToStrings(""));
+        Assert.Empty(PreTokenizer.FromPattern(KnownPatterns.Cl100k).SplitToStrings(""));
+    }
+
+    [Fact]
+    public void GeneralPathKeepsNonBmpCodePointsWhole()
+    {
+        // .NET sees two UTF-16 units; pieces still start and end on code points.
+        var pre = PreTokenizer.FromPattern(@"[^\s]+|\s+");
+        Assert.Equal(new[] { "𝕏y", " ", "😀" }, pre.SplitToStrings("𝕏y 😀"));
+    }
+
+    [Fact]
+    public void UnsupportedGeneralPatternsAreArgumentErrors()
+    {
+        Assert.Throws<ArgumentException>(() => PreTokenizer.FromPattern("(unclosed"));
+        Assert.Throws<ArgumentException>(() => PreTokenizer.FromPattern(@"[a[b]]"));
+        Assert.Throws<ArgumentException>(() => PreTokenizer.FromPattern(@"\x{1F600}"));
+    }
+
     /// <summary>
     /// On random BMP text the exact splitters agree with .NET Regex running the same pattern
     /// (possessive quantifiers translated to atomic groups). Code points where the two engines'
