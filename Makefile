@@ -129,8 +129,10 @@ test-abi: $(NATIVE)
 	tests/abi/check_exports.sh include/crayon.h $(NATIVE)
 	tests/abi/check_install.sh
 
+# make bench BENCH="engine_bench train_bench" runs a subset.
 bench: python peers
-	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) benchmarks/run_all.py
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) PYTHONPATH=bindings/python \
+	  $(PY) benchmarks/run_all.py $(BENCH)
 
 # ---- install -----------------------------------------------------------------------------------
 install: $(NATIVE)
