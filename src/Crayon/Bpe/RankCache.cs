@@ -15,7 +15,7 @@ namespace Crayon.Bpe;
 /// </remarks>
 internal sealed class RankCache
 {
-    private const int Bits = 12;
+    private const int Bits = 14;
     private const int Size = 1 << Bits;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -33,7 +33,7 @@ internal sealed class RankCache
     // Pieces that are not one token (their merge result), up to PieceBytes bytes and PieceTokens ids.
     public const int PieceBytes = 32;
     public const int PieceTokens = 8;
-    private const int PieceSlots = 1 << 14;
+    private const int PieceSlots = 1 << 16;
     private readonly byte[] _pieceKeys = new byte[PieceSlots * PieceBytes];
     private readonly int[] _pieceIds = new int[PieceSlots * PieceTokens];
     private readonly ushort[] _pieceMeta = new ushort[PieceSlots]; // length | (count << 8); 0 = empty
