@@ -183,6 +183,27 @@ public sealed class BpeEncoding
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
+        // The known patterns: a direct loop, no enumerator or virtual call per piece.
+        if (_pre is Gpt4Splitter g4)
+        {
+            for (int pos = 0; pos < text.Length;)
+            {
+                int end = g4.PieceEnd(text, pos);
+                EncodePiece(ranks, text[pos..end], ref w);
+                pos = end;
+            }
+            return;
+        }
+        if (_pre is O200kSplitter o2)
+        {
+            for (int pos = 0; pos < text.Length;)
+            {
+                int end = o2.PieceEnd(text, pos);
+                EncodePiece(ranks, text[pos..end], ref w);
+                pos = end;
+            }
+            return;
+        }
         foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
             EncodePiece(ranks, text.Slice(p.Start, p.Length), ref w);
     }
@@ -196,15 +217,34 @@ public sealed class BpeEncoding
             w.Add(r);
             return;
         }
-        int whole = ranks.Get(piece);
-        if (whole >= 0) { w.Add(whole); return; }
-        if (piece.Length > RankCache.PieceBytes)
+        if (piece.Length <= 8)
         {
+            // Short pieces: the per-thread rank cache in front of the rank table answers most of them.
+            int whole = ranks.Get(piece);
+            if (whole >= 0) { w.Add(whole); return; }
+        }
+        else if (piece.Length > RankCache.PieceBytes)
+        {
+            int whole = ranks.Get(piece);
+            if (whole >= 0) { w.Add(whole); return; }
             BytePairMerger.Merge(ranks, piece, ref w);
             return;
         }
+        else
+        {
+            // Longer pieces skip the rank cache (keys of 8 bytes at most), so the piece cache answers
+            // both outcomes for them: one token or a merge result; the 8 MB rank table misses the CPU cache.
+            if (ranks.Cache.TryWritePiece(piece, ref w)) return;
+            int whole = ranks.Get(piece);
+            if (whole >= 0)
+            {
+                w.Add(whole);
+                ranks.Cache.StorePiece(piece, [whole]);
+                return;
+            }
+        }
         // Words that are not one token recur too: remember their merge result.
-        if (ranks.Cache.TryWritePiece(piece, ref w)) return;
+        if (piece.Length <= 8 && ranks.Cache.TryWritePiece(piece, ref w)) return;
         int before = w.Count;
         BytePairMerger.Merge(ranks, piece, ref w);
         if (w.Fits && w.Count - before <= RankCache.PieceTokens)

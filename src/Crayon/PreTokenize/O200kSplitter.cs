@@ -29,7 +29,10 @@ internal sealed class O200kSplitter : PreTokenizer
         _maxDigits = maxDigits;
     }
 
-    private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state)
+    private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state) => PieceEnd(s, i);
+
+    /// <summary>The end of the piece that starts at <paramref name="i"/> (non-virtual: the encoder's loop calls it directly).</summary>
+    internal int PieceEnd(ReadOnlySpan<byte> s, int i)
     {
         int n = s.Length;
         int c0 = Decode(s, i, out int l0);
@@ -102,8 +105,17 @@ internal sealed class O200kSplitter : PreTokenizer
 
     private int LowerRun(ReadOnlySpan<byte> s, int j)
     {
+        ReadOnlySpan<byte> ascii = _uc.Ascii;
         while (j < s.Length)
         {
+            // ASCII lower-case letters are most of English and code: one table load, no decode.
+            byte b = s[j];
+            if (b < 0x80)
+            {
+                if ((ascii[b] & Lowerish) == 0) break;
+                j++;
+                continue;
+            }
             int c = Decode(s, j, out int l);
             if ((_uc.Of(c) & Lowerish) == 0) break;
             j += l;

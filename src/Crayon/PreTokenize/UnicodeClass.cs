@@ -31,6 +31,9 @@ internal sealed class UnicodeClass
     private readonly byte[] _blocks;
     private readonly byte[] _ascii = new byte[128];
 
+    /// <summary>The flags of the 128 ASCII code points (for splitter loops that skip decoding).</summary>
+    public ReadOnlySpan<byte> Ascii => _ascii;
+
     // No static constructor on purpose: NativeAOT would check class initialisation on every access
     // from the hot loops. Splitters keep a reference to the shared instance instead.
     private static UnicodeClass? s_shared;
