@@ -146,9 +146,6 @@ def unassigned_code_point_strings(seed: int = 77) -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="Unicode version: the engine classifies code points with the .NET "
-                   "runtime's tables; tiktoken's regex crate knows a later Unicode, so code points assigned "
-                   "since (e.g. U+11BC0, U+1435A, Unicode 16) may split differently (docs/bpe.md)")
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
 def test_unassigned_code_points(name):
     enc = bpe_support.get_encoding(name)
