@@ -114,7 +114,7 @@ public class BpeTrainerTests
         var bytes = new byte[e.DecodedLength(ids.ToArray())];
         e.DecodeInto(ids.ToArray(), bytes);
         Assert.Equal("hello world", Encoding.UTF8.GetString(bytes));
-        Assert.Throws<UnknownTokenException>(() => e.DecodedLength(new[] { 5, e.VocabSize }));
+        Assert.Throws<Crayon.Tokenization.UnknownTokenIdException>(() => e.DecodedLength(new[] { 5, e.VocabSize }));
     }
 
     [Fact]
