@@ -87,7 +87,7 @@ internal static unsafe class BpeExports
         {
             var enc = Handles.Get<BpeEncoding>(bpe, What);
             var input = Args.Bytes(text, len, "text");
-            int count = enc.EncodeOrdinary(input, Ids(output, cap));
+            int count = enc.EncodeOrdinary(input, Args.Output(output, cap));
             return count <= (long)cap ? count : BufferResult.Needed(count);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
@@ -102,7 +102,7 @@ internal static unsafe class BpeExports
             var enc = Handles.Get<BpeEncoding>(bpe, What);
             var input = Args.Bytes(text, len, "text");
             var policy = Policy(enc, allowed, nAllowed, disallowed, nDisallowed, flags);
-            int count = enc.Encode(input, policy, Ids(output, cap));
+            int count = enc.Encode(input, policy, Args.Output(output, cap));
             return count <= (long)cap ? count : BufferResult.Needed(count);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
@@ -149,11 +149,8 @@ internal static unsafe class BpeExports
         try
         {
             var enc = Handles.Get<BpeEncoding>(bpe, What);
-            if (ids == null && n > 0) throw new CrayonException(Status.InvalidArgument, "ids is NULL");
-            if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many ids");
-            if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
-            var span = new Span<byte>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
-            long total = enc.Decode(new ReadOnlySpan<int>(ids, (int)n), span);
+            Span<byte> span = Args.Output(output, cap);
+            long total = enc.Decode(Args.Ids(ids, n, "ids"), span);
             return total <= span.Length ? total : BufferResult.Needed(total);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
@@ -196,12 +193,6 @@ internal static unsafe class BpeExports
     {
         if (outBpe == null) throw new CrayonException(Status.InvalidArgument, "out_bpe is NULL");
         *outBpe = 0;
-    }
-
-    private static Span<int> Ids(int* output, nuint cap)
-    {
-        if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
-        return new Span<int>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
     }
 
     private static (string pattern, string[] names, int[] ids) Common(byte* pattern, byte** names, int* ids, nuint n)

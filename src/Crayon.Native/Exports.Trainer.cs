@@ -264,9 +264,7 @@ internal static unsafe class TrainerExports
         try
         {
             MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
-            if (n > 0 && ids == null) return BufferResult.Fail(Status.InvalidArgument, "ids is NULL");
-            if (n > int.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "too many ids");
-            var span = new ReadOnlySpan<int>(ids, (int)n);
+            ReadOnlySpan<int> span = Args.Ids(ids, n, "ids");
             long needed = enc.DecodedLength(span);
             if ((ulong)cap < (ulong)needed) return BufferResult.Needed(needed);
             if (needed > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");

@@ -223,12 +223,9 @@ internal static unsafe class VocabExports
         try
         {
             Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
-            if (n > int.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "n is too large (at most 2^31 - 1 ids per call)");
-            if (ids == null && n != 0) return BufferResult.Fail(Status.InvalidArgument, "ids is NULL with a non-zero n");
-            if (output == null && cap != 0) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
-            int capacity = cap > int.MaxValue ? int.MaxValue : (int)cap;
-            long total = tok.Decode(new ReadOnlySpan<int>(ids, (int)n), new Span<byte>(output, capacity));
-            return total <= capacity ? total : BufferResult.Needed(total);
+            Span<byte> span = Args.Output(output, cap);
+            long total = tok.Decode(Args.Ids(ids, n, "ids"), span);
+            return total <= span.Length ? total : BufferResult.Needed(total);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }

@@ -28,6 +28,21 @@ internal static unsafe class Args
         return new ReadOnlySpan<byte>(p, (int)len);
     }
 
+    /// <summary>The caller's ids in place; NULL is allowed only with n 0; at most 2^31 - 1 ids.</summary>
+    public static ReadOnlySpan<int> Ids(int* ids, nuint n, string what)
+    {
+        if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"too many {what} ({n}; at most 2^31 - 1 per call)");
+        if (ids == null && n > 0) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL but n is {n}");
+        return new ReadOnlySpan<int>(ids, (int)n);
+    }
+
+    /// <summary>The caller's output buffer (at most 2^31 - 1 items); NULL is allowed only with cap 0.</summary>
+    public static Span<T> Output<T>(T* output, nuint cap) where T : unmanaged
+    {
+        if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
+        return new Span<T>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
+    }
+
     /// <summary>Checks an array of n byte ranges (items[i], lens[i]) without copying it.</summary>
     public static int CheckArrays(byte** items, nuint* lens, nuint n, string what)
     {
