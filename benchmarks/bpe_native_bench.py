@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "peers"))
 import corpus  # noqa: E402
+import export_tiktoken  # noqa: E402
+import node_peer  # noqa: E402
 
 P = ctypes.c_void_p
 
@@ -42,21 +43,18 @@ def load_lib() -> ctypes.CDLL:
 
 
 def load_encoding(lib, name: str, tmp: Path):
-    path = tmp / f"{name}.tiktoken"
-    meta = json.loads(subprocess.check_output(["node", str(ROOT / "tests/peers/tiktoken_ranks.js"), name, str(path)]))
+    path = export_tiktoken.export(tmp, [name])[name]
+    pattern = export_tiktoken.npm_spec(name)["pat_str"]
     h = P()
-    rc = lib.crayon_bpe_load(str(path).encode(), meta["pat_str"].encode(), None, None, 0, ctypes.byref(h))
+    rc = lib.crayon_bpe_load(str(path).encode(), pattern.encode(), None, None, 0, ctypes.byref(h))
     if rc != 0:
         raise SystemExit(f"crayon_bpe_load({name}): {lib.crayon_last_error().decode()}")
     return h
 
 
 def tiktoken_ids(name: str, docs: list[str]) -> tuple[list[list[int]], float]:
-    req = json.dumps({"encoding": name, "docs": docs, "mode": "ordinary"})
-    out = subprocess.run(["node", str(ROOT / "tests/peers/tiktoken_encode.js")], input=req.encode(),
-                         capture_output=True, check=True).stdout
-    reply = json.loads(out)
-    return reply["ids"], reply["seconds"]
+    info = node_peer.run(["--peer", "tiktoken", "--encoding", name, "--mode", "ordinary"], docs, want_ids=True)
+    return info["ids"], info["seconds"][0]
 
 
 def time_one_thread(lib, h, data: list[bytes], reps: int) -> tuple[float, int]:

@@ -20,7 +20,7 @@ internal static unsafe class BpeExports
         try
         {
             CheckOut(outBpe);
-            string file = Str(path, "tiktoken_path");
+            string file = Args.Utf8String(path, "tiktoken_path");
             var (pat, names, ids) = Common(pattern, specialNames, specialIds, nSpecial);
             byte[] data;
             try { data = File.ReadAllBytes(file); }
@@ -31,7 +31,7 @@ internal static unsafe class BpeExports
             *outBpe = Handles.Create(BpeEncoding.FromTiktokenData(data, pat, names, ids));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_load_buffer")]
@@ -40,12 +40,12 @@ internal static unsafe class BpeExports
         try
         {
             CheckOut(outBpe);
-            var bytes = Bytes(data, len, "tiktoken_data");
+            var bytes = Args.Bytes(data, len, "tiktoken_data");
             var (pat, names, ids) = Common(pattern, specialNames, specialIds, nSpecial);
             *outBpe = Handles.Create(BpeEncoding.FromTiktokenData(bytes, pat, names, ids));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_from_ranks")]
@@ -57,33 +57,27 @@ internal static unsafe class BpeExports
             CheckOut(outBpe);
             if (n > 0 && (tokens == null || tokenLens == null || ranks == null))
                 throw new CrayonException(Status.InvalidArgument, "tokens, token_lens and ranks must not be NULL when n > 0");
-            if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many tokens");
-            var list = new byte[(int)n][];
-            var rankList = new int[(int)n];
-            for (int i = 0; i < (int)n; i++)
-            {
-                list[i] = Bytes(tokens[i], tokenLens[i], $"tokens[{i}]").ToArray();
-                rankList[i] = ranks[i];
-            }
+            byte[][] list = Args.CopyArrays(tokens, tokenLens, n, "tokens");
+            int[] rankList = new ReadOnlySpan<int>(ranks, list.Length).ToArray();
             var (pat, names, ids) = Common(pattern, specialNames, specialIds, nSpecial);
             *outBpe = Handles.Create(BpeEncoding.FromRanks(list, rankList, pat, names, ids));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_free")]
     public static void Free(nint bpe)
     {
         try { Handles.Release<BpeEncoding>(bpe, What); }
-        catch (Exception e) { Fail(e); }
+        catch (Exception e) { Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_n_vocab")]
     public static long NVocab(nint bpe)
     {
         try { return Handles.Get<BpeEncoding>(bpe, What).NVocab; }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode_ordinary")]
@@ -92,11 +86,11 @@ internal static unsafe class BpeExports
         try
         {
             var enc = Handles.Get<BpeEncoding>(bpe, What);
-            var input = Bytes(text, len, "text");
-            int count = enc.EncodeOrdinary(input, Ids(output, cap));
+            var input = Args.Bytes(text, len, "text");
+            int count = enc.EncodeOrdinary(input, Args.Output(output, cap));
             return count <= (long)cap ? count : BufferResult.Needed(count);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode")]
@@ -106,12 +100,12 @@ internal static unsafe class BpeExports
         try
         {
             var enc = Handles.Get<BpeEncoding>(bpe, What);
-            var input = Bytes(text, len, "text");
+            var input = Args.Bytes(text, len, "text");
             var policy = Policy(enc, allowed, nAllowed, disallowed, nDisallowed, flags);
-            int count = enc.Encode(input, policy, Ids(output, cap));
+            int count = enc.Encode(input, policy, Args.Output(output, cap));
             return count <= (long)cap ? count : BufferResult.Needed(count);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode_batch")]
@@ -146,7 +140,7 @@ internal static unsafe class BpeExports
                 ids[i].CopyTo(new Span<int>(output + offsets[i], ids[i].Length));
             return total;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_decode")]
@@ -155,14 +149,11 @@ internal static unsafe class BpeExports
         try
         {
             var enc = Handles.Get<BpeEncoding>(bpe, What);
-            if (ids == null && n > 0) throw new CrayonException(Status.InvalidArgument, "ids is NULL");
-            if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many ids");
-            if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
-            var span = new Span<byte>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
-            long total = enc.Decode(new ReadOnlySpan<int>(ids, (int)n), span);
+            Span<byte> span = Args.Output(output, cap);
+            long total = enc.Decode(Args.Ids(ids, n, "ids"), span);
             return total <= span.Length ? total : BufferResult.Needed(total);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_token_bytes")]
@@ -177,7 +168,7 @@ internal static unsafe class BpeExports
             bytes.CopyTo(new Span<byte>(output, bytes.Length));
             return bytes.Length;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_bpe_encode_single_token")]
@@ -187,30 +178,16 @@ internal static unsafe class BpeExports
         {
             var enc = Handles.Get<BpeEncoding>(bpe, What);
             if (outId == null) throw new CrayonException(Status.InvalidArgument, "out_id is NULL");
-            var input = Bytes(bytes, len, "bytes");
+            var input = Args.Bytes(bytes, len, "bytes");
             if (!enc.TryEncodeSingleToken(input, out int id))
                 throw new CrayonException(Status.NotFound, "the bytes are not exactly one token of this encoding");
             *outId = id;
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
-
-    private static int Fail(Exception e) => e switch
-    {
-        InvalidUtf8Exception => Guard.Error(Status.InvalidUtf8, e.Message),
-        DisallowedSpecialException => Guard.Error(Status.DisallowedSpecial, e.Message),
-        UnknownTokenIdException => Guard.Error(Status.UnknownId, e.Message),
-        _ => Guard.Fail(e),
-    };
-
-    private static long FailCount(Exception e)
-    {
-        Fail(e);
-        return BufferResult.Failed;
-    }
 
     private static void CheckOut(nint* outBpe)
     {
@@ -218,31 +195,9 @@ internal static unsafe class BpeExports
         *outBpe = 0;
     }
 
-    private static ReadOnlySpan<byte> Bytes(byte* p, nuint len, string what)
-    {
-        if (len == 0) return default;
-        if (p == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL but its length is {len}");
-        if (len > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"{what} is too long ({len} bytes; at most 2^31 - 1 per call)");
-        return new ReadOnlySpan<byte>(p, (int)len);
-    }
-
-    private static Span<int> Ids(int* output, nuint cap)
-    {
-        if (output == null && cap > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL but cap is not 0");
-        return new Span<int>(output, (int)Math.Min(cap, (nuint)int.MaxValue));
-    }
-
-    private static string Str(byte* s, string what)
-    {
-        if (s == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL");
-        var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
-        if (!System.Text.Unicode.Utf8.IsValid(span)) throw new CrayonException(Status.InvalidUtf8, $"{what} is not valid UTF-8");
-        return Encoding.UTF8.GetString(span);
-    }
-
     private static (string pattern, string[] names, int[] ids) Common(byte* pattern, byte** names, int* ids, nuint n)
     {
-        string pat = Str(pattern, "pattern");
+        string pat = Args.Utf8String(pattern, "pattern");
         if (n > 0 && (names == null || ids == null))
             throw new CrayonException(Status.InvalidArgument, "special_names and special_ids must not be NULL when n_special > 0");
         if (n > 1_000_000) throw new CrayonException(Status.InvalidArgument, "too many special tokens");
@@ -250,7 +205,7 @@ internal static unsafe class BpeExports
         var idList = new int[(int)n];
         for (int i = 0; i < (int)n; i++)
         {
-            nameList[i] = Str(names[i], $"special_names[{i}]");
+            nameList[i] = Args.Utf8String(names[i], $"special_names[{i}]");
             idList[i] = ids[i];
         }
         try
@@ -272,13 +227,5 @@ internal static unsafe class BpeExports
                           (flags & AllowAll) != 0, (flags & DisallowAll) != 0);
     }
 
-    private static string[]? Names(byte** list, nuint n, string what)
-    {
-        if (n == 0) return null;
-        if (list == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL but n_{what} is {n}");
-        if (n > 1_000_000) throw new CrayonException(Status.InvalidArgument, $"n_{what} is too large");
-        var names = new string[(int)n];
-        for (int i = 0; i < (int)n; i++) names[i] = Str(list[i], $"{what}[{i}]");
-        return names;
-    }
+    private static string[]? Names(byte** list, nuint n, string what) => n == 0 ? null : Args.Strings(list, n, what);
 }

@@ -21,11 +21,11 @@ internal static unsafe class TrainerExports
         {
             if (outTrainer == null) return Guard.Error(Status.InvalidArgument, "out_trainer is NULL");
             *outTrainer = 0;
-            var trainer = new BpeTrainer(pattern == null ? null : Utf8String(pattern, "pattern"));
+            var trainer = new BpeTrainer(pattern == null ? null : Args.Utf8String(pattern, "pattern"));
             *outTrainer = Handles.Create(trainer);
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_from_ranks")]
@@ -35,27 +35,19 @@ internal static unsafe class TrainerExports
         {
             if (outTrainer == null) return Guard.Error(Status.InvalidArgument, "out_trainer is NULL");
             *outTrainer = 0;
-            if (n > 0 && (tokens == null || lens == null)) return Guard.Error(Status.InvalidArgument, "tokens or lens is NULL");
-            if (n > int.MaxValue) return Guard.Error(Status.InvalidArgument, "too many tokens");
-            var list = new byte[(int)n][];
-            for (int i = 0; i < (int)n; i++)
-            {
-                if (tokens[i] == null && lens[i] != 0) return Guard.Error(Status.InvalidArgument, $"tokens[{i}] is NULL");
-                if (lens[i] > int.MaxValue) return Guard.Error(Status.InvalidArgument, $"lens[{i}] is too large");
-                list[i] = new ReadOnlySpan<byte>(tokens[i], (int)lens[i]).ToArray();
-            }
-            var trainer = BpeTrainer.FromTokens(pattern == null ? null : Utf8String(pattern, "pattern"), list);
+            byte[][] list = Args.CopyArrays(tokens, lens, n, "tokens");
+            var trainer = BpeTrainer.FromTokens(pattern == null ? null : Args.Utf8String(pattern, "pattern"), list);
             *outTrainer = Handles.Create(trainer);
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_free")]
     public static void Free(nint trainer)
     {
         try { Handles.Release<BpeTrainer>(trainer, What); }
-        catch (Exception e) { Fail(e); }
+        catch (Exception e) { Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_feed")]
@@ -67,7 +59,7 @@ internal static unsafe class TrainerExports
             t.Feed(Documents(texts, lens, n), threads);
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_train")]
@@ -82,7 +74,7 @@ internal static unsafe class TrainerExports
             t.Train((int)vocabSize, report);
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_merge_counts")]
@@ -96,7 +88,7 @@ internal static unsafe class TrainerExports
             counts.CopyTo(new Span<long>(output, counts.Length));
             return counts.Length;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_set_byte_order")]
@@ -107,21 +99,21 @@ internal static unsafe class TrainerExports
             Handles.Get<BpeTrainer>(trainer, What).SetByteOrder(order == null ? default : new ReadOnlySpan<byte>(order, 256));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_vocab_size")]
     public static long VocabSize(nint trainer)
     {
         try { return Handles.Get<BpeTrainer>(trainer, What).Encoder.VocabSize; }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_unique_chunks")]
     public static long UniqueChunks(nint trainer)
     {
         try { return Handles.Get<BpeTrainer>(trainer, What).UniqueChunks; }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_merges")]
@@ -136,7 +128,7 @@ internal static unsafe class TrainerExports
             merges.CopyTo(new Span<int>(outPairs, merges.Length));
             return n;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_token_bytes")]
@@ -155,7 +147,7 @@ internal static unsafe class TrainerExports
             for (int i = 0; i < starts.Length; i++) offsets[i] = starts[i];
             return all.Length;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_pattern")]
@@ -163,14 +155,9 @@ internal static unsafe class TrainerExports
     {
         try
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(Handles.Get<BpeTrainer>(trainer, What).Pattern);
-            if ((ulong)cap < (ulong)bytes.Length + 1) return BufferResult.Needed(bytes.Length + 1);
-            if (output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
-            bytes.CopyTo(new Span<byte>(output, bytes.Length));
-            output[bytes.Length] = 0;
-            return bytes.Length;
+            return Args.WriteString(Handles.Get<BpeTrainer>(trainer, What).Pattern, output, cap);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_split")]
@@ -180,14 +167,14 @@ internal static unsafe class TrainerExports
         {
             BpeTrainer t = Handles.Get<BpeTrainer>(trainer, What);
             var sink = new SpanSink(text);
-            t.Splitter.Split(Span(text, len, "text"), sink);
+            t.Splitter.Split(Args.Bytes(text, len, "text"), sink);
             List<long> s = sink.Starts, e = sink.Ends;
             if ((ulong)cap < (ulong)s.Count) return BufferResult.Needed(s.Count);
             if (s.Count > 0 && (starts == null || ends == null)) return BufferResult.Fail(Status.InvalidArgument, "out_starts or out_ends is NULL");
             for (int i = 0; i < s.Count; i++) { starts[i] = s[i]; ends[i] = e[i]; }
             return s.Count;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     /// <summary>Records where each chunk lies in the caller's text (chunks are slices of it).</summary>
@@ -213,10 +200,10 @@ internal static unsafe class TrainerExports
         {
             MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
             if (path == null) return Guard.Error(Status.InvalidArgument, "path is NULL");
-            File.WriteAllBytes(Utf8String(path, "path"), TiktokenFile.Write(enc));
+            File.WriteAllBytes(Args.Utf8String(path, "path"), TiktokenFile.Write(enc));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_encode")]
@@ -226,13 +213,13 @@ internal static unsafe class TrainerExports
         {
             MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
             var ids = new List<int>();
-            enc.Encode(Span(text, len, "text"), ids);
+            enc.Encode(Args.Bytes(text, len, "text"), ids);
             if ((ulong)cap < (ulong)ids.Count) return BufferResult.Needed(ids.Count);
             if (ids.Count > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
             CollectionsMarshal.AsSpan(ids).CopyTo(new Span<int>(output, ids.Count));
             return ids.Count;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_encode_batch")]
@@ -252,7 +239,7 @@ internal static unsafe class TrainerExports
             }
             catch (AggregateException e) when (e.InnerExceptions.Count > 0)
             {
-                return FailCount(e.InnerExceptions[0]);
+                return BufferResult.Fail(e.InnerExceptions[0]);
             }
             long total = 0;
             foreach (var r in results) total += r.Count;
@@ -268,7 +255,7 @@ internal static unsafe class TrainerExports
             offsets[results.Length] = at;
             return total;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_trainer_decode")]
@@ -277,60 +264,22 @@ internal static unsafe class TrainerExports
         try
         {
             MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
-            if (n > 0 && ids == null) return BufferResult.Fail(Status.InvalidArgument, "ids is NULL");
-            if (n > int.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "too many ids");
-            var span = new ReadOnlySpan<int>(ids, (int)n);
+            ReadOnlySpan<int> span = Args.Ids(ids, n, "ids");
             long needed = enc.DecodedLength(span);
             if ((ulong)cap < (ulong)needed) return BufferResult.Needed(needed);
             if (needed > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
             enc.DecodeInto(span, new Span<byte>(output, (int)needed));
             return needed;
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     // ---- helpers --------------------------------------------------------------------------------
 
-    private static int Fail(Exception e) => e switch
-    {
-        InvalidUtf8Exception => Guard.Error(Status.InvalidUtf8, e.Message),
-        UnknownTokenException => Guard.Error(Status.UnknownId, e.Message),
-        OperationCanceledException => Guard.Error(Status.InvalidArgument, "cancelled"),
-        _ => Guard.Fail(e),
-    };
-
-    private static long FailCount(Exception e)
-    {
-        Fail(e);
-        return BufferResult.Failed;
-    }
-
-    private static string Utf8String(byte* s, string what)
-    {
-        var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
-        try { return new UTF8Encoding(false, true).GetString(span); }
-        catch (DecoderFallbackException) { throw new InvalidUtf8Exception($"{what} is not valid UTF-8", 0); }
-    }
-
-    private static ReadOnlySpan<byte> Span(byte* p, nuint len, string what)
-    {
-        if (len == 0) return default;
-        if (p == null) throw new CrayonException(Status.InvalidArgument, $"{what} is NULL");
-        if (len > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"{what} is longer than 2 GiB");
-        return new ReadOnlySpan<byte>(p, (int)len);
-    }
-
     private static IDocuments Documents(byte** texts, nuint* lens, nuint n)
     {
-        if (n == 0) return new PointerDocuments(null, null, 0);
-        if (texts == null || lens == null) throw new CrayonException(Status.InvalidArgument, "texts or lens is NULL");
-        if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, "too many documents");
-        for (nuint i = 0; i < n; i++)
-        {
-            if (texts[i] == null && lens[i] != 0) throw new CrayonException(Status.InvalidArgument, $"texts[{i}] is NULL");
-            if (lens[i] > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"lens[{i}] is longer than 2 GiB");
-        }
-        return new PointerDocuments(texts, lens, (int)n);
+        int count = Args.CheckArrays(texts, lens, n, "texts");
+        return new PointerDocuments(texts, lens, count);
     }
 
     /// <summary>The caller's documents, read in place for the duration of one call.</summary>

@@ -27,14 +27,14 @@ internal static unsafe class VocabExports
     public static uint Backends()
     {
         try { return (uint)BackendDetector.Flags; }
-        catch (Exception e) { Fail(e); return (uint)BackendFlags.Cpu; }
+        catch (Exception e) { Guard.Fail(e); return (uint)BackendFlags.Cpu; }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_backend_report")]
     public static long BackendReport(byte* output, nuint cap)
     {
-        try { return WriteString(BackendDetector.Report(), output, cap); }
-        catch (Exception e) { return FailCount(e); }
+        try { return Args.WriteString(BackendDetector.Report(), output, cap); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     // ---- lifetime -------------------------------------------------------------------------------
@@ -46,11 +46,11 @@ internal static unsafe class VocabExports
         {
             if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
             *outVocab = 0;
-            var tok = new Tokenizer(device == null ? "auto" : Utf8String(device, "device"));
+            var tok = new Tokenizer(device == null ? "auto" : Args.Utf8String(device, "device"));
             *outVocab = Handles.Create(tok);
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_load_dat")]
@@ -61,11 +61,11 @@ internal static unsafe class VocabExports
             if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
             *outVocab = 0;
             if (path == null) return Guard.Error(Status.InvalidArgument, "path is NULL");
-            Profile profile = Profile.Map(Utf8String(path, "path"));
+            Profile profile = Profile.Map(Args.Utf8String(path, "path"));
             *outVocab = Handles.Create(new Tokenizer(profile));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_load_dat_buffer")]
@@ -82,14 +82,14 @@ internal static unsafe class VocabExports
             *outVocab = Handles.Create(new Tokenizer(profile));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_free")]
     public static void Free(nint vocab)
     {
         try { Handles.Release<Tokenizer>(vocab, "vocab")?.Dispose(); }
-        catch (Exception e) { Fail(e); }
+        catch (Exception e) { Guard.Fail(e); }
     }
 
     // ---- profiles -------------------------------------------------------------------------------
@@ -102,10 +102,10 @@ internal static unsafe class VocabExports
             Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
             if (nameOrPath == null) return Guard.Error(Status.InvalidArgument, "name_or_path is NULL");
             EnsureLibraryDirectory();
-            tok.SetProfile(Utf8String(nameOrPath, "name_or_path"));
+            tok.SetProfile(Args.Utf8String(nameOrPath, "name_or_path"));
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_list_profiles")]
@@ -116,9 +116,9 @@ internal static unsafe class VocabExports
             EnsureLibraryDirectory();
             var sb = new StringBuilder();
             foreach (string name in ProfileRegistry.List()) sb.Append(name).Append('\n');
-            return WriteString(sb.ToString(), output, cap);
+            return Args.WriteString(sb.ToString(), output, cap);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_profile_name")]
@@ -127,9 +127,9 @@ internal static unsafe class VocabExports
         try
         {
             using var lease = Handles.Get<Tokenizer>(vocab, "vocab").Acquire();
-            return WriteString(lease.Profile.Name, output, cap);
+            return Args.WriteString(lease.Profile.Name, output, cap);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_profile_info")]
@@ -154,23 +154,23 @@ internal static unsafe class VocabExports
                 if (p.Path is null) w.WriteNull("path"); else w.WriteString("path", p.Path);
                 w.WriteEndObject();
             }
-            return WriteBytes(ms.ToArray(), output, cap);
+            return Args.WriteString(ms.ToArray(), output, cap);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_size")]
     public static long VocabSize(nint vocab)
     {
         try { return Handles.Get<Tokenizer>(vocab, "vocab").VocabSize; }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_device")]
     public static long Device(nint vocab, byte* output, nuint cap)
     {
-        try { return WriteString(Handles.Get<Tokenizer>(vocab, "vocab").Device, output, cap); }
-        catch (Exception e) { return FailCount(e); }
+        try { return Args.WriteString(Handles.Get<Tokenizer>(vocab, "vocab").Device, output, cap); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     // ---- tokenize / decode ----------------------------------------------------------------------
@@ -191,7 +191,7 @@ internal static unsafe class VocabExports
             long n = tok.Tokenize(text, (long)len, output, capacity);
             return n <= capacity ? n : BufferResult.Needed(n);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_tokenize_batch")]
@@ -214,7 +214,7 @@ internal static unsafe class VocabExports
             long total = tok.TokenizeBatch(new ReadOnlySpan<nint>(texts, (int)n), lengths, output, capacity, offsets, threads);
             return total >= 0 && total <= capacity ? total : BufferResult.Needed(Math.Abs(total));
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_decode")]
@@ -223,14 +223,11 @@ internal static unsafe class VocabExports
         try
         {
             Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
-            if (n > int.MaxValue) return BufferResult.Fail(Status.InvalidArgument, "n is too large (at most 2^31 - 1 ids per call)");
-            if (ids == null && n != 0) return BufferResult.Fail(Status.InvalidArgument, "ids is NULL with a non-zero n");
-            if (output == null && cap != 0) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
-            int capacity = cap > int.MaxValue ? int.MaxValue : (int)cap;
-            long total = tok.Decode(new ReadOnlySpan<int>(ids, (int)n), new Span<byte>(output, capacity));
-            return total <= capacity ? total : BufferResult.Needed(total);
+            Span<byte> span = Args.Output(output, cap);
+            long total = tok.Decode(Args.Ids(ids, n, "ids"), span);
+            return total <= span.Length ? total : BufferResult.Needed(total);
         }
-        catch (Exception e) { return FailCount(e); }
+        catch (Exception e) { return BufferResult.Fail(e); }
     }
 
     // ---- building and learning -------------------------------------------------------------------
@@ -242,13 +239,13 @@ internal static unsafe class VocabExports
         {
             if (outData == null || outLen == null) return Guard.Error(Status.InvalidArgument, "out_data or out_len is NULL");
             *outData = null; *outLen = 0;
-            List<byte[]> list = CopyArrays(tokens, lens, n, "tokens", allowNullEmpty: true);
-            byte[] image = DatWriter.Build(list, name == null ? "" : Utf8String(name, "name"), source == null ? "" : Utf8String(source, "source"));
+            byte[][] list = Args.CopyArrays(tokens, lens, n, "tokens");
+            byte[] image = DatWriter.Build(list, name == null ? "" : Args.Utf8String(name, "name"), source == null ? "" : Args.Utf8String(source, "source"));
             *outData = ToNative(image, out nuint len);
             *outLen = len;
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_learn")]
@@ -261,7 +258,7 @@ internal static unsafe class VocabExports
             *outJson = null; *outLen = 0;
             if (maxTokens > 1 << 24) return Guard.Error(Status.InvalidArgument, "max_tokens is larger than 16777216");
             if (maxTokenBytes < 2 || maxTokenBytes > 256) return Guard.Error(Status.InvalidArgument, "max_token_bytes must be in 2..256");
-            List<byte[]> docs = CopyArrays(texts, lens, n, "texts", allowNullEmpty: true);
+            byte[][] docs = Args.CopyArrays(texts, lens, n, "texts");
             Func<ulong, ulong, bool>? report = progress == null ? null : (done, total) => progress(user, done, total) != 0;
             var learner = new VocabularyLearner((int)maxTokens, (int)maxTokenBytes, report);
             byte[] json = VocabularyLearner.ToJson(learner.Learn(docs));
@@ -269,7 +266,7 @@ internal static unsafe class VocabExports
             *outLen = len;
             return Status.Ok;
         }
-        catch (Exception e) { return Fail(e); }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_free_buffer")]
@@ -279,62 +276,6 @@ internal static unsafe class VocabExports
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
-
-    /// <summary>Maps engine exceptions to statuses; the rest goes to Guard.</summary>
-    private static int Fail(Exception e) => e switch
-    {
-        DatFormatException => Guard.Error(Status.Format, e.Message),
-        UnknownTokenIdException => Guard.Error(Status.UnknownId, e.Message),
-        OperationCanceledException => Guard.Error(Status.InvalidArgument, "cancelled"),
-        InvalidOperationException => Guard.Error(Status.InvalidArgument, e.Message),
-        _ => Guard.Fail(e),
-    };
-
-    private static long FailCount(Exception e)
-    {
-        Fail(e);
-        return BufferResult.Failed;
-    }
-
-    private static string Utf8String(byte* s, string what)
-    {
-        var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(s);
-        if (!System.Text.Unicode.Utf8.IsValid(span)) throw new CrayonException(Status.InvalidUtf8, $"{what} is not valid UTF-8");
-        return Encoding.UTF8.GetString(span);
-    }
-
-    /// <summary>Writes s NUL-terminated; returns its byte length, or minus the capacity needed (NUL included).</summary>
-    private static long WriteString(string s, byte* output, nuint cap) => WriteBytes(Encoding.UTF8.GetBytes(s), output, cap);
-
-    private static long WriteBytes(byte[] bytes, byte* output, nuint cap)
-    {
-        long needed = bytes.Length + 1;
-        if (cap < (nuint)needed) return BufferResult.Needed(needed);
-        if (output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL with a non-zero cap");
-        bytes.CopyTo(new Span<byte>(output, bytes.Length));
-        output[bytes.Length] = 0;
-        return bytes.Length;
-    }
-
-    private static List<byte[]> CopyArrays(byte** items, nuint* lens, nuint n, string what, bool allowNullEmpty)
-    {
-        if (n > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"too many {what}");
-        if (n != 0 && (items == null || lens == null)) throw new CrayonException(Status.InvalidArgument, $"{what} or lens is NULL");
-        var list = new List<byte[]>((int)n);
-        for (int i = 0; i < (int)n; i++)
-        {
-            nuint len = lens[i];
-            if (len > int.MaxValue) throw new CrayonException(Status.InvalidArgument, $"{what}[{i}] is longer than 2 GiB");
-            if (items[i] == null)
-            {
-                if (len != 0 || !allowNullEmpty) throw new CrayonException(Status.InvalidArgument, $"{what}[{i}] is NULL with a non-zero length");
-                list.Add([]);
-                continue;
-            }
-            list.Add(new ReadOnlySpan<byte>(items[i], (int)len).ToArray());
-        }
-        return list;
-    }
 
     private static byte* ToNative(byte[] data, out nuint len)
     {

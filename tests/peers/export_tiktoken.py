@@ -2,9 +2,12 @@
 published ones: the registry checks their sha256), so tests can point CRAYON_TIKTOKEN_DIR at them
 without any network.
 
-    python tests/peers/export_tiktoken.py OUT_DIR [name ...]      # default: all five
+    python tests/peers/export_tiktoken.py OUT_DIR [name ...]          # default: all five
+    python tests/peers/export_tiktoken.py --json OUT_DIR [name ...]   # also prints each encoding's
+        # pattern and special tokens: {"name": {"path": ..., "pat_str": ..., "special_tokens": {...}}}
 
-As a module: export(out_dir, names) -> {name: path}.
+This is the one way the project writes rank files from the npm package (tests, benchmarks,
+`make peers`). As a module: export(out_dir, names) -> {name: path}; npm_spec(name).
 """
 from __future__ import annotations
 
@@ -42,7 +45,20 @@ def export(out_dir: str | os.PathLike, names=NAMES) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    as_json = bool(args) and args[0] == "--json"
+    if as_json:
+        args = args[1:]
+    if not args:
         sys.exit(__doc__)
-    for n, p in export(sys.argv[1], sys.argv[2:] or NAMES).items():
-        print(n, p)
+    written = export(args[0], args[1:] or NAMES)
+    if as_json:
+        import json
+        meta = {}
+        for n, p in written.items():
+            spec = npm_spec(n)
+            meta[n] = {"path": str(p), "pat_str": spec["pat_str"], "special_tokens": spec["special_tokens"]}
+        print(json.dumps(meta))
+    else:
+        for n, p in written.items():
+            print(n, p)

@@ -146,8 +146,6 @@ def unassigned_code_point_strings(seed: int = 77) -> list[str]:
     return out
 
 
-# Code points unassigned in Python's unicodedata (Unicode 14) but assigned since (tiktoken's regex
-# crate knows Unicode 16): the engine carries Unicode 16 tables (src/Crayon/PreTokenize/UnicodeUpdate.cs).
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
 def test_unassigned_code_points(name):
     enc = bpe_support.get_encoding(name)

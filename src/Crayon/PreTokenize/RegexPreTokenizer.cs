@@ -1,13 +1,18 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Crayon.PreTokenize;
 
 /// <summary>
-/// The general path for split patterns without a hand-written splitter: .NET <see cref="Regex"/>
-/// over the UTF-16 form of the text, with matches mapped back to byte ranges. It is exact for
-/// patterns whose classes only meet Basic Multilingual Plane text; its limits are listed in
-/// docs/bpe.md and in <see cref="Translate"/>.
+/// The general path for split patterns without a hand-written splitter (used by the BPE encoder
+/// through <see cref="PreTokenizer.FromPattern"/> and by the trainer): .NET <see cref="Regex"/>
+/// over a UTF-16 copy of the text with one unit per code point, matches mapped back to byte ranges.
+/// A code point above U+FFFF is given to the regex as one BMP stand-in unit of the same class
+/// (letter, number, other), so <c>\p{L}</c>, <c>\p{N}{1,3}</c> and <c>[^…]</c> count it as one code
+/// point of the right class. Finer classes (e.g. <c>\p{Lu}</c> on U+1D400) are approximate for
+/// such code points; the other limits are listed in docs/bpe.md and in <see cref="Translate"/>.
 /// </summary>
 /// <remarks>
 /// Like tiktoken's <c>find_iter</c>, text between matches is skipped (not encoded); empty matches
@@ -35,31 +40,55 @@ internal sealed class RegexPreTokenizer : PreTokenizer
     /// <summary>The .NET form of the pattern (for diagnostics and tests).</summary>
     public string NetPattern => _regex.ToString();
 
+    /// <summary>True when the pattern matches the empty string (such a pattern cannot cut text into chunks).</summary>
+    public bool MatchesEmpty => _regex.IsMatch("");
+
     private protected override object? CreateState(ReadOnlySpan<byte> utf8) => new State(_regex, utf8);
 
     private protected override int NextEnd(ReadOnlySpan<byte> text, int start, object? state) =>
         throw new InvalidOperationException("the general path enumerates through its State");
 
-    /// <summary>One split of one text: the UTF-16 copy, its char→byte offset map and the match cursor.</summary>
+    /// <summary>
+    /// The BMP unit the regex sees for a code point above U+FFFF: one of the same general class,
+    /// by the Unicode 16 categories tiktoken's regex crate uses.
+    /// </summary>
+    internal static char StandIn(int codePoint) => UnicodeUpdate.Category(codePoint) switch
+    {
+        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => '\u3400',   // CJK ideograph (Lo)
+        UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber
+            or UnicodeCategory.OtherNumber => '\u2160',                                     // ROMAN NUMERAL ONE (Nl)
+        _ => '\u2603',                                                                      // SNOWMAN (So)
+    };
+
+    /// <summary>One split of one text: the one-unit-per-code-point copy, its unit→byte offset map and the match cursor.</summary>
     internal sealed class State
     {
-        private readonly int[] _byteAt; // byte offset of each char index (low surrogates: after the code point)
+        private readonly int[] _byteAt; // byte offset where unit i starts in the caller's UTF-8
         private Match _match;
 
         public State(Regex regex, ReadOnlySpan<byte> utf8)
         {
-            string text = Encoding.UTF8.GetString(utf8);
-            _byteAt = new int[text.Length + 1];
-            int b = 0;
-            for (int c = 0; c < text.Length; c++)
+            // Valid UTF-8 (checked by Split): one unit per code point, stand-ins above the BMP.
+            char[] units = ArrayPool<char>.Shared.Rent(utf8.Length + 1);
+            try
             {
-                _byteAt[c] = b;
-                char ch = text[c];
-                if (char.IsHighSurrogate(ch)) { _byteAt[c + 1] = b + 4; b += 4; c++; }
-                else b += ch < 0x80 ? 1 : ch < 0x800 ? 2 : 3;
+                _byteAt = new int[utf8.Length + 1];
+                int n = 0, b = 0;
+                while (b < utf8.Length)
+                {
+                    Rune.DecodeFromUtf8(utf8[b..], out Rune r, out int used);
+                    _byteAt[n] = b;
+                    units[n++] = r.IsBmp ? (char)r.Value : StandIn(r.Value);
+                    b += used;
+                }
+                _byteAt[n] = b;
+                _match = regex.Match(new string(units, 0, n));
             }
-            _byteAt[text.Length] = b;
-            _match = regex.Match(text);
+            finally
+            {
+                ArrayPool<char>.Shared.Return(units);
+            }
         }
 
         public bool Next(ref int pos, out Piece piece)
@@ -68,7 +97,6 @@ internal sealed class RegexPreTokenizer : PreTokenizer
             {
                 int start = _byteAt[_match.Index], end = _byteAt[_match.Index + _match.Length];
                 _match = _match.NextMatch();
-                if (start < pos) start = pos; // a match that began inside a code point the previous one ended in
                 if (end > start)
                 {
                     piece = new Piece(start, end - start);

@@ -9,27 +9,40 @@ internal static class ChunkSplitters
     public const string Gpt4Pattern = KnownPatterns.Cl100k;
 
     /// <summary>
-    /// The splitter for <paramref name="pattern"/> (null: the GPT-4 pattern): the exact code-point
-    /// splitter of Crayon.PreTokenize for the patterns it knows (GPT-4/cl100k and its \p{N}{1,k}
-    /// variants such as nanochat's, o200k, gpt2), else the general regex path. An invalid pattern
-    /// is an <see cref="ArgumentException"/>.
+    /// The splitter for <paramref name="pattern"/> (null: the GPT-4 pattern): the BPE encoder's
+    /// <see cref="PreTokenizer.FromPattern"/>, i.e. the exact code-point splitter for the patterns it
+    /// knows (GPT-4/cl100k and its \p{N}{1,k} variants such as nanochat's, o200k, gpt2), else the
+    /// general regex path. An invalid pattern, or one that matches the empty string (it could not
+    /// cut text into chunks), is an <see cref="ArgumentException"/>.
     /// </summary>
-    public static IChunkSplitter Create(string? pattern)
+    public static PreTokenizerSplitter Create(string? pattern)
     {
         pattern ??= Gpt4Pattern;
-        PreTokenizer? exact = KnownPatterns.TryCreate(pattern);
-        return exact != null ? new ExactSplitter(exact) : new RegexChunkSplitter(pattern);
-    }
-
-    /// <summary>Adapts an exact <see cref="PreTokenizer"/> (validates UTF-8, then splits).</summary>
-    private sealed class ExactSplitter(PreTokenizer pre) : IChunkSplitter
-    {
-        public string Pattern => pre.Pattern;
-
-        public void Split(ReadOnlySpan<byte> utf8, IChunkSink sink)
+        PreTokenizer pre;
+        try
         {
-            foreach (PreTokenizer.Piece p in pre.Split(utf8))
-                sink.OnChunk(utf8.Slice(p.Start, p.Length));
+            pre = PreTokenizer.FromPattern(pattern);
         }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"invalid split pattern {pattern}: {e.Message}", e);
+        }
+        if (pre is RegexPreTokenizer general && general.MatchesEmpty)
+            throw new ArgumentException($"invalid split pattern {pattern}: it matches the empty string, so it cannot split text");
+        return new PreTokenizerSplitter(pre);
+    }
+}
+
+/// <summary>Adapts a <see cref="PreTokenizer"/> to the trainer's chunk sink (validates UTF-8, then splits).</summary>
+internal sealed class PreTokenizerSplitter(PreTokenizer pre) : IChunkSplitter
+{
+    public PreTokenizer PreTokenizer => pre;
+
+    public string Pattern => pre.Pattern;
+
+    public void Split(ReadOnlySpan<byte> utf8, IChunkSink sink)
+    {
+        foreach (PreTokenizer.Piece p in pre.Split(utf8))
+            sink.OnChunk(utf8.Slice(p.Start, p.Length));
     }
 }

@@ -204,7 +204,7 @@ internal sealed class MergeEncoder
         {
             int id = ids[i];
             if ((uint)id >= (uint)VocabSize)
-                throw new UnknownTokenException(id, i, VocabSize);
+                throw new Crayon.Tokenization.UnknownTokenIdException(id, i, VocabSize);
             total += _offsets[id + 1] - _offsets[id];
         }
         return total;
@@ -221,11 +221,4 @@ internal sealed class MergeEncoder
             at += t.Length;
         }
     }
-}
-
-/// <summary>A token id outside the vocabulary.</summary>
-internal sealed class UnknownTokenException(int id, int position, int vocabSize)
-    : Exception($"unknown token id {id} at position {position} (the vocabulary has ids 0..{vocabSize - 1})")
-{
-    public int Id { get; } = id;
 }

@@ -25,39 +25,72 @@ internal static class Peers
         return d ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>An encoding built from the peer package's own ranks, pattern and specials.</summary>
+    /// <summary>An encoding built from the peer package's own ranks, pattern and specials
+    /// (written by tests/peers/export_tiktoken.py, the project's one rank-file writer).</summary>
     public static BpeEncoding Encoding(string name)
     {
         lock (s_loaded)
         {
             if (s_loaded.TryGetValue(name, out var e)) return e;
-            string file = Path.Combine(Path.GetTempPath(), $"crayon-tests-{Environment.ProcessId}-{name}.tiktoken");
-            string meta = Run("node", [Path.Combine(PeersDir, "tiktoken_ranks.js"), name, file], null);
-            using var doc = JsonDocument.Parse(meta);
-            string pattern = doc.RootElement.GetProperty("pat_str").GetString()!;
-            var names = new List<string>();
-            var ids = new List<int>();
-            foreach (var p in doc.RootElement.GetProperty("special_tokens").EnumerateObject())
+            string dir = Directory.CreateTempSubdirectory("crayon-tests-").FullName;
+            try
             {
-                names.Add(p.Name);
-                ids.Add(p.Value.GetInt32());
+                string meta = Run("python3", [Path.Combine(PeersDir, "export_tiktoken.py"), "--json", dir, name], null);
+                using var doc = JsonDocument.Parse(meta);
+                JsonElement spec = doc.RootElement.GetProperty(name);
+                string pattern = spec.GetProperty("pat_str").GetString()!;
+                var names = new List<string>();
+                var ids = new List<int>();
+                foreach (var p in spec.GetProperty("special_tokens").EnumerateObject())
+                {
+                    names.Add(p.Name);
+                    ids.Add(p.Value.GetInt32());
+                }
+                e = BpeEncoding.FromTiktokenFile(spec.GetProperty("path").GetString()!, pattern, names, ids);
             }
-            e = BpeEncoding.FromTiktokenFile(file, pattern, names, ids);
-            File.Delete(file);
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
             s_loaded[name] = e;
             return e;
         }
     }
 
-    /// <summary>tiktoken's ids for each document (mode "ordinary" or "all").</summary>
+    /// <summary>tiktoken's ids for each document (mode "ordinary" or "all"), by tests/peers/encode_docs.js
+    /// (docs.bin in: u32 n, then u32 length + UTF-8 per document; ids.bin out: u32 count + ids per document).</summary>
     public static int[][] TiktokenIds(string encoding, IReadOnlyList<string> docs, string mode = "ordinary")
     {
-        var b64 = docs.Select(d => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(d))).ToArray();
-        string request = JsonSerializer.Serialize(new Dictionary<string, object> { ["encoding"] = encoding, ["docs_b64"] = b64, ["mode"] = mode });
-        string reply = Run("node", [Path.Combine(PeersDir, "tiktoken_encode.js")], request);
-        using var doc = JsonDocument.Parse(reply);
-        return doc.RootElement.GetProperty("ids").EnumerateArray()
-            .Select(a => a.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
+        string dir = Directory.CreateTempSubdirectory("crayon-tests-").FullName;
+        try
+        {
+            string docsPath = Path.Combine(dir, "docs.bin"), idsPath = Path.Combine(dir, "ids.bin");
+            using (var w = new BinaryWriter(File.Create(docsPath)))
+            {
+                w.Write((uint)docs.Count);
+                foreach (string d in docs)
+                {
+                    byte[] b = System.Text.Encoding.UTF8.GetBytes(d);
+                    w.Write((uint)b.Length);
+                    w.Write(b);
+                }
+            }
+            Run("node", [Path.Combine(PeersDir, "encode_docs.js"), "--peer", "tiktoken", "--encoding", encoding,
+                         "--mode", mode, "--in", docsPath, "--out", idsPath], null);
+            using var r = new BinaryReader(File.OpenRead(idsPath));
+            var result = new int[docs.Count][];
+            for (int i = 0; i < result.Length; i++)
+            {
+                var ids = new int[r.ReadUInt32()];
+                for (int k = 0; k < ids.Length; k++) ids[k] = (int)r.ReadUInt32();
+                result[i] = ids;
+            }
+            return result;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     /// <summary>Documents from tests/corpus.py.</summary>

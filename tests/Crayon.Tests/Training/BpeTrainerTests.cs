@@ -114,7 +114,7 @@ public class BpeTrainerTests
         var bytes = new byte[e.DecodedLength(ids.ToArray())];
         e.DecodeInto(ids.ToArray(), bytes);
         Assert.Equal("hello world", Encoding.UTF8.GetString(bytes));
-        Assert.Throws<UnknownTokenException>(() => e.DecodedLength(new[] { 5, e.VocabSize }));
+        Assert.Throws<Crayon.Tokenization.UnknownTokenIdException>(() => e.DecodedLength(new[] { 5, e.VocabSize }));
     }
 
     [Fact]
@@ -135,22 +135,23 @@ public class BpeTrainerTests
         string text = "He said \"I'll pay 12345\u00a0$\" \U0001D5A8x!!  \n\n\tok   ";
         foreach (string pattern in new[] { ChunkSplitters.Gpt4Pattern, KnownPatterns.Nanochat })
         {
-            IChunkSplitter exact = ChunkSplitters.Create(pattern);
-            Assert.IsNotType<RegexChunkSplitter>(exact);
+            PreTokenizerSplitter exact = ChunkSplitters.Create(pattern);
+            Assert.True(exact.PreTokenizer.IsExact);
             var a = new Collect();
             var b = new Collect();
             exact.Split(Encoding.UTF8.GetBytes(text), a);
-            new RegexChunkSplitter(pattern).Split(Encoding.UTF8.GetBytes(text), b);
+            new PreTokenizerSplitter(new RegexPreTokenizer(pattern)).Split(Encoding.UTF8.GetBytes(text), b);
             Assert.Equal(b.Chunks, a.Chunks);
         }
-        Assert.IsType<RegexChunkSplitter>(ChunkSplitters.Create(@"\w+|\s+"));
+        Assert.IsType<RegexPreTokenizer>(ChunkSplitters.Create(@"\w+|\s+").PreTokenizer);
+        Assert.Throws<ArgumentException>(() => ChunkSplitters.Create(@"a*"));   // matches the empty string
     }
 
     [Fact]
     public void Possessive_quantifiers_become_atomic_groups()
     {
         Assert.Equal(@"(?>[^\r\n\p{L}]?)\p{L}+|(?>[^\s]+)x",
-                     RegexChunkSplitter.PossessiveToAtomic(@"[^\r\n\p{L}]?+\p{L}+|[^\s]++x"));
+                     RegexPreTokenizer.Translate(@"[^\r\n\p{L}]?+\p{L}+|[^\s]++x"));
     }
 
     [Fact]
@@ -182,7 +183,7 @@ public class BpeTrainerTests
         // U+1D5A8 is a letter (Lu): it joins the letters around it and stays apart from the quote;
         // U+1D7CE is a digit (Nd) and counts as one of the three digits of \p{N}{1,3}.
         var c = new Collect();
-        new RegexChunkSplitter(ChunkSplitters.Gpt4Pattern).Split(Encoding.UTF8.GetBytes("\"a\U0001D5A8b\" 12\U0001D7CE4"), c);
+        new PreTokenizerSplitter(new RegexPreTokenizer(ChunkSplitters.Gpt4Pattern)).Split(Encoding.UTF8.GetBytes("\"a\U0001D5A8b\" 12\U0001D7CE4"), c);
         Assert.Equal(new[] { "\"a\U0001D5A8b", "\"", " ", "12\U0001D7CE", "4" }, c.Chunks);
     }
 
