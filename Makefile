@@ -115,7 +115,7 @@ test-dotnet: $(DEPS_STAMP) peers
 test-python: wheel peers
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) -m pytest -q tests/python
 
-test-c: $(NATIVE) peers
+test-c: $(NATIVE) profiles peers
 	@mkdir -p build/c-tests
 	@for f in bindings/c/tests/*.c; do [ -e "$$f" ] || continue; \
 	  exe=build/c-tests/$$(basename $$f .c); \
