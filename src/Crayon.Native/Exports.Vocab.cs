@@ -60,7 +60,6 @@ internal static unsafe class VocabExports
         {
             if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
             *outVocab = 0;
-            if (path == null) return Guard.Error(Status.InvalidArgument, "path is NULL");
             Profile profile = Profile.Map(Args.Utf8String(path, "path"));
             *outVocab = Handles.Create(new Tokenizer(profile));
             return Status.Ok;
@@ -100,9 +99,9 @@ internal static unsafe class VocabExports
         try
         {
             Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
-            if (nameOrPath == null) return Guard.Error(Status.InvalidArgument, "name_or_path is NULL");
+            string reference = Args.Utf8String(nameOrPath, "name_or_path");
             EnsureLibraryDirectory();
-            tok.SetProfile(Args.Utf8String(nameOrPath, "name_or_path"));
+            tok.SetProfile(reference);
             return Status.Ok;
         }
         catch (Exception e) { return Guard.Fail(e); }
