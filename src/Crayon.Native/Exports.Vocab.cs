@@ -210,8 +210,8 @@ internal static unsafe class VocabExports
                 lengths[i] = (long)lens[i];
             }
             long capacity = cap > long.MaxValue ? long.MaxValue : (long)cap;
-            long total = tok.TokenizeBatch(new ReadOnlySpan<nint>(texts, (int)n), lengths, output, capacity, offsets, threads);
-            return total >= 0 && total <= capacity ? total : BufferResult.Needed(Math.Abs(total));
+            // Already the C convention: the total, or minus the capacity needed when cap is too small.
+            return tok.TokenizeBatch(new ReadOnlySpan<nint>(texts, (int)n), lengths, output, capacity, offsets, threads);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }
