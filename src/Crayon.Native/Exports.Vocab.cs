@@ -60,7 +60,6 @@ internal static unsafe class VocabExports
         {
             if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
             *outVocab = 0;
-            if (path == null) return Guard.Error(Status.InvalidArgument, "path is NULL");
             Profile profile = Profile.Map(Args.Utf8String(path, "path"));
             *outVocab = Handles.Create(new Tokenizer(profile));
             return Status.Ok;
@@ -100,9 +99,9 @@ internal static unsafe class VocabExports
         try
         {
             Tokenizer tok = Handles.Get<Tokenizer>(vocab, "vocab");
-            if (nameOrPath == null) return Guard.Error(Status.InvalidArgument, "name_or_path is NULL");
+            string reference = Args.Utf8String(nameOrPath, "name_or_path");
             EnsureLibraryDirectory();
-            tok.SetProfile(Args.Utf8String(nameOrPath, "name_or_path"));
+            tok.SetProfile(reference);
             return Status.Ok;
         }
         catch (Exception e) { return Guard.Fail(e); }
@@ -211,8 +210,8 @@ internal static unsafe class VocabExports
                 lengths[i] = (long)lens[i];
             }
             long capacity = cap > long.MaxValue ? long.MaxValue : (long)cap;
-            long total = tok.TokenizeBatch(new ReadOnlySpan<nint>(texts, (int)n), lengths, output, capacity, offsets, threads);
-            return total >= 0 && total <= capacity ? total : BufferResult.Needed(Math.Abs(total));
+            // Already the C convention: the total, or minus the capacity needed when cap is too small.
+            return tok.TokenizeBatch(new ReadOnlySpan<nint>(texts, (int)n), lengths, output, capacity, offsets, threads);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }

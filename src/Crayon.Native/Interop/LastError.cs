@@ -30,10 +30,4 @@ internal static unsafe class LastError
         s_status = status;
         return status;
     }
-
-    public static void Clear()
-    {
-        if (s_message != null) s_message[0] = 0;
-        s_status = 0;
-    }
 }

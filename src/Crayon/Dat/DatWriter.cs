@@ -34,7 +34,7 @@ public static class DatWriter
         for (int i = 0; i < DatLayout.SpecialCount; i++) tokenBytes[i] = Encoding.UTF8.GetBytes(DatLayout.SpecialNames[i]);
         for (int c = 0; c < 256; c++) tokenBytes[DatLayout.ByteIdBase + c] = [(byte)c];
         int maxLen = 1;
-        foreach (var (key, id) in learned) { tokenBytes[id] = key; maxLen = Math.Max(maxLen, key.Length); }
+        foreach (var (key, id) in learned) tokenBytes[id] = key;
         long blobLen = 0;
         foreach (byte[] b in tokenBytes) { blobLen += b.Length; maxLen = Math.Max(maxLen, b.Length); }
         if (blobLen > uint.MaxValue) throw new ArgumentException("token bytes exceed 4 GiB");

@@ -46,7 +46,4 @@ internal static unsafe class LongestMatch
         }
         return count;
     }
-
-    /// <summary>The most ids a text of length bytes can produce (each token covers ≥ 1 byte).</summary>
-    public static long Bound(long length) => length;
 }

@@ -62,10 +62,9 @@ public sealed unsafe class Tokenizer : IDisposable
     /// <summary>Tokenizes text into output (see LongestMatch.Run for the capacity contract).</summary>
     public long Tokenize(ReadOnlySpan<byte> text, Span<int> output)
     {
-        using Lease lease = Acquire();
         fixed (byte* t = text)
         fixed (int* o = output)
-            return LongestMatch.Run(lease.Profile.Image.Nodes, t, text.Length, o, output.Length);
+            return Tokenize(t, text.Length, o, output.Length);
     }
 
     public long Tokenize(byte* text, long length, int* output, long capacity)

@@ -93,7 +93,7 @@ internal sealed class DoubleArrayBuilder
         var nodes = new TrieNode[count];
         for (int i = 0; i < count; i++)
         {
-            bool used = i < _size && _check[i] != TrieNode.Free || i == 0;
+            bool used = i < _size && _check[i] != TrieNode.Free; // the root's building mark counts as used
             nodes[i] = used
                 ? new TrieNode { Base = _base[i], Check = i == 0 ? TrieNode.Free : _check[i], Value = _value[i] }
                 : new TrieNode { Base = 0, Check = TrieNode.Free, Value = -1 };
