@@ -25,10 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.append(str(ROOT / "bindings" / "python"))   # after $PYTHONPATH: the same crayon the child imports
 import corpus  # noqa: E402
-
-PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
-           r"""\s*[\r\n]|\s+(?!\S)|\s+""")
+from crayon.compat.rustbpe import GPT4_PATTERN as PATTERN  # noqa: E402  (the GPT-4 split, as HF gets it)
 
 CHILD = r"""
 import json, sys, time

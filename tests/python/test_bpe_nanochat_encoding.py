@@ -14,14 +14,12 @@ import pytest
 import bpe_support
 import corpus
 import node_peer
+from train_support import NANOCHAT, NANOCHAT_SPECIAL_TOKENS
 from crayon.compat import tiktoken
 
 pytestmark = bpe_support.requires_peers()
 
-SPLIT_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
-                 r"""\s*[\r\n]|\s+(?!\S)|\s+""")
-SPECIAL_TOKENS = ["<|bos|>", "<|user_start|>", "<|user_end|>", "<|assistant_start|>", "<|assistant_end|>",
-                  "<|python_start|>", "<|python_end|>", "<|output_start|>", "<|output_end|>"]
+SPLIT_PATTERN, SPECIAL_TOKENS = NANOCHAT, NANOCHAT_SPECIAL_TOKENS
 SCALE = float(os.environ.get("CRAYON_CONFORMANCE_SCALE", "1.0"))
 
 

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import corpus  # noqa: E402
 
 from crayon.compat import rustbpe  # noqa: E402
+from train_support import NANOCHAT, NANOCHAT_SPECIAL_TOKENS  # noqa: E402
 
 try:
     from crayon.compat import tiktoken  # noqa: E402
@@ -22,10 +23,7 @@ try:
 except Exception as e:   # pragma: no cover - only before the BPE branch is merged
     pytest.skip(f"crayon.compat.tiktoken unavailable: {e}", allow_module_level=True)
 
-SPLIT_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
-                 r"""\s*[\r\n]|\s+(?!\S)|\s+""")
-SPECIAL_TOKENS = ["<|bos|>", "<|user_start|>", "<|user_end|>", "<|assistant_start|>", "<|assistant_end|>",
-                  "<|python_start|>", "<|python_end|>", "<|output_start|>", "<|output_end|>"]
+SPLIT_PATTERN, SPECIAL_TOKENS = NANOCHAT, NANOCHAT_SPECIAL_TOKENS
 VOCAB_SIZE = 8192
 
 

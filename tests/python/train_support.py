@@ -15,6 +15,9 @@ if str(ROOT / "tests") not in sys.path:
 # nanochat's SPLIT_PATTERN (GPT-4's with numbers of at most two digits), spelled as nanochat does.
 NANOCHAT = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]++[\r\n]*|"""
             r"""\s*[\r\n]|\s+(?!\S)|\s+""")
+# nanochat's special tokens, in its order (ids follow the merges).
+NANOCHAT_SPECIAL_TOKENS = ["<|bos|>", "<|user_start|>", "<|user_end|>", "<|assistant_start|>", "<|assistant_end|>",
+                           "<|python_start|>", "<|python_end|>", "<|output_start|>", "<|output_end|>"]
 
 
 def requires_npm(package: str):

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 
 from .. import _native
 from .._errors import CrayonValueError
+from ..core._calls import read_bytes
 
 _ALLOW_ALL = 1 << 0
 _INT32_MAX = 2 ** 31 - 1
@@ -202,28 +203,12 @@ class NativeBpe:
     # ---- decoding --------------------------------------------------------------------------
     def decode(self, ids: Sequence[int]) -> bytes:
         arr = _int32_ids(ids)
-        lib = _native.lib()
-        h = self.handle
         n = len(arr)
-        cap = max(16, 4 * n)
         id_p = _ptr(arr, _c_int32_p) if n else None
-        while True:
-            out = ctypes.create_string_buffer(cap)
-            r = _native.check_count(lib.crayon_bpe_decode(h, id_p, n, out, cap))
-            if r >= 0:
-                return out.raw[:r]
-            cap = -r
+        return read_bytes(_native.lib().crayon_bpe_decode, self.handle, id_p, n, initial=4 * n)
 
     def token_bytes(self, token: int) -> bytes:
         """Bytes of one ordinary or special token (UnknownTokenError when there is none)."""
         if not 0 <= token <= _INT32_MAX:
             raise KeyError(str(token))
-        lib = _native.lib()
-        h = self.handle
-        cap = 64
-        while True:
-            out = ctypes.create_string_buffer(cap)
-            r = _native.check_count(lib.crayon_bpe_token_bytes(h, token, out, cap))
-            if r >= 0:
-                return out.raw[:r]
-            cap = -r
+        return read_bytes(_native.lib().crayon_bpe_token_bytes, self.handle, token, initial=64)

@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator
 
 from .. import _native
 from .._errors import CrayonError
+from ..core._calls import read_bytes
 
 __all__ = ["Tokenizer", "GPT4_PATTERN"]
 
@@ -222,13 +223,7 @@ class Tokenizer:
             if not isinstance(i, int) or not 0 <= i < 2 ** 31:
                 raise ValueError(f"unknown token id {i!r}")
         arr = (c_int32 * max(len(ids), 1))(*ids)
-        lib = _native.lib()
-        need = _native.check_count(lib.crayon_trainer_decode(self._handle, arr, len(ids), None, 0))
-        if need == 0:
-            return b""
-        buf = ctypes.create_string_buffer(-need)
-        got = _native.check_count(lib.crayon_trainer_decode(self._handle, arr, len(ids), buf, -need))
-        return buf.raw[:got]
+        return read_bytes(_native.lib().crayon_trainer_decode, self._handle, arr, len(ids), initial=4 * len(ids))
 
     def decode(self, ids: Iterable[int]) -> str:
         """The text of ``ids`` (invalid UTF-8 from partial tokens becomes U+FFFD, as in rustbpe)."""

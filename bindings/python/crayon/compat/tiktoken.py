@@ -17,6 +17,7 @@ from . import _tiktoken_load, _tiktoken_registry
 from ._bpe import NativeBpe
 from ._tiktoken_load import dump_tiktoken_bpe, load_tiktoken_bpe
 from ._tiktoken_registry import RankFileNotFoundError
+from ..core._text import to_utf8
 
 __all__ = ["Encoding", "get_encoding", "list_encoding_names", "encoding_for_model",
            "encoding_name_for_model", "load_tiktoken_bpe", "dump_tiktoken_bpe", "RankFileNotFoundError"]
@@ -26,15 +27,6 @@ _DEFAULT_THREADS = 8
 
 class _VocabSizeError(ValueError, AssertionError):
     """explicit_n_vocab does not match (tiktoken asserts here, so both kinds of except catch it)."""
-
-
-def _utf8(text: str) -> bytes:
-    """UTF-8 of text. Like tiktoken, a str with surrogates (not encodable as UTF-8) is first repaired:
-    surrogate pairs are joined, lone surrogates become U+FFFD."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
 def _special_token_regex(tokens: frozenset[str]):
@@ -147,7 +139,7 @@ class Encoding:
         >>> enc.encode_ordinary("hello world")
         [15339, 1917]
         """
-        buf, n = self._bpe.encode_ordinary(_utf8(text))
+        buf, n = self._bpe.encode_ordinary(to_utf8(text))
         return memoryview(buf)[:n].tolist()
 
     def encode(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006
@@ -159,7 +151,7 @@ class Encoding:
         [100257]
         """
         allowed = self._check_special(text, allowed_special, disallowed_special)
-        buf, n = self._bpe.encode(_utf8(text), self._allowed_list(allowed))
+        buf, n = self._bpe.encode(to_utf8(text), self._allowed_list(allowed))
         return memoryview(buf)[:n].tolist()
 
     def encode_to_numpy(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006
@@ -167,7 +159,7 @@ class Encoding:
         """Like encode, as a numpy uint32 array viewing the native output buffer (no copy)."""
         import numpy as np
         allowed = self._check_special(text, allowed_special, disallowed_special)
-        buf, n = self._bpe.encode(_utf8(text), self._allowed_list(allowed))
+        buf, n = self._bpe.encode(to_utf8(text), self._allowed_list(allowed))
         return np.frombuffer(buf, dtype=np.uint32, count=n)
 
     def encode_ordinary_batch(self, text: Sequence[str], *, num_threads: int = _DEFAULT_THREADS) -> list[list[int]]:
@@ -192,12 +184,12 @@ class Encoding:
         import numpy as np
         if not text:
             return np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
-        ids, offsets = self._bpe.encode_batch([_utf8(t) for t in text], [], max(1, int(num_threads)))
+        ids, offsets = self._bpe.encode_batch([to_utf8(t) for t in text], [], max(1, int(num_threads)))
         return (np.frombuffer(ids, dtype=np.uint32, count=offsets[-1]),
                 np.frombuffer(offsets, dtype=np.int64))
 
     def _batch(self, texts: Sequence[str], allowed: list[str], num_threads: int) -> list[list[int]]:
-        docs = [_utf8(t) for t in texts]
+        docs = [to_utf8(t) for t in texts]
         ids, offsets = self._bpe.encode_batch(docs, allowed, max(1, int(num_threads)))
         flat = memoryview(ids)
         return [flat[offsets[i]:offsets[i + 1]].tolist() for i in range(len(docs))]
