@@ -17,7 +17,15 @@ from . import _tiktoken_load, _tiktoken_registry
 from ._bpe import NativeBpe
 from ._tiktoken_load import dump_tiktoken_bpe, load_tiktoken_bpe
 from ._tiktoken_registry import RankFileNotFoundError
-from ..core._text import to_utf8
+from ..core._text import to_utf8 as _to_utf8
+
+
+def _utf8(text: str) -> bytes:
+    """tiktoken takes only ``str`` (bytes are a TypeError there too); lone surrogates as tiktoken."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
+    return _to_utf8(text)
+
 
 __all__ = ["Encoding", "get_encoding", "list_encoding_names", "encoding_for_model",
            "encoding_name_for_model", "load_tiktoken_bpe", "dump_tiktoken_bpe", "RankFileNotFoundError"]
@@ -139,7 +147,7 @@ class Encoding:
         >>> enc.encode_ordinary("hello world")
         [15339, 1917]
         """
-        buf, n = self._bpe.encode_ordinary(to_utf8(text))
+        buf, n = self._bpe.encode_ordinary(_utf8(text))
         return memoryview(buf)[:n].tolist()
 
     def encode(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006
@@ -151,7 +159,7 @@ class Encoding:
         [100257]
         """
         allowed = self._check_special(text, allowed_special, disallowed_special)
-        buf, n = self._bpe.encode(to_utf8(text), self._allowed_list(allowed))
+        buf, n = self._bpe.encode(_utf8(text), self._allowed_list(allowed))
         return memoryview(buf)[:n].tolist()
 
     def encode_to_numpy(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006
@@ -159,7 +167,7 @@ class Encoding:
         """Like encode, as a numpy uint32 array viewing the native output buffer (no copy)."""
         import numpy as np
         allowed = self._check_special(text, allowed_special, disallowed_special)
-        buf, n = self._bpe.encode(to_utf8(text), self._allowed_list(allowed))
+        buf, n = self._bpe.encode(_utf8(text), self._allowed_list(allowed))
         return np.frombuffer(buf, dtype=np.uint32, count=n)
 
     def encode_ordinary_batch(self, text: Sequence[str], *, num_threads: int = _DEFAULT_THREADS) -> list[list[int]]:
@@ -184,12 +192,12 @@ class Encoding:
         import numpy as np
         if not text:
             return np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
-        ids, offsets = self._bpe.encode_batch([to_utf8(t) for t in text], [], max(1, int(num_threads)))
+        ids, offsets = self._bpe.encode_batch([_utf8(t) for t in text], [], max(1, int(num_threads)))
         return (np.frombuffer(ids, dtype=np.uint32, count=offsets[-1]),
                 np.frombuffer(offsets, dtype=np.int64))
 
     def _batch(self, texts: Sequence[str], allowed: list[str], num_threads: int) -> list[list[int]]:
-        docs = [to_utf8(t) for t in texts]
+        docs = [_utf8(t) for t in texts]
         ids, offsets = self._bpe.encode_batch(docs, allowed, max(1, int(num_threads)))
         flat = memoryview(ids)
         return [flat[offsets[i]:offsets[i + 1]].tolist() for i in range(len(docs))]
