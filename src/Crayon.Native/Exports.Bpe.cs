@@ -161,12 +161,7 @@ internal static unsafe class BpeExports
     {
         try
         {
-            var enc = Handles.Get<BpeEncoding>(bpe, What);
-            ReadOnlySpan<byte> bytes = enc.TokenBytes(id);
-            if ((nuint)bytes.Length > cap) return BufferResult.Needed(bytes.Length);
-            if (output == null && bytes.Length > 0) throw new CrayonException(Status.InvalidArgument, "out is NULL");
-            bytes.CopyTo(new Span<byte>(output, bytes.Length));
-            return bytes.Length;
+            return BufferResult.Copy(Handles.Get<BpeEncoding>(bpe, What).TokenBytes(id), output, cap);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }

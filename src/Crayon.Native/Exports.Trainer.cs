@@ -82,11 +82,7 @@ internal static unsafe class TrainerExports
     {
         try
         {
-            long[] counts = Handles.Get<BpeTrainer>(trainer, What).MergeCounts;
-            if ((ulong)cap < (ulong)counts.Length) return BufferResult.Needed(counts.Length);
-            if (counts.Length > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
-            counts.CopyTo(new Span<long>(output, counts.Length));
-            return counts.Length;
+            return BufferResult.Copy<long>(Handles.Get<BpeTrainer>(trainer, What).MergeCounts, output, cap);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }
@@ -141,11 +137,9 @@ internal static unsafe class TrainerExports
             ReadOnlySpan<int> starts = enc.TokenOffsets;
             if (offsets == null || (ulong)nOffsets < (ulong)starts.Length)
                 return BufferResult.Fail(Status.InvalidArgument, $"offsets must hold vocab_size + 1 = {starts.Length} entries");
-            if ((ulong)cap < (ulong)all.Length) return BufferResult.Needed(all.Length);
-            if (all.Length > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
-            all.CopyTo(new Span<byte>(output, all.Length));
-            for (int i = 0; i < starts.Length; i++) offsets[i] = starts[i];
-            return all.Length;
+            long written = BufferResult.Copy(all, output, cap);
+            if (written >= 0) for (int i = 0; i < starts.Length; i++) offsets[i] = starts[i];
+            return written;
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }
@@ -214,10 +208,7 @@ internal static unsafe class TrainerExports
             MergeEncoder enc = Handles.Get<BpeTrainer>(trainer, What).Encoder;
             var ids = new List<int>();
             enc.Encode(Args.Bytes(text, len, "text"), ids);
-            if ((ulong)cap < (ulong)ids.Count) return BufferResult.Needed(ids.Count);
-            if (ids.Count > 0 && output == null) return BufferResult.Fail(Status.InvalidArgument, "out is NULL");
-            CollectionsMarshal.AsSpan(ids).CopyTo(new Span<int>(output, ids.Count));
-            return ids.Count;
+            return BufferResult.Copy<int>(CollectionsMarshal.AsSpan(ids), output, cap);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }

@@ -36,4 +36,16 @@ internal static class BufferResult
         LastError.Set(status, message);
         return Failed;
     }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into the caller's buffer: its length, <see cref="Needed"/> when
+    /// <paramref name="cap"/> is too small, or InvalidArgument ("out is NULL") for a NULL buffer with something to write.
+    /// </summary>
+    public static unsafe long Copy<T>(ReadOnlySpan<T> source, T* output, nuint cap) where T : unmanaged
+    {
+        if ((ulong)cap < (ulong)source.Length) return Needed(source.Length);
+        if (source.Length > 0 && output == null) return Fail(Status.InvalidArgument, "out is NULL");
+        source.CopyTo(new Span<T>(output, source.Length));
+        return source.Length;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Crayon.Bpe;
@@ -309,34 +310,9 @@ internal static class BytePairMerger
             _link = link;
         }
 
-        private void PushRank(int r)
-        {
-            int i = _heapSize++;
-            while (i > 0)
-            {
-                int parent = (i - 1) >> 1;
-                if (rankHeap[parent] <= r) break;
-                rankHeap[i] = rankHeap[parent];
-                i = parent;
-            }
-            rankHeap[i] = r;
-        }
+        private void PushRank(int r) => Push(rankHeap, ref _heapSize, r);
 
-        private int PopRank()
-        {
-            int top = rankHeap[0], last = rankHeap[--_heapSize], i = 0;
-            while (true)
-            {
-                int child = 2 * i + 1;
-                if (child >= _heapSize) break;
-                if (child + 1 < _heapSize && rankHeap[child + 1] < rankHeap[child]) child++;
-                if (rankHeap[child] >= last) break;
-                rankHeap[i] = rankHeap[child];
-                i = child;
-            }
-            rankHeap[i] = last;
-            return top;
-        }
+        private int PopRank() => Pop(rankHeap, ref _heapSize);
 
         public void Dispose()
         {
@@ -365,7 +341,9 @@ internal static class BytePairMerger
 
     private static long Key(int rank, int pos) => ((long)rank << 32) | (uint)pos;
 
-    private static void Push(long[] heap, ref int size, long key)
+    // Binary min-heaps over int ranks and long (rank, position) keys: generic over the value type,
+    // so each instantiation is specialised and compares with plain integer instructions.
+    private static void Push<T>(T[] heap, ref int size, T key) where T : struct, IComparisonOperators<T, T, bool>
     {
         int i = size++;
         while (i > 0)
@@ -378,10 +356,10 @@ internal static class BytePairMerger
         heap[i] = key;
     }
 
-    private static long Pop(long[] heap, ref int size)
+    private static T Pop<T>(T[] heap, ref int size) where T : struct, IComparisonOperators<T, T, bool>
     {
-        long top = heap[0];
-        long last = heap[--size];
+        T top = heap[0];
+        T last = heap[--size];
         int i = 0;
         while (true)
         {

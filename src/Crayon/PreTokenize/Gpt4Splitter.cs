@@ -59,27 +59,16 @@ internal sealed class Gpt4Splitter : PreTokenizer
             if ((_uc.Of(c1) & Letter) != 0) return LetterRun(s, j + l1);
         }
 
-        if ((f0 & Number) != 0)
-        {
-            int count = 1;
-            while (count < _maxDigits && j < n)
-            {
-                int c = Decode(s, j, out int l);
-                if ((_uc.Of(c) & Number) == 0) break;
-                j += l;
-                count++;
-            }
-            return j;
-        }
+        if ((f0 & Number) != 0) return GptRuns.Numbers(_uc, s, j, _maxDigits);
 
         if (c0 == ' ' && i + 1 < n)
         {
             int c1 = Decode(s, i + 1, out int l1);
-            if ((_uc.Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, i + 1 + l1);
+            if ((_uc.Of(c1) & (Letter | Number | Space)) == 0) return GptRuns.Other(_uc, s, i + 1 + l1, slash: false);
         }
-        if ((f0 & Space) == 0) return OtherRun(s, j);
+        if ((f0 & Space) == 0) return GptRuns.Other(_uc, s, j, slash: false);
 
-        return WhiteSpaceRun(s, i);
+        return GptRuns.WhiteSpace(_uc, s, i);
     }
 
     private int LetterRun(ReadOnlySpan<byte> s, int j)
@@ -102,27 +91,41 @@ internal sealed class Gpt4Splitter : PreTokenizer
         return j;
     }
 
-    /// <summary><c>[^\s\p{L}\p{N}]*[\r\n]*</c> from j (the first "other" code point is consumed).</summary>
-    private int OtherRun(ReadOnlySpan<byte> s, int j)
+}
+
+/// <summary>The number, "other" and White_Space alternatives shared by the GPT-4-style patterns (cl100k, o200k).</summary>
+internal static class GptRuns
+{
+    /// <summary><c>\p{N}{1,max}</c>: j is just past the first number, which counts as one.</summary>
+    public static int Numbers(UnicodeClass uc, ReadOnlySpan<byte> s, int j, int max)
+    {
+        for (int count = 1; count < max && j < s.Length; count++)
+        {
+            int c = Decode(s, j, out int l);
+            if ((uc.Of(c) & Number) == 0) break;
+            j += l;
+        }
+        return j;
+    }
+
+    /// <summary>
+    /// <c>[^\s\p{L}\p{N}]*</c> from j, then the trailing set: <c>[\r\n]*</c>, or <c>[\r\n/]*</c> when
+    /// <paramref name="slash"/> (o200k). The first "other" code point is already consumed.
+    /// </summary>
+    public static int Other(UnicodeClass uc, ReadOnlySpan<byte> s, int j, bool slash)
     {
         while (j < s.Length)
         {
             int c = Decode(s, j, out int l);
-            if ((_uc.Of(c) & (Letter | Number | Space)) != 0) break;
+            if ((uc.Of(c) & (Letter | Number | Space)) != 0) break;
             j += l;
         }
-        while (j < s.Length && (s[j] == '\r' || s[j] == '\n')) j++;
+        while (j < s.Length && (s[j] == '\r' || s[j] == '\n' || (slash && s[j] == '/'))) j++;
         return j;
     }
 
-    private int WhiteSpaceRun(ReadOnlySpan<byte> s, int i) => WhiteSpace.Run(_uc, s, i);
-}
-
-/// <summary>The White_Space alternatives shared by the GPT-4-style patterns.</summary>
-internal static class WhiteSpace
-{
-    /// <summary>Alternatives 5–7 at a White_Space code point (shared by all GPT-4-style splitters).</summary>
-    public static int Run(UnicodeClass uc, ReadOnlySpan<byte> s, int i)
+    /// <summary>Alternatives 5–7 at a White_Space code point.</summary>
+    public static int WhiteSpace(UnicodeClass uc, ReadOnlySpan<byte> s, int i)
     {
         int end = i, lastNewlineEnd = -1, lastStart = i;
         while (end < s.Length)

@@ -46,27 +46,16 @@ internal sealed class O200kSplitter : PreTokenizer
         if (prefix && (e = WordUpperHead(s, j)) >= 0) return e;
         if ((e = WordUpperHead(s, i)) >= 0) return e;
 
-        if ((f0 & Number) != 0)
-        {
-            int count = 1;
-            while (count < _maxDigits && j < n)
-            {
-                int c = Decode(s, j, out int l);
-                if ((_uc.Of(c) & Number) == 0) break;
-                j += l;
-                count++;
-            }
-            return j;
-        }
+        if ((f0 & Number) != 0) return GptRuns.Numbers(_uc, s, j, _maxDigits);
 
         if (c0 == ' ' && j < n)
         {
             int c1 = Decode(s, j, out int l1);
-            if ((_uc.Of(c1) & (Letter | Number | Space)) == 0) return OtherRun(s, j + l1);
+            if ((_uc.Of(c1) & (Letter | Number | Space)) == 0) return GptRuns.Other(_uc, s, j + l1, slash: true);
         }
-        if ((f0 & Space) == 0) return OtherRun(s, j);
+        if ((f0 & Space) == 0) return GptRuns.Other(_uc, s, j, slash: true);
 
-        return WhiteSpace.Run(_uc, s, i);
+        return GptRuns.WhiteSpace(_uc, s, i);
     }
 
     /// <summary>Alternative 1 without its prefix, from p: end offset, or -1 when it does not match.</summary>
@@ -124,17 +113,4 @@ internal sealed class O200kSplitter : PreTokenizer
     }
 
     private int Suffix(ReadOnlySpan<byte> s, int j) => j + Contraction.Length(s, j, ignoreCase: true);
-
-    /// <summary><c>[^\s\p{L}\p{N}]*[\r\n/]*</c> from j.</summary>
-    private int OtherRun(ReadOnlySpan<byte> s, int j)
-    {
-        while (j < s.Length)
-        {
-            int c = Decode(s, j, out int l);
-            if ((_uc.Of(c) & (Letter | Number | Space)) != 0) break;
-            j += l;
-        }
-        while (j < s.Length && (s[j] == '\r' || s[j] == '\n' || s[j] == '/')) j++;
-        return j;
-    }
 }
