@@ -1,28 +1,40 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using Crayon.Dat;
 using Crayon.Tokenization;
+using Crayon.Training;
 using Crayon.Trie;
 
 namespace Crayon.Learning;
 
 /// <summary>
-/// Learns a longest-match vocabulary from sample text (paper §3.2, made concrete):
-/// 1. split the text into spans (SpanSplitter) and count each distinct span;
-/// 2. every substring of a span that starts and ends on a character boundary and is 2..maxTokenBytes
-///    bytes long is a candidate, scored by occurrences × (bytes − 1), the bytes it would save;
-/// 3. the best maxTokens candidates form the vocabulary; then, for a few rounds, every distinct span is
-///    tokenized with greedy longest match, each token's real saving is measured (uses × (bytes − 1)),
-///    and the weakest tokens (every unused one, at least a shrinking share) are replaced by the next
-///    candidates. Nested substrings that the longer
-///    tokens shadow lose their uses and drop out this way.
-/// Everything is ordinal and single-threaded, so the same input always gives the same list. The list
-/// is ordered by measured saving, best first (that order becomes the ids, from 260).
+/// Learns a vocabulary for greedy longest match, the engine's own algorithm, by optimising the token
+/// count of that segmentation on the training text:
+/// 1. the text is cut into phrases (<see cref="PhraseSplitter"/>: lines, not words, so tokens may span
+///    spaces and words) and each distinct phrase is counted;
+/// 2. byte-pair merges over the phrases (<see cref="MergeLoop"/>, the BPE trainer's loop) propose
+///    <see cref="Overshoot"/> times more candidates than wanted;
+/// 3. the candidates are pruned: every distinct phrase is tokenized with greedy longest match over the
+///    current set, and the tokens used least are dropped — half of the excess per round, so that the
+///    survivors are re-measured without the ones they shadowed — until maxTokens are left.
+/// BPE needs every intermediate token of its merge chains; greedy matching does not, so pruning
+/// spends those slots on tokens it actually uses. Deterministic: counting is order-free, merges break
+/// ties by pair, pruning by bytes. The list comes ordered by measured use, most used first (that
+/// order becomes the ids, from 260). Tokens are byte strings: most are UTF-8 text, some are partial
+/// characters (a script's shared lead bytes), which greedy matching uses well.
 /// </summary>
 public sealed class VocabularyLearner
 {
-    public const int Rounds = 10;
+    /// <summary>Longest phrase counted, bytes (tokens cannot be longer).</summary>
+    public const int PhraseBytes = 64;
+
+    /// <summary>Candidates proposed per token kept.</summary>
+    public const double Overshoot = 1.5;
+
+    private const int MaxRounds = 8;
+    private const int FeedBatch = 512;
 
     private readonly int _maxTokens;
     private readonly int _maxTokenBytes;
@@ -37,137 +49,142 @@ public sealed class VocabularyLearner
         _progress = progress;
     }
 
+    /// <summary>Progress steps: one per batch of documents, 1000 for the merges, one per pruning round.</summary>
+    private ulong TotalSteps(int docs) => (ulong)((docs + FeedBatch - 1) / FeedBatch) + 1000 + MaxRounds;
+
     public List<byte[]> Learn(IReadOnlyList<byte[]> texts)
     {
-        ulong total = (ulong)texts.Count + 2 + Rounds;
-        ulong done = 0;
-        // 1. Distinct spans with counts. Keys are Latin-1 strings: one char per byte, exact and cheap to hash.
-        var spans = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (int d = 0; d < texts.Count; d++)
+        ulong total = TotalSteps(texts.Count), done = 0;
+        var trainer = new BpeTrainer(new PhraseSplitter(Math.Min(PhraseBytes, _maxTokenBytes)));
+        for (int d = 0; d < texts.Count; d += FeedBatch)
         {
-            SpanSplitter.Split(texts[d], (span, valid) =>
-            {
-                if (!valid || span.Length < 2) return;
-                string key = Encoding.Latin1.GetString(span);
-                spans[key] = spans.TryGetValue(key, out long c) ? c + 1 : 1;
-            });
+            int n = Math.Min(FeedBatch, texts.Count - d);
+            trainer.Feed(new ArraySliceDocuments(texts, d, n));
             Report(++done, total);
         }
-        var spanKeys = new string[spans.Count];
-        var spanCounts = new long[spans.Count];
-        { int i = 0; foreach (var kv in spans) { spanKeys[i] = kv.Key; spanCounts[i] = kv.Value; i++; } }
-        spans = null;
+        if (_maxTokens == 0 || trainer.UniqueChunks == 0) { Report(total, total); return []; }
 
-        // 2. Candidates.
-        var candidates = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (int s = 0; s < spanKeys.Length; s++)
+        ulong mergeBase = done;
+        long wanted = Math.Min((long)(_maxTokens * Overshoot) + 256, int.MaxValue - 256);
+        MergeEncoder merged = trainer.Train(256 + (int)wanted,
+            (m, all) => !Cancelled(mergeBase + (ulong)(m * 1000 / Math.Max(all, 1)), total));
+        done = mergeBase + 1000;
+
+        var active = new List<byte[]>(merged.VocabSize - 256);
+        for (int rank = 256; rank < merged.VocabSize; rank++)
         {
-            string key = spanKeys[s];
-            long count = spanCounts[s];
-            for (int i = 0; i < key.Length; i++)
-            {
-                if (IsContinuation(key[i])) continue;
-                for (int j = i + 2; j <= key.Length && j - i <= _maxTokenBytes; j++)
-                {
-                    if (j < key.Length && IsContinuation(key[j])) continue;
-                    string sub = j - i == key.Length ? key : key.Substring(i, j - i);
-                    candidates[sub] = candidates.TryGetValue(sub, out long c) ? c + count : count;
-                }
-            }
+            ReadOnlySpan<byte> token = merged.Token(rank);
+            if (token.Length <= _maxTokenBytes) active.Add(token.ToArray());
         }
-        Report(++done, total);
-        var pool = new List<(string Key, long Score)>(candidates.Count);
-        foreach (var kv in candidates)
-            if (kv.Value >= 2) pool.Add((kv.Key, kv.Value * (kv.Key.Length - 1)));
-        candidates = null;
-        pool.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : string.CompareOrdinal(a.Key, b.Key));
-        Report(++done, total);
 
-        // 3. Select, measure, replace.
-        int size = Math.Min(_maxTokens, pool.Count);
-        var vocab = new List<string>(size);
-        for (int i = 0; i < size; i++) vocab.Add(pool[i].Key);
-        int nextCandidate = size;
-        long[] saving = [];
-        for (int round = 0; round < Rounds; round++)
+        ChunkTable phrases = trainer.Chunks;
+        long[] uses = Measure(active, phrases);
+        for (int round = 0; round < MaxRounds; round++)
         {
-            saving = Measure(vocab, spanKeys, spanCounts);
             Report(++done, total);
-            if (round == Rounds - 1 || nextCandidate >= pool.Count) break;
-            // Replace the weakest share (shrinking each round) with fresh candidates.
+            int excess = active.Count - _maxTokens;
             int unused = 0;
-            foreach (long v in saving) if (v == 0) unused++;
-            int replace = Math.Min(pool.Count - nextCandidate, Math.Max(unused, vocab.Count * (Rounds - round) / (Rounds * 5)));
-            if (replace <= 0) break;
-            int[] order = RankByMeasuredSaving(vocab, saving);
-            var keep = new bool[vocab.Count];
-            for (int r = 0; r < vocab.Count - replace; r++) keep[order[r]] = true;
-            var next = new List<string>(vocab.Count);
-            for (int i = 0; i < vocab.Count; i++) if (keep[i]) next.Add(vocab[i]);
-            for (int r = 0; r < replace; r++) next.Add(pool[nextCandidate++].Key);
-            vocab = next;
+            foreach (long u in uses) if (u == 0) unused++;
+            if (excess <= 0 && unused == 0) break;
+            int drop = round == MaxRounds - 1 ? Math.Max(excess, unused) : Math.Max(unused, (excess + 1) / 2);
+            int[] order = ByUse(active, uses);
+            var next = new List<byte[]>(active.Count - drop);
+            for (int r = 0; r < active.Count - drop; r++) next.Add(active[order[r]]);
+            active = next;
+            uses = Measure(active, phrases);
         }
-        int[] final = RankByMeasuredSaving(vocab, saving);
-        var result = new List<byte[]>(vocab.Count);
+        Report(total, total);
+
+        int[] final = ByUse(active, uses);
+        var result = new List<byte[]>(Math.Min(active.Count, _maxTokens));
         foreach (int i in final)
-            if (saving[i] > 0) result.Add(Encoding.Latin1.GetBytes(vocab[i]));
+            if (uses[i] > 0 && result.Count < _maxTokens) result.Add(active[i]);
         return result;
     }
 
-    /// <summary>Tokenizes every distinct span with the vocabulary; returns each token's bytes saved.</summary>
-    private static unsafe long[] Measure(List<string> vocab, string[] spanKeys, long[] spanCounts)
+    /// <summary>Greedy longest match over every distinct phrase; each token's uses, weighted by the
+    /// phrase's count. Phrases are shared out over the cores, each with its own counters.</summary>
+    private static unsafe long[] Measure(List<byte[]> vocab, ChunkTable phrases)
     {
         var keys = new List<(byte[] Key, int Value)>(vocab.Count);
-        for (int i = 0; i < vocab.Count; i++) keys.Add((Encoding.Latin1.GetBytes(vocab[i]), DatLayout.FirstLearnedId + i));
+        for (int i = 0; i < vocab.Count; i++) keys.Add((vocab[i], DatLayout.FirstLearnedId + i));
         TrieNode[] nodes = DoubleArrayBuilder.Build(keys, c => DatLayout.ByteIdBase + c);
-        var uses = new long[vocab.Count];
-        byte[] buf = new byte[256];
-        int[] ids = new int[256];
-        fixed (TrieNode* n = nodes)
+        int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, phrases.Count / 4096 + 1));
+        var partial = new long[workers][];
+        int count = phrases.Count;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
         {
-            for (int s = 0; s < spanKeys.Length; s++)
+            var uses = new long[vocab.Count];
+            var ids = new int[PhraseBytes * 4];
+            fixed (TrieNode* n = nodes)
+            fixed (int* o = ids)
             {
-                string key = spanKeys[s];
-                if (buf.Length < key.Length) { buf = new byte[key.Length * 2]; ids = new int[key.Length * 2]; }
-                int len = Encoding.Latin1.GetBytes(key, buf);
-                fixed (byte* b = buf)
-                fixed (int* o = ids)
+                for (int e = w; e < count; e += workers)
                 {
-                    long k = LongestMatch.Run(n, b, len, o, ids.Length);
-                    for (int t = 0; t < k; t++)
-                        if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += spanCounts[s];
+                    ReadOnlySpan<byte> phrase = phrases.Chunk(e);
+                    long weight = phrases.CountOf(e);
+                    fixed (byte* b = phrase)
+                    {
+                        long k = LongestMatch.Run(n, b, phrase.Length, o, ids.Length);
+                        for (long t = 0; t < k; t++)
+                            if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += weight;
+                    }
                 }
             }
-        }
-        var saving = new long[vocab.Count];
-        for (int i = 0; i < vocab.Count; i++) saving[i] = uses[i] * (vocab[i].Length - 1);
-        return saving;
+            partial[w] = uses;
+        });
+        long[] sum = partial[0];
+        for (int w = 1; w < workers; w++)
+            for (int i = 0; i < sum.Length; i++) sum[i] += partial[w][i];
+        return sum;
     }
 
-    private static int[] RankByMeasuredSaving(List<string> vocab, long[] saving)
+    /// <summary>Indices by measured use, most used first; ties: the shorter token first, then bytewise.</summary>
+    private static int[] ByUse(List<byte[]> vocab, long[] uses)
     {
         var order = new int[vocab.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
-        Array.Sort(order, (a, b) => saving[a] != saving[b] ? saving[b].CompareTo(saving[a]) : string.CompareOrdinal(vocab[a], vocab[b]));
+        Array.Sort(order, (a, b) =>
+        {
+            int c = uses[b].CompareTo(uses[a]);
+            if (c != 0) return c;
+            c = vocab[a].Length.CompareTo(vocab[b].Length);
+            return c != 0 ? c : vocab[a].AsSpan().SequenceCompareTo(vocab[b]);
+        });
         return order;
     }
 
-    private static bool IsContinuation(char latin1Byte) => (latin1Byte & 0xC0) == 0x80;
+    private bool Cancelled(ulong done, ulong total) => _progress is not null && _progress(Math.Min(done, total), total);
 
     private void Report(ulong done, ulong total)
     {
-        if (_progress is not null && _progress(done, total))
-            throw new OperationCanceledException("cancelled");
+        if (Cancelled(done, total)) throw new OperationCanceledException("cancelled");
     }
 
-    /// <summary>The list as a JSON array of strings (UTF-8), the input format of crayon_dat_build / DATBuilder.</summary>
+    private sealed class ArraySliceDocuments(IReadOnlyList<byte[]> texts, int start, int count) : IDocuments
+    {
+        public int Count => count;
+        public ReadOnlySpan<byte> this[int index] => texts[start + index];
+    }
+
+    /// <summary>
+    /// The list as JSON (UTF-8), the input format of <c>crayon build</c> and DATBuilder: an array whose
+    /// entries are strings for tokens that are valid UTF-8 and <c>{"bytes": "&lt;base64&gt;"}</c> for the
+    /// others (partial characters).
+    /// </summary>
     public static byte[] ToJson(IReadOnlyList<byte[]> tokens)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false }))
         {
             w.WriteStartArray();
-            foreach (byte[] t in tokens) w.WriteStringValue(t);
+            foreach (byte[] t in tokens)
+            {
+                if (Utf8.IsValid(t)) { w.WriteStringValue(t); continue; }
+                w.WriteStartObject();
+                w.WriteBase64String("bytes", t);
+                w.WriteEndObject();
+            }
             w.WriteEndArray();
         }
         return ms.ToArray();

@@ -14,9 +14,14 @@ internal sealed class BpeTrainer
     private ChunkTable _chunks = new(1 << 14);
     private MergeEncoder? _encoder;
 
-    public BpeTrainer(string? pattern = null)
+    public BpeTrainer(string? pattern = null) : this(ChunkSplitters.Create(pattern))
     {
-        Splitter = ChunkSplitters.Create(pattern);
+    }
+
+    /// <summary>A trainer that counts the chunks of any splitter (the vocabulary learner's phrases).</summary>
+    public BpeTrainer(IChunkSplitter splitter)
+    {
+        Splitter = splitter;
     }
 
     /// <summary>A trainer holding an already trained vocabulary (e.g. read back from a .tiktoken file):
@@ -34,6 +39,9 @@ internal sealed class BpeTrainer
 
     /// <summary>Unique chunks counted so far.</summary>
     public int UniqueChunks => _chunks.Count;
+
+    /// <summary>The unique chunks counted so far, with their counts (read-only use).</summary>
+    public ChunkTable Chunks => _chunks;
 
     /// <summary>Bytes held for the counted chunks.</summary>
     public long CountingFootprintBytes => _chunks.FootprintBytes;

@@ -10,6 +10,8 @@ same list always gives the same bytes. The .dat format is documented in docs/dat
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from ctypes import byref, c_char_p, c_size_t, c_void_p
 from typing import Callable, Iterable, Mapping, Optional, Union
@@ -97,5 +99,11 @@ def _entry_bytes(tok: object, index: int) -> bytes:
             ) from None
     if isinstance(tok, (bytes, bytearray)):
         return bytes(tok)
+    if isinstance(tok, Mapping) and set(tok) == {"bytes"} and isinstance(tok["bytes"], str):
+        # A token that is not valid UTF-8 (a partial character), as vocabulary JSON writes it.
+        try:
+            return base64.b64decode(tok["bytes"], validate=True)
+        except binascii.Error:
+            raise CrayonValueError(f"vocabulary entry {index}: 'bytes' is not valid base64") from None
     raise CrayonValueError(
-        f"vocabulary entry {index} is a {type(tok).__name__}; entries must be str or bytes")
+        f"vocabulary entry {index} is a {type(tok).__name__}; entries must be str, bytes or {{'bytes': base64}}")
