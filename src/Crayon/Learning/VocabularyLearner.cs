@@ -33,6 +33,11 @@ public sealed class VocabularyLearner
     /// <summary>Candidates proposed per token kept.</summary>
     public const double Overshoot = 1.5;
 
+    /// <summary>Distinct phrase bytes the merges see at most: the merge loop is single-threaded and
+    /// its time grows with the distinct text, while candidates need only good statistics (pruning
+    /// then measures them on everything).</summary>
+    public static long MergeSampleBytes = long.TryParse(Environment.GetEnvironmentVariable("CRAYON_LEARN_SAMPLE_MB"), out long mb) ? mb << 20 : 16L << 20;
+
     private const int MaxRounds = 8;
     private const int FeedBatch = 512;
 
@@ -65,9 +70,11 @@ public sealed class VocabularyLearner
         if (_maxTokens == 0 || trainer.UniqueChunks == 0) { Report(total, total); return []; }
 
         ulong mergeBase = done;
+        ChunkTable phrases = trainer.Chunks;
         long wanted = Math.Min((long)(_maxTokens * Overshoot) + 256, int.MaxValue - 256);
-        MergeEncoder merged = trainer.Train(256 + (int)wanted,
+        int[] mergePairs = MergeLoop.Run(Sample(phrases, MergeSampleBytes), (int)wanted,
             (m, all) => !Cancelled(mergeBase + (ulong)(m * 1000 / Math.Max(all, 1)), total));
+        var merged = new MergeEncoder(trainer.Splitter, mergePairs);
         done = mergeBase + 1000;
 
         var active = new List<byte[]>(merged.VocabSize - 256);
@@ -77,7 +84,6 @@ public sealed class VocabularyLearner
             if (token.Length <= _maxTokenBytes) active.Add(token.ToArray());
         }
 
-        ChunkTable phrases = trainer.Chunks;
         long[] uses = Measure(active, phrases);
         for (int round = 0; round < MaxRounds; round++)
         {
@@ -100,6 +106,29 @@ public sealed class VocabularyLearner
         foreach (int i in final)
             if (uses[i] > 0 && result.Count < _maxTokens) result.Add(active[i]);
         return result;
+    }
+
+    /// <summary>
+    /// The phrases, or when they hold more than budget bytes a sample with the same expected counts:
+    /// with k = ⌈bytes / budget⌉, a phrase seen at least k times stays as it is; a rarer one stays with
+    /// probability 1/k (decided by a hash of its bytes, so the sample is the same on every run) and
+    /// counts k times as much.
+    /// </summary>
+    private static ChunkTable Sample(ChunkTable phrases, long budget)
+    {
+        long bytes = 0;
+        for (int e = 0; e < phrases.Count; e++) bytes += phrases.Chunk(e).Length;
+        if (bytes <= budget) return phrases;
+        long k = (bytes + budget - 1) / budget;
+        var sample = new ChunkTable(1 << 16);
+        for (int e = 0; e < phrases.Count; e++)
+        {
+            ReadOnlySpan<byte> phrase = phrases.Chunk(e);
+            long count = phrases.CountOf(e);
+            if (count >= k) sample.Add(phrase, count);
+            else if (System.IO.Hashing.XxHash3.HashToUInt64(phrase) % (ulong)k == 0) sample.Add(phrase, count * k);
+        }
+        return sample;
     }
 
     /// <summary>Greedy longest match over every distinct phrase; each token's uses, weighted by the
