@@ -64,3 +64,4 @@ internal sealed class PhraseSplitter : IChunkSplitter
         if (i > start) sink.OnChunk(text[start..i]);
     }
 }
+

@@ -1,44 +1,46 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
-using Crayon.Dat;
-using Crayon.Tokenization;
 using Crayon.Training;
-using Crayon.Trie;
 
 namespace Crayon.Learning;
 
 /// <summary>
-/// Learns a vocabulary for greedy longest match, the engine's own algorithm, by optimising the token
+/// Learns a vocabulary for greedy longest match, the engine's own algorithm, by lowering the token
 /// count of that segmentation on the training text:
 /// 1. the text is cut into phrases (<see cref="PhraseSplitter"/>: lines, not words, so tokens may span
 ///    spaces and words) and each distinct phrase is counted;
-/// 2. byte-pair merges over the phrases (<see cref="MergeLoop"/>, the BPE trainer's loop) propose
-///    <see cref="Overshoot"/> times more candidates than wanted;
-/// 3. the candidates are pruned: every distinct phrase is tokenized with greedy longest match over the
-///    current set, and the tokens used least are dropped — half of the excess per round, so that the
-///    survivors are re-measured without the ones they shadowed — until maxTokens are left.
+/// 2. byte-pair merges over the phrases (<see cref="MergeLoop"/>, the BPE trainer's loop, on a
+///    deterministic sample when the distinct text is large) propose <see cref="Overshoot"/> times more
+///    candidates than wanted;
+/// 3. pruning: every distinct phrase is tokenized with greedy longest match over the candidates and
+///    the tokens whose loss would cost least (<see cref="GreedyMeasure.RemovalCost"/>) are dropped,
+///    half of the excess per round so that the survivors are re-measured without what they shadowed;
+/// 4. refinement: the adjacent token pairs that greedy matching produces most are added as tokens and
+///    the set is pruned back, <see cref="Refinements"/> times.
 /// BPE needs every intermediate token of its merge chains; greedy matching does not, so pruning
-/// spends those slots on tokens it actually uses. Deterministic: counting is order-free, merges break
-/// ties by pair, pruning by bytes. The list comes ordered by measured use, most used first (that
-/// order becomes the ids, from 260). Tokens are byte strings: most are UTF-8 text, some are partial
-/// characters (a script's shared lead bytes), which greedy matching uses well.
+/// spends those slots on tokens it actually uses (see docs/learning.md for measurements).
+/// Deterministic: counting is order-free, merges break ties by pair, pruning by length and bytes.
+/// The list comes ordered by use, most used first (that order becomes the ids, from 260). Tokens
+/// are byte strings: most are UTF-8 text, some are partial characters (a script's shared lead
+/// bytes), which greedy matching uses well. Invalid UTF-8 in the input is skipped (never learned).
 /// </summary>
 public sealed class VocabularyLearner
 {
-    /// <summary>Longest phrase counted, bytes (tokens cannot be longer).</summary>
+    /// <summary>Longest phrase counted, in bytes; no token is longer.</summary>
     public const int PhraseBytes = 64;
 
-    /// <summary>Candidates proposed per token kept.</summary>
+    /// <summary>Candidates the merges propose per token kept.</summary>
     public const double Overshoot = 1.5;
 
-    /// <summary>Distinct phrase bytes the merges see at most: the merge loop is single-threaded and
-    /// its time grows with the distinct text, while candidates need only good statistics (pruning
-    /// then measures them on everything).</summary>
-    public static long MergeSampleBytes = long.TryParse(Environment.GetEnvironmentVariable("CRAYON_LEARN_SAMPLE_MB"), out long mb) ? mb << 20 : 16L << 20;
+    /// <summary>Distinct phrase bytes the merges see at most: the merge loop is single-threaded and its
+    /// time grows with the distinct text, while candidates need only good statistics (pruning measures
+    /// them on everything). 16 MiB cost 0.1 % more tokens than no cap on 40 MB of code.</summary>
+    public const long MergeSampleBytes = 16L << 20;
 
-    private const int MaxRounds = 8;
+    private const int PruneRounds = 8;
+    private const int Refinements = 2;
+    private const int RefineRounds = 3;
     private const int FeedBatch = 512;
 
     private readonly int _maxTokens;
@@ -54,58 +56,69 @@ public sealed class VocabularyLearner
         _progress = progress;
     }
 
-    /// <summary>Progress steps: one per batch of documents, 1000 for the merges, one per pruning round.</summary>
-    private ulong TotalSteps(int docs) => (ulong)((docs + FeedBatch - 1) / FeedBatch) + 1000 + MaxRounds;
-
+    /// <summary>
+    /// The learned tokens (at most maxTokens; fewer when the text does not support more, i.e. when no
+    /// more strings would ever be used), most used first. Empty text gives an empty list.
+    /// </summary>
     public List<byte[]> Learn(IReadOnlyList<byte[]> texts)
     {
-        ulong total = TotalSteps(texts.Count), done = 0;
+        // Progress steps: one per batch of documents, 1000 for the merges, one per pruning round.
+        ulong done = 0;
+        ulong total = (ulong)((texts.Count + FeedBatch - 1) / FeedBatch) + 1000 + PruneRounds + Refinements * (RefineRounds + 1);
         var trainer = new BpeTrainer(new PhraseSplitter(Math.Min(PhraseBytes, _maxTokenBytes)));
         for (int d = 0; d < texts.Count; d += FeedBatch)
         {
-            int n = Math.Min(FeedBatch, texts.Count - d);
-            trainer.Feed(new ArraySliceDocuments(texts, d, n));
+            trainer.Feed(new SliceDocuments(texts, d, Math.Min(FeedBatch, texts.Count - d)));
             Report(++done, total);
         }
-        if (_maxTokens == 0 || trainer.UniqueChunks == 0) { Report(total, total); return []; }
-
-        ulong mergeBase = done;
         ChunkTable phrases = trainer.Chunks;
-        long wanted = Math.Min((long)(_maxTokens * Overshoot) + 256, int.MaxValue - 256);
-        int[] mergePairs = MergeLoop.Run(Sample(phrases, MergeSampleBytes), (int)wanted,
-            (m, all) => !Cancelled(mergeBase + (ulong)(m * 1000 / Math.Max(all, 1)), total));
-        var merged = new MergeEncoder(trainer.Splitter, mergePairs);
-        done = mergeBase + 1000;
+        if (_maxTokens == 0 || phrases.Count == 0) { Report(total, total); return []; }
 
-        var active = new List<byte[]>(merged.VocabSize - 256);
-        for (int rank = 256; rank < merged.VocabSize; rank++)
-        {
-            ReadOnlySpan<byte> token = merged.Token(rank);
-            if (token.Length <= _maxTokenBytes) active.Add(token.ToArray());
-        }
+        ChunkTable sample = Sample(phrases, MergeSampleBytes);
+        ulong mergeStart = done;
+        int merges = (int)Math.Min((long)(_maxTokens * Overshoot) + 256, int.MaxValue - 512);
+        int[] pairs = MergeLoop.Run(sample, merges,
+            (m, all) => !Cancelled(mergeStart + (ulong)(m * 1000 / Math.Max(all, 1)), total));
+        done = mergeStart + 1000;
+        var encoder = new MergeEncoder(trainer.Splitter, pairs);
+        var active = new List<byte[]>(encoder.VocabSize - 256);
+        for (int rank = 256; rank < encoder.VocabSize; rank++)
+            if (encoder.Token(rank).Length <= _maxTokenBytes) active.Add(encoder.Token(rank).ToArray());
 
-        long[] uses = Measure(active, phrases);
-        for (int round = 0; round < MaxRounds; round++)
+        long[] uses = Prune(ref active, phrases, PruneRounds, ref done, total);
+        for (int r = 0; r < Refinements; r++)
         {
+            active.AddRange(new GreedyMeasure(active).FrequentPairs(sample, Math.Max(1, _maxTokens / 4), _maxTokenBytes));
             Report(++done, total);
-            int excess = active.Count - _maxTokens;
-            int unused = 0;
-            foreach (long u in uses) if (u == 0) unused++;
-            if (excess <= 0 && unused == 0) break;
-            int drop = round == MaxRounds - 1 ? Math.Max(excess, unused) : Math.Max(unused, (excess + 1) / 2);
-            int[] order = ByUse(active, uses);
-            var next = new List<byte[]>(active.Count - drop);
-            for (int r = 0; r < active.Count - drop; r++) next.Add(active[order[r]]);
-            active = next;
-            uses = Measure(active, phrases);
+            uses = Prune(ref active, phrases, RefineRounds, ref done, total);
         }
         Report(total, total);
 
-        int[] final = ByUse(active, uses);
-        var result = new List<byte[]>(Math.Min(active.Count, _maxTokens));
-        foreach (int i in final)
-            if (uses[i] > 0 && result.Count < _maxTokens) result.Add(active[i]);
+        int[] order = Rank(active, uses);
+        var result = new List<byte[]>(active.Count);
+        foreach (int i in order)
+            if (uses[i] > 0) result.Add(active[i]);
         return result;
+    }
+
+    /// <summary>Drops tokens until at most maxTokens are left and every one is used (the last round
+    /// drops whatever excess remains); returns the survivors' uses.</summary>
+    private long[] Prune(ref List<byte[]> active, ChunkTable phrases, int rounds, ref ulong done, ulong total)
+    {
+        for (int round = 0; ; round++)
+        {
+            var measure = new GreedyMeasure(active);
+            long[] uses = measure.Uses(phrases);
+            int excess = active.Count - _maxTokens, unused = 0;
+            foreach (long u in uses) if (u == 0) unused++;
+            if ((excess <= 0 && unused == 0) || round == rounds) return uses;
+            Report(++done, total);
+            int drop = round == rounds - 1 ? Math.Max(excess, unused) : Math.Max(unused, (excess + 1) / 2);
+            int[] order = Rank(active, measure.RemovalCost(uses));
+            var kept = new List<byte[]>(active.Count - drop);
+            for (int i = 0; i < active.Count - drop; i++) kept.Add(active[order[i]]);
+            active = kept;
+        }
     }
 
     /// <summary>
@@ -131,51 +144,14 @@ public sealed class VocabularyLearner
         return sample;
     }
 
-    /// <summary>Greedy longest match over every distinct phrase; each token's uses, weighted by the
-    /// phrase's count. Phrases are shared out over the cores, each with its own counters.</summary>
-    private static unsafe long[] Measure(List<byte[]> vocab, ChunkTable phrases)
-    {
-        var keys = new List<(byte[] Key, int Value)>(vocab.Count);
-        for (int i = 0; i < vocab.Count; i++) keys.Add((vocab[i], DatLayout.FirstLearnedId + i));
-        TrieNode[] nodes = DoubleArrayBuilder.Build(keys, c => DatLayout.ByteIdBase + c);
-        int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, phrases.Count / 4096 + 1));
-        var partial = new long[workers][];
-        int count = phrases.Count;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-        {
-            var uses = new long[vocab.Count];
-            var ids = new int[PhraseBytes * 4];
-            fixed (TrieNode* n = nodes)
-            fixed (int* o = ids)
-            {
-                for (int e = w; e < count; e += workers)
-                {
-                    ReadOnlySpan<byte> phrase = phrases.Chunk(e);
-                    long weight = phrases.CountOf(e);
-                    fixed (byte* b = phrase)
-                    {
-                        long k = LongestMatch.Run(n, b, phrase.Length, o, ids.Length);
-                        for (long t = 0; t < k; t++)
-                            if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += weight;
-                    }
-                }
-            }
-            partial[w] = uses;
-        });
-        long[] sum = partial[0];
-        for (int w = 1; w < workers; w++)
-            for (int i = 0; i < sum.Length; i++) sum[i] += partial[w][i];
-        return sum;
-    }
-
-    /// <summary>Indices by measured use, most used first; ties: the shorter token first, then bytewise.</summary>
-    private static int[] ByUse(List<byte[]> vocab, long[] uses)
+    /// <summary>Indices by score, highest first; ties: the shorter token first, then bytewise.</summary>
+    private static int[] Rank(List<byte[]> vocab, long[] score)
     {
         var order = new int[vocab.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         Array.Sort(order, (a, b) =>
         {
-            int c = uses[b].CompareTo(uses[a]);
+            int c = score[b].CompareTo(score[a]);
             if (c != 0) return c;
             c = vocab[a].Length.CompareTo(vocab[b].Length);
             return c != 0 ? c : vocab[a].AsSpan().SequenceCompareTo(vocab[b]);
@@ -190,7 +166,7 @@ public sealed class VocabularyLearner
         if (Cancelled(done, total)) throw new OperationCanceledException("cancelled");
     }
 
-    private sealed class ArraySliceDocuments(IReadOnlyList<byte[]> texts, int start, int count) : IDocuments
+    private sealed class SliceDocuments(IReadOnlyList<byte[]> texts, int start, int count) : IDocuments
     {
         public int Count => count;
         public ReadOnlySpan<byte> this[int index] => texts[start + index];
@@ -204,7 +180,7 @@ public sealed class VocabularyLearner
     public static byte[] ToJson(IReadOnlyList<byte[]> tokens)
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false }))
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartArray();
             foreach (byte[] t in tokens)

@@ -1,0 +1,140 @@
+using System.Runtime.InteropServices;
+using Crayon.Dat;
+using Crayon.Tokenization;
+using Crayon.Training;
+using Crayon.Trie;
+
+namespace Crayon.Learning;
+
+/// <summary>
+/// One candidate vocabulary compiled into a trie, and what greedy longest match does with it on the
+/// counted phrases: how often each token is used, what dropping a token would cost, and which
+/// adjacent tokens occur together most. Ids are 260 + list index, as in a .dat built from the list.
+/// </summary>
+internal sealed unsafe class GreedyMeasure
+{
+    private readonly List<byte[]> _vocab;
+    private readonly TrieNode[] _nodes;
+
+    public GreedyMeasure(List<byte[]> vocab)
+    {
+        _vocab = vocab;
+        var keys = new List<(byte[] Key, int Value)>(vocab.Count);
+        for (int i = 0; i < vocab.Count; i++) keys.Add((vocab[i], DatLayout.FirstLearnedId + i));
+        _nodes = DoubleArrayBuilder.Build(keys, c => DatLayout.ByteIdBase + c);
+    }
+
+    /// <summary>Each token's uses in the greedy segmentation of every phrase, weighted by the phrase's
+    /// count. Phrases are shared out over the cores, each with its own counters.</summary>
+    public long[] Uses(ChunkTable phrases)
+    {
+        int count = phrases.Count;
+        int workers = Math.Max(1, Math.Min(Environment.ProcessorCount, count / 4096 + 1));
+        var partial = new long[workers][];
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            var uses = new long[_vocab.Count];
+            var ids = new int[256];
+            fixed (TrieNode* n = _nodes)
+            fixed (int* o = ids)
+            {
+                for (int e = w; e < count; e += workers)
+                {
+                    ReadOnlySpan<byte> phrase = phrases.Chunk(e);
+                    long weight = phrases.CountOf(e);
+                    fixed (byte* b = phrase)
+                    {
+                        long k = Math.Min(LongestMatch.Run(n, b, phrase.Length, o, ids.Length), ids.Length);
+                        for (long t = 0; t < k; t++)
+                            if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += weight;
+                    }
+                }
+            }
+            partial[w] = uses;
+        });
+        long[] sum = partial[0];
+        for (int w = 1; w < workers; w++)
+            for (int i = 0; i < sum.Length; i++) sum[i] += partial[w][i];
+        return sum;
+    }
+
+    /// <summary>
+    /// What dropping each token would cost, estimated as uses × (tokens its own bytes take without it
+    /// − 1): a token whose bytes fall into two others is cheaper to lose than one that falls into
+    /// five. (Context is ignored: the text around a use may re-segment too.)
+    /// </summary>
+    public long[] RemovalCost(long[] uses)
+    {
+        var cost = new long[_vocab.Count];
+        int first;
+        fixed (TrieNode* n = _nodes)
+            for (int i = 0; i < _vocab.Count; i++)
+            {
+                byte[] t = _vocab[i];
+                fixed (byte* b = t)
+                {
+                    // The longest match on all but the last byte is the longest proper prefix token.
+                    LongestMatch.Run(n, b, t.Length - 1, &first, 1);
+                    int len = Length(first);
+                    long without = 1 + LongestMatch.Run(n, b + len, t.Length - len, null, 0);
+                    cost[i] = uses[i] * (without - 1);
+                }
+            }
+        return cost;
+    }
+
+    /// <summary>
+    /// Up to count new tokens: the concatenations of the adjacent token pairs that occur most in the
+    /// greedy segmentation of the phrases (ties: smaller ids first), at most maxBytes long and not yet
+    /// in the vocabulary — the merges greedy matching itself asks for.
+    /// </summary>
+    public List<byte[]> FrequentPairs(ChunkTable phrases, int count, int maxBytes)
+    {
+        var pairs = new Dictionary<long, long>();
+        var ids = new int[256];
+        fixed (TrieNode* n = _nodes)
+        fixed (int* o = ids)
+            for (int e = 0; e < phrases.Count; e++)
+            {
+                ReadOnlySpan<byte> phrase = phrases.Chunk(e);
+                long weight = phrases.CountOf(e);
+                fixed (byte* b = phrase)
+                {
+                    long k = Math.Min(LongestMatch.Run(n, b, phrase.Length, o, ids.Length), ids.Length);
+                    for (long t = 0; t + 1 < k; t++)
+                    {
+                        if (Length(o[t]) + Length(o[t + 1]) > maxBytes) continue;
+                        ref long c = ref CollectionsMarshal.GetValueRefOrAddDefault(pairs, MergeLoop.Key(o[t], o[t + 1]), out _);
+                        c += weight;
+                    }
+                }
+            }
+        var ranked = new List<(long Pair, long Count)>(pairs.Count);
+        foreach (var kv in pairs) ranked.Add((kv.Key, kv.Value));
+        ranked.Sort(static (a, b) => a.Count != b.Count ? b.Count.CompareTo(a.Count) : a.Pair.CompareTo(b.Pair));
+        var result = new List<byte[]>(count);
+        var added = new ChunkTable(count);   // two pairs can spell the same token ("ab"+"c", "a"+"bc")
+        fixed (TrieNode* n = _nodes)
+            foreach (var (pair, _) in ranked)
+            {
+                if (result.Count >= count) break;
+                byte[] token = [.. Bytes(MergeLoop.Left(pair)), .. Bytes(MergeLoop.Right(pair))];
+                if (Contains(n, token) || added.Find(token) >= 0) continue;
+                added.Add(token);
+                result.Add(token);
+            }
+        return result;
+    }
+
+    private int Length(int id) => id >= DatLayout.FirstLearnedId ? _vocab[id - DatLayout.FirstLearnedId].Length : 1;
+
+    private byte[] Bytes(int id) => id >= DatLayout.FirstLearnedId ? _vocab[id - DatLayout.FirstLearnedId] : [(byte)(id - DatLayout.ByteIdBase)];
+
+    /// <summary>Whether token is a key of the trie (the whole string matches as one token).</summary>
+    private static bool Contains(TrieNode* n, byte[] token)
+    {
+        int id;
+        fixed (byte* b = token)
+            return LongestMatch.Run(n, b, token.Length, &id, 1) == 1;
+    }
+}
