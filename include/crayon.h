@@ -163,12 +163,15 @@ CRAYON_API int crayon_dat_build(const char *const *tokens, const size_t *lens, s
                                 const char *name, const char *source,
                                 uint8_t **out_data, size_t *out_len);
 
-/* Learns a vocabulary from sample texts (the paper's vocabulary construction, section 3.2): up to
- * max_tokens byte strings (learned tokens only: specials and byte tokens are always added), each valid
- * UTF-8 and 2..max_token_bytes (<= 256) bytes long, that best shorten the
- * texts under greedy longest match. Deterministic for the same inputs. On success *out_json /
- * *out_len receive a UTF-8 JSON array of strings (the vocabulary list crayon_dat_build and
- * DATBuilder take), released with crayon_free_buffer. progress (may be NULL) is called now and then
+/* Learns a vocabulary for greedy longest match from sample texts (docs/learning.md): up to
+ * max_tokens byte strings (learned tokens only: specials and byte tokens are always added), each
+ * 2..max_token_bytes (<= 256; phrases are capped at 64) bytes long, that make greedy longest match
+ * need the fewest tokens on the texts; tokens may span spaces and words. Fewer come back when the
+ * text supports no more; empty texts give []. Invalid UTF-8 in the texts is skipped, never learned.
+ * Deterministic for the same inputs. On success *out_json / *out_len receive a UTF-8 JSON array,
+ * most used token first: a string per token that is valid UTF-8, {"bytes": "<base64>"} for a token
+ * that is part of a character (the vocabulary list DATBuilder and `crayon build` take), released with
+ * crayon_free_buffer. progress (may be NULL) is called now and then
  * with (user, done, total); a non-zero return cancels the call (CRAYON_E_INVALID_ARGUMENT,
  * "cancelled"). Thread-safe. */
 typedef int (*crayon_progress_fn)(void *user, uint64_t done, uint64_t total);

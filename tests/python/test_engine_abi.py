@@ -2,6 +2,8 @@
 Unicode and bytes, batch equals one call per document, hot swap from Python threads, learning."""
 from __future__ import annotations
 
+import base64
+
 import ctypes
 import json
 import os
@@ -157,7 +159,7 @@ def test_learned_vocabulary_compresses_and_round_trips(lib):
     finally:
         lib.crayon_free_buffer(out)
     assert " tokenizer" in learned or " the" in learned
-    v = load(lib, build_image(lib, [t.encode() for t in learned]))
+    v = load(lib, build_image(lib, [t.encode() if isinstance(t, str) else base64.b64decode(t["bytes"]) for t in learned]))
     ids = tokenize(lib, v, texts[0])
     assert len(ids) * 4 < len(texts[0])
     assert decode(lib, v, ids) == texts[0]

@@ -87,10 +87,24 @@ def test_learn_writes_a_vocabulary_that_builds(tmp_path):
     r = crayon("learn", str(sample), "-o", str(tmp_path / "v.json"), "--size", "200")
     assert r.returncode == 0, r.stderr
     tokens = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
-    assert 0 < len(tokens) <= 200 and all(isinstance(t, str) for t in tokens)
+    assert 0 < len(tokens) <= 200
+    assert all(isinstance(t, str) or set(t) == {"bytes"} for t in tokens)  # partial characters: base64
     assert b"learn" in r.stderr  # the progress line
     b = crayon("build", str(tmp_path / "v.json"), "-o", str(tmp_path / "v.dat"))
     assert b.returncode == 0, b.stderr
+    with CrayonVocab(device="cpu", profile=str(tmp_path / "v.dat")) as vocab:
+        text = sample.read_text(encoding="utf-8")
+        ids = vocab.tokenize(text)
+        assert vocab.decode(ids) == text and len(ids) < len(text.encode()) / 2
+
+
+def test_learn_reports_when_the_text_supports_fewer_tokens(tmp_path):
+    sample = tmp_path / "tiny.txt"
+    sample.write_text("abc abd\n" * 50, encoding="utf-8")
+    r = crayon("learn", str(sample), "-o", str(tmp_path / "v.json"), "--size", "5000")
+    assert r.returncode == 0, r.stderr
+    n = len(json.loads((tmp_path / "v.json").read_text(encoding="utf-8")))
+    assert 0 < n < 5000 and b"supports no more" in r.stderr
 
 
 def test_backends_lists_every_backend():
@@ -108,13 +122,21 @@ def test_backends_lists_every_backend():
     ("build", "{json}", "-o", "{tmp}/out.dat"),
     ("info", "/nonexistent.dat"),
     ("learn", "/nonexistent.txt", "-o", "{tmp}/v.json", "--size", "10"),
+    ("learn", "{empty}", "-o", "{tmp}/v.json", "--size", "10"),
+    ("learn", "{binary}", "-o", "{tmp}/v.json", "--size", "10"),
+    ("learn", "{latin1}", "-o", "{tmp}/v.json", "--size", "10"),
+    ("learn", "{json}", "-o", "{tmp}/v.json", "--size", "0"),
     ("no-such-command",),
     (),
 ])
 def test_errors_are_one_line_and_exit_1(args, workdir, tmp_path):
     bad_json = tmp_path / "bad.json"
     bad_json.write_text("{not json")
-    args = [a.format(dat=workdir / "mini.dat", json=bad_json, tmp=tmp_path) for a in args]
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.bin").write_bytes(bytes(range(256)) * 64)
+    (tmp_path / "latin1.txt").write_bytes("Größe café naïve ".encode("latin-1") * 100)
+    files = {"empty": tmp_path / "empty.txt", "binary": tmp_path / "binary.bin", "latin1": tmp_path / "latin1.txt"}
+    args = [a.format(dat=workdir / "mini.dat", json=bad_json, tmp=tmp_path, **files) for a in args]
     r = crayon(*args)
     assert r.returncode == 1
     err = r.stderr.decode()

@@ -103,23 +103,43 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_text(path: str, data: bytes) -> None:
+    """Refuses input that is not text: learning from it would fill the vocabulary with noise."""
+    if b"\0" in data[:1 << 16]:
+        raise CliError(f"{path} is not text (it holds NUL bytes); learn from text files")
+    invalid = len(data) - len(data.decode("utf-8", "ignore").encode("utf-8"))
+    if data and invalid * 20 > len(data):
+        raise CliError(f"{path} is not UTF-8 text ({100 * invalid // len(data)} % of its bytes are not "
+                       f"UTF-8); convert it first, e.g. iconv -f latin1 -t utf-8")
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
     from ._progress import ProgressBar
     from .core.learn import learn_vocab
+    if args.size <= 0:
+        raise CliError(f"--size must be positive; got {args.size}")
     texts = []
     for path in args.files:
-        if path == "-":
-            texts.append(sys.stdin.buffer.read())
-            continue
-        with open(path, "rb") as f:
-            texts.append(f.read())
+        try:
+            if path == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
+        except OSError as e:
+            raise CliError(f"cannot read {path}: {e.strerror}") from None
+        _check_text(path, data)
+        texts.append(data)
+    if not any(texts):
+        raise CliError("no text to learn from: the input files are empty")
     bar = ProgressBar("learn")
     tokens = learn_vocab(texts, args.size, max_token_bytes=args.max_token_bytes, progress=bar)
     bar.close()
     with open(args.output, "w", encoding="utf-8") as f:
-        json.dump(tokens, f, ensure_ascii=False, indent=0)
-        f.write("\n")
-    print(f"{args.output}: {len(tokens)} tokens", file=sys.stderr)
+        # One token per line keeps the list readable and its diffs small.
+        f.write("[\n" + ",\n".join(json.dumps(t, ensure_ascii=False) for t in tokens) + "\n]\n")
+    note = "" if len(tokens) == args.size else f" (the text supports no more than that; asked for {args.size})"
+    print(f"{args.output}: {len(tokens)} tokens{note}", file=sys.stderr)
     return 0
 
 
@@ -192,8 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", help="text files ('-' reads stdin)")
     p.add_argument("-o", "--output", required=True, help="the JSON file to write")
     p.add_argument("--size", type=int, required=True, help="number of tokens to learn")
-    p.add_argument("--max-token-bytes", type=int, default=16,
-                   help="longest token, in UTF-8 bytes (default: 16)")
+    p.add_argument("--max-token-bytes", type=int, default=32,
+                   help="longest token, in UTF-8 bytes (default: 32; tokens may span words)")
     p.set_defaults(func=cmd_learn)
 
     p = sub.add_parser("info", help="what a .dat (file or profile name) holds")

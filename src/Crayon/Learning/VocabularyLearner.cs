@@ -38,6 +38,10 @@ public sealed class VocabularyLearner
     /// them on everything). 16 MiB cost 0.1 % more tokens than no cap on 40 MB of code.</summary>
     public const long MergeSampleBytes = 16L << 20;
 
+    /// <summary>Distinct phrase bytes the refinement counts token pairs on: pair counting is a
+    /// single-threaded hash-map pass, and only the most frequent pairs matter.</summary>
+    public const long PairSampleBytes = 4L << 20;
+
     private const int PruneRounds = 8;
     private const int Refinements = 2;
     private const int RefineRounds = 3;
@@ -86,9 +90,10 @@ public sealed class VocabularyLearner
             if (encoder.Token(rank).Length <= _maxTokenBytes) active.Add(encoder.Token(rank).ToArray());
 
         long[] uses = Prune(ref active, phrases, PruneRounds, ref done, total);
+        ChunkTable pairSample = Sample(sample, PairSampleBytes);
         for (int r = 0; r < Refinements; r++)
         {
-            active.AddRange(new GreedyMeasure(active).FrequentPairs(sample, Math.Max(1, _maxTokens / 4), _maxTokenBytes));
+            active.AddRange(new GreedyMeasure(active).FrequentPairs(pairSample, Math.Max(1, _maxTokens / 4), _maxTokenBytes));
             Report(++done, total);
             uses = Prune(ref active, phrases, RefineRounds, ref done, total);
         }

@@ -24,17 +24,61 @@ public class LearnerTests
     }
 
     [Fact]
-    public void Learning_is_deterministic_and_gives_valid_utf8_tokens_within_limits()
+    public void Learning_is_deterministic_and_tokens_come_from_valid_text_within_limits()
     {
         var a = new VocabularyLearner(100, 12).Learn(Texts());
         var b = new VocabularyLearner(100, 12).Learn(Texts());
         Assert.Equal(VocabularyLearner.ToJson(a), VocabularyLearner.ToJson(b));
         Assert.InRange(a.Count, 10, 100);
+        string valid = Encoding.Latin1.GetString(Texts().Take(40).SelectMany(t => t).ToArray());
         foreach (byte[] t in a)
         {
             Assert.InRange(t.Length, 2, 12);
-            Assert.True(System.Text.Unicode.Utf8.IsValid(t), Encoding.Latin1.GetString(t));
+            Assert.Contains(Encoding.Latin1.GetString(t), valid);   // never built from the invalid bytes
         }
+    }
+
+    [Fact]
+    public void Tokens_may_span_words_where_that_saves_most()
+    {
+        var docs = new List<byte[]>();
+        for (int d = 0; d < 50; d++)
+            docs.Add(Encoding.UTF8.GetBytes($"Line {d}: see the GNU General Public License for more details.\n"));
+        var vocab = new VocabularyLearner(20, 64).Learn(docs).Select(Encoding.UTF8.GetString).ToList();
+        Assert.Contains(vocab, t => t.Contains(" the GNU General Public License"));
+    }
+
+    [Fact]
+    public void Partial_characters_are_written_as_base64_entries_in_the_json_list()
+    {
+        byte[] json = VocabularyLearner.ToJson([Encoding.UTF8.GetBytes("ça"), [0xE0, 0xA4]]);
+        Assert.Equal("[\"ça\",{\"bytes\":\"4KQ=\"}]", Encoding.UTF8.GetString(json));
+    }
+
+    [Fact]
+    public void Empty_text_size_zero_and_binary_input_give_documented_results()
+    {
+        Assert.Empty(new VocabularyLearner(100, 16).Learn([]));
+        Assert.Empty(new VocabularyLearner(100, 16).Learn([[], []]));
+        Assert.Empty(new VocabularyLearner(0, 16).Learn(Texts()));
+        // Random bytes: mostly invalid UTF-8, which is skipped; whatever is learned is used and valid.
+        var rng = new Random(7);
+        var noise = new byte[200_000];
+        rng.NextBytes(noise);
+        foreach (byte[] t in new VocabularyLearner(1000, 16).Learn([noise]))
+            Assert.True(t.Length >= 2 && t.Length <= 16);
+    }
+
+    [Fact]
+    public void A_size_beyond_what_the_text_supports_gives_fewer_tokens_all_of_them_used()
+    {
+        // Short one-line documents: each is one phrase, so "used in training" is checkable exactly.
+        var docs = Enumerable.Range(0, 200).Select(i => Encoding.UTF8.GetBytes(i % 2 == 0 ? "abc abd" : "abd abc")).ToList();
+        var vocab = new VocabularyLearner(10_000, 16).Learn(docs);
+        Assert.InRange(vocab.Count, 1, 20);
+        using var tok = new Tokenizer(Crayon.Profiles.Profile.FromBytes(DatWriter.Build(vocab, "small", "tests")));
+        var used = docs.SelectMany(d => tok.Tokenize(d)).ToHashSet();
+        for (int i = 0; i < vocab.Count; i++) Assert.Contains(DatLayout.FirstLearnedId + i, used);
     }
 
     [Fact]

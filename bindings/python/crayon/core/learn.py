@@ -3,14 +3,16 @@
     >>> from crayon.core.learn import learn_vocab
     >>> tokens = learn_vocab(["the cat sat on the mat"] * 100, size=50)   # doctest: +SKIP
 
-The result is the JSON-able list of strings that ``DATBuilder().build(...)`` and ``crayon build``
-take. It is deterministic: the same texts and settings give the same list.
+The result is the JSON-able vocabulary list that ``DATBuilder().build(...)`` and ``crayon build``
+take: a ``str`` per token that is valid UTF-8, and ``{"bytes": "<base64>"}`` for the few that are part
+of a character (e.g. the lead bytes shared by a script's letters). It is deterministic: the same texts
+and settings give the same list. The algorithm and its measured results: docs/learning.md.
 """
 from __future__ import annotations
 
 import json
 from ctypes import byref, c_char_p, c_size_t, c_void_p
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Union
 
 from .. import _native
 from .._errors import CrayonValueError
@@ -18,12 +20,16 @@ from ._calls import take_buffer
 from ._text import Text, to_utf8
 
 Progress = Callable[[int, int], object]
+Entry = Union[str, dict]
 
 
-def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 16,
-                progress: Optional[Progress] = None) -> list[str]:
-    """The ``size`` strings (each at most ``max_token_bytes`` UTF-8 bytes) that best shorten
-    ``texts`` under greedy longest match.
+def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 32,
+                progress: Optional[Progress] = None) -> list[Entry]:
+    """Up to ``size`` tokens (each at most ``max_token_bytes`` bytes) that make greedy longest match
+    need the fewest tokens on ``texts``, most used first. Tokens may span spaces and words.
+
+    Fewer than ``size`` come back when the text does not support more (every token returned is used
+    in it); empty text gives ``[]``. Invalid UTF-8 in ``bytes`` input is skipped, never learned.
 
     ``progress(done, total)`` is called now and then; if it raises, learning stops and the
     exception propagates (KeyboardInterrupt included).
