@@ -1,94 +1,105 @@
 #!/usr/bin/env python3
-"""Learns the shipped vocabulary lists (profiles/<name>.json) from real text on this machine.
+"""Learns the five shipped cartridges (profiles/<name>.json) from real text on this machine.
 
-Uses libcrayon.so directly through ctypes (path from $CRAYON_LIBRARY, default build/native/libcrayon.so):
-crayon_vocab_learn over documents from tests/corpus.py. Deterministic: the same machine text gives the
-same lists. The JSON lists are the source of the profiles; profiles/build.py compiles them to .dat.
+The text comes from profiles/corpora.py (Debian and npm packages; `make corpora` installs them).
+Each domain's documents are split by profiles/corpora.split: 10 % of the bytes are held out for the
+figures in docs/profiles.md (benchmarks/profiles_bench.py); the rest trains the learner
+(crayon_vocab_learn through crayon.core.learn). Deterministic: the same packages give the same lists.
+Next to each list, profiles/<name>.meta.json records where it came from (packages with versions, byte
+counts, normalisation); profiles/build.py stores that in the .dat.
 
-    CRAYON_LIBRARY=build/native/libcrayon.so python3 profiles/learn.py            # all recipes
-    CRAYON_LIBRARY=build/native/libcrayon.so python3 profiles/learn.py lite       # one
+    make learn-profiles                     # all five (a few minutes)
+    CRAYON_LIBRARY=build/native/libcrayon.so PYTHONPATH=bindings/python python3 profiles/learn.py lite
 """
 from __future__ import annotations
 
-import ctypes
 import json
-import os
 import sys
 import time
-from ctypes import POINTER, c_char_p, c_int, c_size_t, c_uint8, c_uint64, c_void_p, CFUNCTYPE
+import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests"))
-import corpus  # noqa: E402
+sys.path.insert(0, str(HERE))
+sys.path.append(str(ROOT / "bindings" / "python"))
+import corpora  # noqa: E402
+from crayon.core.learn import learn_vocab  # noqa: E402
 
-MB = 1 << 20
+MB = 1_000_000
 
-# name: (corpus kinds with byte budgets, max learned tokens, max token bytes, description)
+
+class Recipe:
+    def __init__(self, kind: str, ids: int, text_mb: int, description: str, nfc: bool = False,
+                 max_token_bytes: int = 32) -> None:
+        self.kind, self.ids, self.text_mb, self.description = kind, ids, text_mb, description
+        self.nfc, self.max_token_bytes = nfc, max_token_bytes
+
+    @property
+    def learned(self) -> int:
+        return self.ids - 260   # 4 specials + 256 byte tokens complete the id range
+
+
+# The seed's sizes: lite ≤ 50,000 ids, the others ≤ 250,000. text_mb caps the text read (train +
+# held out) so that learning stays near a minute per cartridge; the cap still spans every source.
 RECIPES = {
-    "lite": ([("english", 12 * MB), ("multilingual", 4 * MB)], 40000, 16,
-             "general English prose (Vim manual, copyright files, man pages) plus multilingual man pages and gettext catalogs"),
-    "code": ([("code", 40 * MB)], 40000, 24,
-             "source code on this machine (Python standard library, C headers)"),
+    "lite": Recipe("english", 50_000, 120, "general English prose: manuals, man pages, handbooks"),
+    "science": Recipe("science", 250_000, 120, "LaTeX, mathematics and physics prose"),
+    "code": Recipe("code", 250_000, 120, "source code: Python, Rust, C/C++, JavaScript/TypeScript, Go, Java and more"),
+    "multilingual": Recipe("multilingual", 250_000, 120,
+                           "European languages, Chinese, Japanese, Hindi and every other language packages translate to",
+                           nfc=True),
+    "arts_commerce": Recipe("arts_commerce", 250_000, 120, "law, finance, business and literature"),
 }
 
-PROGRESS = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+
+def texts(recipe: Recipe) -> tuple[list[str], list[str]]:
+    """(train, held out) for a recipe, NFC-normalised when the cartridge expects NFC."""
+    docs = corpora.documents(recipe.kind, recipe.text_mb * MB)
+    if recipe.nfc:
+        docs = [unicodedata.normalize("NFC", d) for d in docs]
+    return corpora.split(docs)
 
 
-def load_library() -> ctypes.CDLL:
-    path = os.environ.get("CRAYON_LIBRARY", str(ROOT / "build" / "native" / "libcrayon.so"))
-    lib = ctypes.CDLL(path)
-    lib.crayon_vocab_learn.restype = c_int
-    lib.crayon_vocab_learn.argtypes = [POINTER(c_char_p), POINTER(c_size_t), c_size_t, c_size_t, c_size_t,
-                                       PROGRESS, c_void_p, POINTER(POINTER(c_uint8)), POINTER(c_size_t)]
-    lib.crayon_free_buffer.argtypes = [c_void_p]
-    lib.crayon_last_error.restype = c_char_p
-    return lib
-
-
-def learn(lib: ctypes.CDLL, name: str) -> list[str]:
-    sources, max_tokens, max_bytes, _ = RECIPES[name]
-    docs: list[bytes] = []
-    for kind, budget in sources:
-        docs.extend(d.encode("utf-8", "surrogatepass") for d in corpus.documents(kind, budget))
-    total = sum(map(len, docs))
-    texts = (c_char_p * len(docs))(*docs)
-    lens = (c_size_t * len(docs))(*map(len, docs))
+def learn(name: str) -> None:
+    recipe = RECIPES[name]
+    t0 = time.monotonic()
+    train, held_out = texts(recipe)
+    read = time.monotonic() - t0
     last = [0.0]
 
-    def progress(_user, done, all_):
+    def progress(done: int, total: int) -> None:
         now = time.monotonic()
-        if now - last[0] > 1.0 or done == all_:
+        if now - last[0] > 2 or done == total:
             last[0] = now
-            print(f"  {name}: step {done}/{all_}", file=sys.stderr, flush=True)
-        return 0
+            print(f"  {name}: {100 * done // max(total, 1)} %", file=sys.stderr, flush=True)
 
-    cb = PROGRESS(progress)
-    out, out_len = POINTER(c_uint8)(), c_size_t()
-    start = time.monotonic()
-    rc = lib.crayon_vocab_learn(texts, lens, len(docs), max_tokens, max_bytes, cb, None, ctypes.byref(out), ctypes.byref(out_len))
-    if rc != 0:
-        raise SystemExit(f"crayon_vocab_learn failed ({rc}): {lib.crayon_last_error().decode()}")
-    try:
-        tokens = json.loads(ctypes.string_at(out, out_len.value))
-    finally:
-        lib.crayon_free_buffer(out)
-    print(f"{name}: {len(tokens)} tokens learned from {len(docs)} documents, {total / MB:.1f} MiB, "
-          f"in {time.monotonic() - start:.1f} s", file=sys.stderr)
-    return tokens
+    t1 = time.monotonic()
+    tokens = learn_vocab(train, recipe.learned, max_token_bytes=recipe.max_token_bytes, progress=progress)
+    seconds = time.monotonic() - t1
+    (HERE / f"{name}.json").write_text(
+        "[\n" + ",\n".join(json.dumps(t, ensure_ascii=False) for t in tokens) + "\n]\n", encoding="utf-8")
+    meta = {
+        "name": name,
+        "description": recipe.description,
+        "corpus": recipe.kind,
+        "normalization": "nfc" if recipe.nfc else "none",
+        "ids": 260 + len(tokens),
+        "train_bytes": corpora.size(train),
+        "held_out_bytes": corpora.size(held_out),
+        "max_token_bytes": recipe.max_token_bytes,
+        "sources": [{"packages": s["packages"], "files": s["globs"]} for s in corpora.sources(recipe.kind)],
+    }
+    (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{name}: {len(tokens)} tokens from {meta['train_bytes'] / MB:.1f} MB "
+          f"(read in {read:.0f} s, learned in {seconds:.0f} s)", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
-    lib = load_library()
     for name in argv or list(RECIPES):
         if name not in RECIPES:
-            raise SystemExit(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
-        tokens = learn(lib, name)
-        path = HERE / f"{name}.json"
-        # One token per line keeps diffs of the learned lists readable.
-        path.write_text("[\n" + ",\n".join(json.dumps(t, ensure_ascii=False) for t in tokens) + "\n]\n", encoding="utf-8")
-        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+            raise SystemExit(f"unknown cartridge {name!r}; known: {', '.join(RECIPES)}")
+        learn(name)
     return 0
 
 
