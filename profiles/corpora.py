@@ -21,6 +21,7 @@ pages and JSON license records are read as the text they carry.
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import heapq
 import html.parser
@@ -85,7 +86,14 @@ def read_html(path: str) -> Iterator[str]:
 
 
 def read_plain(path: str) -> Iterator[str]:
-    text = _read(path)  # also .gz, and dictd's .dz (gzip-compatible)
+    if path.endswith(".dz"):  # dictd's dictzip files are gzip files
+        try:
+            with gzip.open(path, "rb") as f:
+                text = f.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    else:
+        text = _read(path)
     if text:
         yield text
 
@@ -215,8 +223,6 @@ SOURCES: dict[str, list[Source]] = {
                lang=r"/locale/([^/]+)/LC_MESSAGES", label="gettext catalogs of all installed packages"),
     ],
     "arts_commerce": [
-        Source(("dict-gcide",), ("/usr/share/dictd/gcide.dict.dz",), label="GNU Collaborative Int. Dictionary of English"),
-        Source(("bible-kjv-text",), ("/usr/share/doc/bible-kjv-text/*",)),
         Source(("fortunes", "fortunes-min"), ("/usr/share/games/fortunes/*",), skip=r"\.(dat|u8)$"),
         Source(("dict-devil",), ("/usr/share/dictd/devil.dict.dz",)),
         Source(("jargon-text",), ("/usr/share/doc/jargon-text/**/*",)),
@@ -227,7 +233,7 @@ SOURCES: dict[str, list[Source]] = {
                label="license texts and copyright files of all installed packages"),
         Source(("gnucash-docs",), ("/usr/share/doc/gnucash-docs/gnucash-*-en/*.html",)),
         Source(("hledger",), ("/usr/share/doc/hledger/hledger.info.gz",)),
-        Source(("ledger",), ("/usr/share/info/ledger3.info.gz", "/usr/share/doc/ledger/examples/*")),
+        Source(("ledger",), ("/usr/share/doc/ledger/ledger3.html", "/usr/share/doc/ledger/examples/*")),
     ],
     "email": [
         Source(("libpython3.11-testsuite",), ("/usr/lib/python3.11/test/test_email/data/*",), read_email),
