@@ -4,7 +4,7 @@ with the same training text and the same total vocabulary size, on held-out text
     CRAYON_LIBRARY=$PWD/build/native/libcrayon.so PYTHONPATH=bindings/python \
         python3 benchmarks/learn_bench.py [--kinds english,multilingual,code,email] [--sizes 32768,100000] [--mb 20]
 
-Each kind's documents are split by document: every fifth one is held out (20 %), the rest trains both.
+Text: the cartridges' corpora (profiles/corpora.py; `make corpora`). Each kind's documents are split by document: every fifth one is held out (20 %), the rest trains both.
 BPE gets ``vocab_size`` = the total size (256 bytes + merges); the learner gets ``size − 260`` learned
 tokens (its 4 specials and 256 byte tokens complete the same total). The figure that matters is the
 ratio of tokens on the held-out text: learner / BPE (below 1 means fewer tokens than BPE).
@@ -29,35 +29,40 @@ from crayon.core.vocabulary import CrayonVocab  # noqa: E402
 
 
 def documents(kind: str, max_bytes: int) -> list[str]:
-    """tests/corpus.py's kinds, or the profile corpora (profiles/corpora.py) for the others."""
-    if kind in corpus.KINDS:
+    """The cartridges' corpora (profiles/corpora.py, `make corpora`); tests/corpus.py's text (base
+    system files only) with --small-corpus."""
+    if SMALL:
         return corpus.documents(kind, max_bytes)
-    import corpora  # noqa: PLC0415 - needs `make corpora`
+    import corpora  # noqa: PLC0415
     return corpora.documents(kind, max_bytes)
+
+
+SMALL = False
 
 
 def split(docs: list[str]) -> tuple[list[str], list[str]]:
     return [d for i, d in enumerate(docs) if i % 5 != 4], [d for i, d in enumerate(docs) if i % 5 == 4]
 
 
-def bpe_tokens(train: list[str], test: list[str], size: int) -> tuple[int, float]:
+def bpe_tokens(train: list[str], test: list[str], size: int) -> tuple[int, int, float]:
+    """(held-out tokens, vocabulary size reached, training seconds)."""
     t0 = time.perf_counter()
     tok = rustbpe.Tokenizer()
     tok.train_from_iterator(train, size, pattern=rustbpe.GPT4_PATTERN)
     seconds = time.perf_counter() - t0
     enc = tiktoken.Encoding(name="bench", pat_str=tok.get_pattern(),
                             mergeable_ranks=dict(tok.get_mergeable_ranks()), special_tokens={})
-    return sum(map(len, enc.encode_ordinary_batch(test))), seconds
+    return sum(map(len, enc.encode_ordinary_batch(test))), enc.n_vocab, seconds
 
 
-def learner_tokens(train: list[str], test: list[str], size: int, max_token_bytes: int) -> tuple[int, float]:
+def learner_tokens(train: list[str], test: list[str], size: int, max_token_bytes: int) -> tuple[int, int, float]:
     t0 = time.perf_counter()
     tokens = learn_vocab(train, size - 260, max_token_bytes=max_token_bytes)
     seconds = time.perf_counter() - t0
     builder = DATBuilder(name="bench")
     builder.build(tokens)
     with CrayonVocab.from_dat_bytes(builder.to_bytes()) as vocab:
-        return sum(map(len, vocab.tokenize_batch(test))), seconds
+        return sum(map(len, vocab.tokenize_batch(test))), vocab.vocab_size, seconds
 
 
 def main() -> int:
@@ -66,17 +71,21 @@ def main() -> int:
     ap.add_argument("--sizes", default="32768,100000")
     ap.add_argument("--mb", type=float, default=20, help="text per kind (train + held out), MB")
     ap.add_argument("--max-token-bytes", type=int, default=32)
+    ap.add_argument("--small-corpus", action="store_true", help="tests/corpus.py instead of profiles/corpora.py")
     args = ap.parse_args()
-    print(f"| text | total vocab | train MB | held-out MB | BPE tokens | learner tokens | learner / BPE | BPE train s | learner s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    global SMALL
+    SMALL = args.small_corpus
+    print("| text | vocab asked | train MB | held-out MB | BPE ids | BPE tokens | learner ids | learner tokens "
+          "| learner / BPE | BPE train s | learner s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for kind in args.kinds.split(","):
         docs = documents(kind, int(args.mb * 1e6))
         train, test = split(docs)
         for size in map(int, args.sizes.split(",")):
-            b, bs = bpe_tokens(train, test, size)
-            c, cs = learner_tokens(train, test, size, args.max_token_bytes)
-            print(f"| {kind} | {size:,} | {corpus.size(train) / 1e6:.1f} | {corpus.size(test) / 1e6:.1f} | {b:,} | {c:,} "
-                  f"| {c / b:.3f} | {bs:.1f} | {cs:.1f} |", flush=True)
+            b, bv, bs = bpe_tokens(train, test, size)
+            c, cv, cs = learner_tokens(train, test, size, args.max_token_bytes)
+            print(f"| {kind} | {size:,} | {corpus.size(train) / 1e6:.1f} | {corpus.size(test) / 1e6:.1f} | {bv:,} | {b:,} "
+                  f"| {cv:,} | {c:,} | **{c / b:.3f}** | {bs:.1f} | {cs:.1f} |", flush=True)
     return 0
 
 

@@ -61,6 +61,14 @@ def texts(recipe: Recipe) -> tuple[list[str], list[str]]:
     return corpora.split(docs)
 
 
+def provenance(kind: str) -> list[dict]:
+    """Packages (with installed versions) and file globs of a corpus kind, without reading its text."""
+    return [{"label": src.label,
+             "packages": {p.removeprefix("npm:").rsplit("@", 1)[0] if p.startswith("npm:") else p: corpora._version(p)
+                          for p in src.packages},
+             "files": list(src.globs)} for src in corpora.SOURCES[kind]]
+
+
 def learn(name: str) -> None:
     recipe = RECIPES[name]
     t0 = time.monotonic()
@@ -88,7 +96,7 @@ def learn(name: str) -> None:
         "train_bytes": corpora.size(train),
         "held_out_bytes": corpora.size(held_out),
         "max_token_bytes": recipe.max_token_bytes,
-        "sources": [{"packages": s["packages"], "files": s["globs"]} for s in corpora.sources(recipe.kind)],
+        "sources": provenance(recipe.kind),
     }
     (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{name}: {len(tokens)} tokens from {meta['train_bytes'] / MB:.1f} MB "

@@ -1,0 +1,92 @@
+"""The five shipped cartridges (profiles/*.json → build/profiles/*.dat, bundled in the package):
+present, of the seed's sizes, lossless (NFC-lossless for the one that expects NFC), with their
+provenance. How well they compress is measured by benchmarks/profiles_bench.py, not here."""
+from __future__ import annotations
+
+import json
+import random
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from crayon import CrayonVocab
+
+import engine_support as es
+
+ROOT = Path(__file__).resolve().parents[2]
+# name: (most ids the seed allows, normalisation)
+CARTRIDGES = {
+    "lite": (50_000, "none"),
+    "science": (250_000, "none"),
+    "code": (250_000, "none"),
+    "multilingual": (250_000, "nfc"),
+    "arts_commerce": (250_000, "none"),
+}
+
+
+@pytest.fixture(scope="module", params=list(CARTRIDGES))
+def cartridge(request):
+    with CrayonVocab(device="cpu", profile=request.param) as vocab:
+        yield request.param, vocab
+
+
+def _samples() -> list[str]:
+    texts = []
+    for kind in ("english", "code", "multilingual", "emoji", "whitespace", "punctuation"):
+        texts.extend(es.corpus_documents(kind, 48 << 10))
+    rng = random.Random(11)
+    texts.append("".join(chr(rng.randrange(0x20, 0x3000)) for _ in range(5000)))
+    texts.append("e\u0301 A\u030a \u212b \u1100\u1161\u11a8 caf\u00e9 Ä Å")   # decomposed and singleton forms
+    return texts
+
+
+SAMPLES = _samples()
+
+
+def test_every_cartridge_is_built_with_the_seed_size(cartridge):
+    name, vocab = cartridge
+    most, normalization = CARTRIDGES[name]
+    assert 0.9 * most <= vocab.vocab_size <= most, vocab.vocab_size
+    assert vocab.normalization == normalization
+    assert (ROOT / "bindings" / "python" / "crayon" / "profiles" / f"{name}.dat").is_file()   # bundled
+
+
+def test_every_cartridge_round_trips_every_kind_of_text(cartridge):
+    name, vocab = cartridge
+    nfc = CARTRIDGES[name][1] == "nfc"
+    for text in SAMPLES:
+        expected = unicodedata.normalize("NFC", text) if nfc else text
+        assert vocab.decode(vocab.tokenize(text)) == expected
+    for data in (bytes(range(256)) * 3, b"\xff\xfe valid \xc3 text \xe0\xa4"):   # invalid UTF-8 passes through
+        assert vocab.decode_bytes(vocab.tokenize(data)) == data
+
+
+def test_nfc_cartridge_gives_the_same_ids_for_composed_and_decomposed_text():
+    with CrayonVocab(device="cpu", profile="multilingual") as vocab:
+        composed = "Ångström café naïve Straße Ελληνικά 한국어"
+        decomposed = unicodedata.normalize("NFD", composed)
+        assert decomposed != composed
+        assert vocab.tokenize(decomposed) == vocab.tokenize(composed)
+    with CrayonVocab(device="cpu", profile="lite") as vocab:   # byte-exact: decomposed stays decomposed
+        assert vocab.decode(vocab.tokenize(decomposed)) == decomposed
+
+
+def test_cartridges_span_words_and_shorten_text(cartridge):
+    name, vocab = cartridge
+    pieces = [vocab.token_bytes(i) for i in range(260, vocab.vocab_size)]
+    assert sum(1 for p in pieces if b" " in p.strip(b" ")) > 0.05 * len(pieces)   # multi-word tokens
+    text = "".join(es.corpus_documents("english" if name != "code" else "code", 256 << 10))
+    assert len(vocab.tokenize(text)) * 3 < len(text.encode())
+
+
+def test_cartridge_lists_and_metadata_record_their_sources():
+    for name in CARTRIDGES:
+        meta = json.loads((ROOT / "profiles" / f"{name}.meta.json").read_text(encoding="utf-8"))
+        tokens = json.loads((ROOT / "profiles" / f"{name}.json").read_text(encoding="utf-8"))
+        assert meta["ids"] == 260 + len(tokens)
+        assert meta["train_bytes"] > 20e6 and meta["held_out_bytes"] > 0
+        assert meta["sources"] and all(s["packages"] for s in meta["sources"])
+        with CrayonVocab(device="cpu", profile=name) as vocab:
+            source = vocab.profile_info["source"]
+            assert "profiles/learn.py" in source and meta["corpus"] in source
