@@ -97,7 +97,8 @@ internal static unsafe class Nfc
             {
                 if (src[pos] < 0x80)
                 {
-                    // ASCII is a boundary: end the segment, then skip the run vectorised.
+                    // ASCII is a boundary: end the segment, then skip the run (a space between
+                    // words byte by byte, longer runs vectorised).
                     if (dirty) { output.Segment(segStart, pos); dirty = false; }
                     int k = src.Slice(pos).IndexOfAnyExceptInRange((byte)0, (byte)0x7F);
                     if (k < 0) break;
@@ -106,7 +107,8 @@ internal static unsafe class Nfc
                     lastCcc = 0;
                     continue;
                 }
-                if (Rune.DecodeFromUtf8(src.Slice(pos), out Rune rune, out int used) != OperationStatus.Done)
+                int cp = Decode(text + pos, src.Length - pos, out int used);
+                if (cp < 0)
                 {
                     // Invalid or truncated UTF-8: passed through, and a segment boundary on both sides.
                     if (dirty) { output.Segment(segStart, pos); dirty = false; }
@@ -115,9 +117,9 @@ internal static unsafe class Nfc
                     lastCcc = 0;
                     continue;
                 }
-                int p = Props(rune.Value);
+                int p = Props(cp);
                 int ccc = p & 0xFF;
-                if ((p & (T.QcNo | T.QcMaybe)) == 0 && ccc == 0)
+                if ((p & (T.QcNo | T.QcMaybe | 0xFF)) == 0)
                 {
                     // A boundary: nothing before it combines with it or reorders past it.
                     if (dirty) { output.Segment(segStart, pos); dirty = false; }
@@ -332,9 +334,42 @@ internal static unsafe class Nfc
         return i >= 0 ? T.ComposeValues[i] : -1;
     }
 
+    /// <summary>
+    /// The code point at p[0..left) (not ASCII) and its byte length, or −1 for an invalid or
+    /// truncated sequence of <paramref name="used"/> bytes. Two- and three-byte forms inline (most
+    /// scripts); four-byte forms and every error go through <see cref="Rune.DecodeFromUtf8"/>, whose
+    /// rules (the maximal invalid subsequence) decide how many bytes an error covers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Props(int cp) =>
-        cp < T.Limit ? T.Blocks[T.BlockIndex[cp >> T.BlockBits] << T.BlockBits | (cp & ((1 << T.BlockBits) - 1))] : 0;
+    private static int Decode(byte* p, int left, out int used)
+    {
+        uint b0 = p[0];
+        if (b0 - 0xC2u <= 0xDFu - 0xC2u && left >= 2 && (p[1] & 0xC0) == 0x80)
+        {
+            used = 2;
+            return (int)((b0 & 0x1F) << 6 | (p[1] & 0x3Fu));
+        }
+        if ((b0 & 0xF0) == 0xE0 && left >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80)
+        {
+            int cp = (int)((b0 & 0x0F) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu));
+            if (cp >= 0x800 && (cp & 0xF800) != 0xD800) { used = 3; return cp; }   // not overlong, not a surrogate
+        }
+        return DecodeOther(p, left, out used);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DecodeOther(byte* p, int left, out int used) =>
+        Rune.DecodeFromUtf8(new ReadOnlySpan<byte>(p, left), out Rune r, out used) == OperationStatus.Done ? r.Value : -1;
+
+    /// <summary>The ushort of NfcTables for cp. The generator sizes the tables so that no index is out of range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Props(int cp)
+    {
+        if ((uint)cp >= T.Limit) return 0;
+        ref ushort index = ref MemoryMarshal.GetReference(T.BlockIndex);
+        ref ushort blocks = ref MemoryMarshal.GetReference(T.Blocks);
+        return Unsafe.Add(ref blocks, Unsafe.Add(ref index, cp >> T.BlockBits) << T.BlockBits | (cp & ((1 << T.BlockBits) - 1)));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Pack(int cp, int props) =>

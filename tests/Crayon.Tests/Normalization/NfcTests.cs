@@ -115,8 +115,35 @@ public class NfcTests
     }
 
     [Fact]
-    public void The_tables_say_which_unicode_they_are()
+    public void Random_bytes_never_lose_a_byte_and_normalise_once()
+    {
+        // Random bytes with tricky UTF-8 spliced in: nothing is dropped, and a second pass changes nothing.
+        byte[][] pieces = [Utf8("e\u0301"), Utf8("\u212B"), Utf8("\u1100\u1161"), Utf8("\U0001D160"), Utf8("\u0323\u0301"), [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80]];
+        var rng = new Random(3);
+        for (int i = 0; i < 3000; i++)
+        {
+            var b = new List<byte>();
+            for (int k = rng.Next(0, 16); k > 0; k--)
+                if (rng.Next(3) == 0) b.AddRange(pieces[rng.Next(pieces.Length)]);
+                else b.Add((byte)rng.Next(256));
+            byte[] input = [.. b];
+            byte[] once = Nfc.Normalize(input);
+            Assert.Equal(once, Nfc.Normalize(once));
+            // ASCII letters and < = > may compose with a following mark (e + U+0301, = + U+0338); the rest never changes.
+            static bool Inert(byte x) => x < 0x80 && !char.IsAsciiLetter((char)x) && x is not ((byte)'<' or (byte)'=' or (byte)'>');
+            Assert.Equal(input.Count(Inert), once.Count(Inert));
+        }
+    }
+
+    [Fact]
+    public void The_tables_say_which_unicode_they_are_and_every_index_is_in_range()
     {
         Assert.Matches(@"^\d+\.\d+\.\d+$", NfcTables.UnicodeVersion);
+        // Nfc.Props reads the tables without bounds checks.
+        Assert.Equal(NfcTables.Limit >> NfcTables.BlockBits, NfcTables.BlockIndex.Length);
+        int blocks = NfcTables.Blocks.Length >> NfcTables.BlockBits;
+        foreach (ushort b in NfcTables.BlockIndex) Assert.InRange(b, 0, blocks - 1);
+        Assert.Equal(NfcTables.DecompKeys.Length, NfcTables.DecompValues.Length);
+        Assert.Equal(NfcTables.ComposeKeys.Length, NfcTables.ComposeValues.Length);
     }
 }
