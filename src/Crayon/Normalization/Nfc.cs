@@ -88,51 +88,7 @@ internal static unsafe class Nfc
         var output = new Output(src);
         try
         {
-            // The quick check of UAX #15 §9, segment by segment. segStart is the last boundary: the
-            // ASCII character before pos may compose with what follows (e + U+0301), so it starts one.
-            int segStart = pos - 1 < 0 ? 0 : pos - 1;
-            bool dirty = false;
-            int lastCcc = 0;
-            while (pos < src.Length)
-            {
-                if (src[pos] < 0x80)
-                {
-                    // ASCII is a boundary: end the segment, then skip the run (a space between
-                    // words byte by byte, longer runs vectorised).
-                    if (dirty) { output.Segment(segStart, pos); dirty = false; }
-                    int k = src.Slice(pos).IndexOfAnyExceptInRange((byte)0, (byte)0x7F);
-                    if (k < 0) break;
-                    pos += k;
-                    segStart = pos - 1;
-                    lastCcc = 0;
-                    continue;
-                }
-                int cp = Decode(text + pos, src.Length - pos, out int used);
-                if (cp < 0)
-                {
-                    // Invalid or truncated UTF-8: passed through, and a segment boundary on both sides.
-                    if (dirty) { output.Segment(segStart, pos); dirty = false; }
-                    pos += used;
-                    segStart = pos;
-                    lastCcc = 0;
-                    continue;
-                }
-                int p = Props(cp);
-                int ccc = p & 0xFF;
-                if ((p & (T.QcNo | T.QcMaybe | 0xFF)) == 0)
-                {
-                    // A boundary: nothing before it combines with it or reorders past it.
-                    if (dirty) { output.Segment(segStart, pos); dirty = false; }
-                    segStart = pos;
-                }
-                else if ((p & (T.QcNo | T.QcMaybe)) != 0 || (ccc != 0 && lastCcc > ccc))
-                {
-                    dirty = true;
-                }
-                lastCcc = ccc;
-                pos += used;
-            }
-            if (dirty) output.Segment(segStart, src.Length);
+            Scan(text, src, pos, ref output);
             return output.Finish(text);
         }
         catch
@@ -140,6 +96,59 @@ internal static unsafe class Nfc
             output.Free();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The quick check (UAX #15 §9) from pos, the first non-ASCII byte, to the end: each segment
+    /// that may change goes to <see cref="Output.Segment"/>. (Apart from the try block, so that the
+    /// loop's locals stay in registers.)
+    /// </summary>
+    private static void Scan(byte* text, ReadOnlySpan<byte> src, int pos, ref Output output)
+    {
+        // segStart is the last boundary: the ASCII character before pos may compose with what
+        // follows (e + U+0301), so it starts one.
+        int segStart = pos - 1 < 0 ? 0 : pos - 1;
+        bool dirty = false;
+        int lastCcc = 0;
+        while (pos < src.Length)
+        {
+            if (src[pos] < 0x80)
+            {
+                // ASCII is a boundary: end the segment, then skip the run vectorised.
+                if (dirty) { output.Segment(segStart, pos); dirty = false; }
+                int k = src.Slice(pos).IndexOfAnyExceptInRange((byte)0, (byte)0x7F);
+                if (k < 0) break;
+                pos += k;
+                segStart = pos - 1;
+                lastCcc = 0;
+                continue;
+            }
+            int cp = Decode(text + pos, src.Length - pos, out int used);
+            if (cp < 0)
+            {
+                // Invalid or truncated UTF-8: passed through, and a segment boundary on both sides.
+                if (dirty) { output.Segment(segStart, pos); dirty = false; }
+                pos += used;
+                segStart = pos;
+                lastCcc = 0;
+                continue;
+            }
+            int p = Props(cp);
+            int ccc = p & 0xFF;
+            if ((p & (T.QcNo | T.QcMaybe | 0xFF)) == 0)
+            {
+                // A boundary: nothing before it combines with it or reorders past it.
+                if (dirty) { output.Segment(segStart, pos); dirty = false; }
+                segStart = pos;
+            }
+            else if ((p & (T.QcNo | T.QcMaybe)) != 0 || (ccc != 0 && lastCcc > ccc))
+            {
+                dirty = true;
+            }
+            lastCcc = ccc;
+            pos += used;
+        }
+        if (dirty) output.Segment(segStart, src.Length);
     }
 
     /// <summary>
