@@ -123,7 +123,8 @@ CRAYON_API int64_t crayon_list_profiles(char *out, size_t cap);
 CRAYON_API int64_t crayon_profile_name(const crayon_vocab *vocab, char *out, size_t cap);
 
 /* Metadata of the active profile as one JSON object (name, vocab_size, source, format_version,
- * bytes, checksum, trie_nodes, path), NUL-terminated, same return convention. */
+ * bytes, checksum, trie_nodes, max_token_bytes, normalization: "nfc" or "none", path),
+ * NUL-terminated, same return convention. */
 CRAYON_API int64_t crayon_profile_info(const crayon_vocab *vocab, char *out, size_t cap);
 
 /* Vocabulary size of the active profile (specials and byte tokens included), or CRAYON_FAILED. */
@@ -132,13 +133,21 @@ CRAYON_API int64_t crayon_vocab_size(const crayon_vocab *vocab);
 /* The device this tokenizer runs on ("cpu", ...), NUL-terminated, same return convention. */
 CRAYON_API int64_t crayon_device(const crayon_vocab *vocab, char *out, size_t cap);
 
-/* A capacity that crayon_tokenize always fits in for len input bytes (also valid per document
- * for the batch call, and for crayon_bpe_encode*). */
+/* A capacity that crayon_tokenize always fits in for len input bytes: 3 * len (also valid per
+ * document for the batch call, and for crayon_bpe_encode*). Every token covers at least one byte,
+ * and an NFC profile (below) may lengthen the text up to 3 times; len itself is enough for
+ * profiles without normalisation and for text that NFC does not lengthen, so callers that want
+ * less memory can start with len and retry with the capacity a negative result names. */
 CRAYON_API size_t crayon_tokenize_bound(size_t len);
 
 /* Greedy longest-match tokenization of len bytes (any bytes: invalid UTF-8 is tokenized with the
  * byte tokens, so decode always gives the input back). Returns the number of ids written, minus the
- * capacity needed, or CRAYON_FAILED. text may be NULL only when len is 0. */
+ * capacity needed, or CRAYON_FAILED. text may be NULL only when len is 0.
+ * With an NFC profile ("normalization": "nfc" in crayon_profile_info) the text is first put in
+ * Unicode Normalization Form C, so decode gives NFC(text) back instead: valid UTF-8 is normalised,
+ * invalid byte sequences pass through unchanged (and nothing combines across them). ASCII and
+ * text that is already NFC are tokenized in place; other text through one normalised copy.
+ * NFC profiles take at most 2^31 - 1 bytes per text (CRAYON_E_INVALID_ARGUMENT beyond). */
 CRAYON_API int64_t crayon_tokenize(const crayon_vocab *vocab, const char *text, size_t len,
                                    int32_t *out, size_t cap);
 
@@ -157,10 +166,14 @@ CRAYON_API int64_t crayon_decode(const crayon_vocab *vocab, const int32_t *ids, 
 
 /* Compiles a vocabulary (n token strings, byte lengths in lens) into a .dat image. Empty and
  * duplicate entries are ignored; byte tokens and specials are added automatically; ids are assigned
- * deterministically (same list, same bytes). name and source are stored as metadata.
+ * deterministically (same list and flags, same bytes). name and source are stored as metadata.
+ * flags: 0, or CRAYON_DAT_NFC for a profile that normalises text to NFC before matching (stored in
+ * the .dat; each entry is put in NFC too, so a decomposed entry becomes its composed form, a
+ * duplicate if that is listed already). Other bits are CRAYON_E_INVALID_ARGUMENT.
  * On success *out_data / *out_len receive a buffer the caller releases with crayon_free_buffer. */
+#define CRAYON_DAT_NFC (1u << 0)
 CRAYON_API int crayon_dat_build(const char *const *tokens, const size_t *lens, size_t n,
-                                const char *name, const char *source,
+                                const char *name, const char *source, uint32_t flags,
                                 uint8_t **out_data, size_t *out_len);
 
 /* Learns a vocabulary for greedy longest match from sample texts (docs/learning.md): up to

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Crayon.Backends;
 using Crayon.Dat;
 using Crayon.Learning;
+using Crayon.Normalization;
 using Crayon.Native.Interop;
 using Crayon.Profiles;
 using Crayon.Tokenization;
@@ -20,6 +21,7 @@ namespace Crayon.Native;
 internal static unsafe class VocabExports
 {
     private const uint Borrow = 1u << 0;
+    private const uint DatNfc = 1u << 0;   // CRAYON_DAT_NFC
 
     // ---- backends -------------------------------------------------------------------------------
 
@@ -150,6 +152,7 @@ internal static unsafe class VocabExports
                 w.WriteString("checksum", p.Checksum.ToString("x16"));
                 w.WriteNumber("trie_nodes", p.NodeCount);
                 w.WriteNumber("max_token_bytes", p.MaxTokenBytes);
+                w.WriteString("normalization", p.Normalization == TextNormalization.Nfc ? "nfc" : "none");
                 if (p.Path is null) w.WriteNull("path"); else w.WriteString("path", p.Path);
                 w.WriteEndObject();
             }
@@ -175,7 +178,11 @@ internal static unsafe class VocabExports
     // ---- tokenize / decode ----------------------------------------------------------------------
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_tokenize_bound")]
-    public static nuint TokenizeBound(nuint len) => len; // every token covers at least one byte
+    public static nuint TokenizeBound(nuint len) =>
+        // Every token covers at least one byte of the matched text, and NFC (the normalisation a
+        // profile may ask for) makes UTF-8 at most 3 times longer (UAX #15's expansion factor for
+        // NFC; generate_nfc_tables.py checks it for our tables).
+        len <= nuint.MaxValue / 3 ? 3 * len : nuint.MaxValue;
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_tokenize")]
     public static long Tokenize(nint vocab, byte* text, nuint len, int* output, nuint cap)
@@ -232,14 +239,17 @@ internal static unsafe class VocabExports
     // ---- building and learning -------------------------------------------------------------------
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_dat_build")]
-    public static int DatBuild(byte** tokens, nuint* lens, nuint n, byte* name, byte* source, byte** outData, nuint* outLen)
+    public static int DatBuild(byte** tokens, nuint* lens, nuint n, byte* name, byte* source, uint flags, byte** outData, nuint* outLen)
     {
         try
         {
             if (outData == null || outLen == null) return Guard.Error(Status.InvalidArgument, "out_data or out_len is NULL");
             *outData = null; *outLen = 0;
+            if ((flags & ~DatNfc) != 0) return Guard.Error(Status.InvalidArgument, $"unknown flags 0x{flags & ~DatNfc:x} (CRAYON_DAT_NFC is the only one)");
             byte[][] list = Args.CopyArrays(tokens, lens, n, "tokens");
-            byte[] image = DatWriter.Build(list, name == null ? "" : Args.Utf8String(name, "name"), source == null ? "" : Args.Utf8String(source, "source"));
+            var normalization = (flags & DatNfc) != 0 ? TextNormalization.Nfc : TextNormalization.None;
+            byte[] image = DatWriter.Build(list, name == null ? "" : Args.Utf8String(name, "name"),
+                                           source == null ? "" : Args.Utf8String(source, "source"), normalization);
             *outData = ToNative(image, out nuint len);
             *outLen = len;
             return Status.Ok;

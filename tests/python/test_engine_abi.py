@@ -23,7 +23,7 @@ def lib():
     lib = ctypes.CDLL(os.environ.get("CRAYON_LIBRARY", str(ROOT / "build" / "native" / "libcrayon.so")))
     sig = {
         "crayon_dat_build": (c_int, [POINTER(c_char_p), POINTER(c_size_t), c_size_t, c_char_p, c_char_p,
-                                     POINTER(POINTER(c_uint8)), POINTER(c_size_t)]),
+                                     c_uint32, POINTER(POINTER(c_uint8)), POINTER(c_size_t)]),
         "crayon_load_dat_buffer": (c_int, [c_void_p, c_size_t, c_uint32, POINTER(c_void_p)]),
         "crayon_load_dat": (c_int, [c_char_p, POINTER(c_void_p)]),
         "crayon_set_profile": (c_int, [c_void_p, c_char_p]),
@@ -48,7 +48,7 @@ def build_image(lib, tokens: list[bytes], name: bytes = b"t") -> bytes:
     arr = (c_char_p * len(tokens))(*tokens)
     lens = (c_size_t * len(tokens))(*map(len, tokens))
     out, n = POINTER(c_uint8)(), c_size_t()
-    assert lib.crayon_dat_build(arr, lens, len(tokens), name, b"pytest", byref(out), byref(n)) == 0
+    assert lib.crayon_dat_build(arr, lens, len(tokens), name, b"pytest", 0, byref(out), byref(n)) == 0
     try:
         return ctypes.string_at(out, n.value)
     finally:

@@ -34,20 +34,28 @@ static const char *WORDS_B[] = {" qu", "ick", " bro", "wn", " fo", "x ju", "mps"
 static const char SAMPLE[] = "The quick brown fox jumps over the lazy dog. The longest match wins, tokenizer!\n\t"
                              "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x96\x8d and bytes \xff\xfe too.";
 
-static int build(const char *const *words, size_t n, const char *name, uint8_t **data, size_t *len) {
+static int build_flags(const char *const *words, size_t n, const char *name, uint32_t flags, uint8_t **data, size_t *len) {
     size_t lens[64];
     for (size_t i = 0; i < n; i++) lens[i] = strlen(words[i]);
-    return crayon_dat_build(words, lens, n, name, "test_engine.c", data, len);
+    return crayon_dat_build(words, lens, n, name, "test_engine.c", flags, data, len);
 }
 
-static crayon_vocab *load(const char *const *words, size_t n, const char *name) {
+static int build(const char *const *words, size_t n, const char *name, uint8_t **data, size_t *len) {
+    return build_flags(words, n, name, 0, data, len);
+}
+
+static crayon_vocab *load_flags(const char *const *words, size_t n, const char *name, uint32_t flags) {
     uint8_t *data = NULL; size_t len = 0; crayon_vocab *v = NULL;
-    int rc = build(words, n, name, &data, &len);
+    int rc = build_flags(words, n, name, flags, &data, &len);
     CHECK(rc == CRAYON_OK, "build %s rc=%d", name, rc);
     rc = crayon_load_dat_buffer(data, len, 0, &v); /* copied: the buffer can go at once */
     CHECK(rc == CRAYON_OK && v != NULL, "load %s rc=%d", name, rc);
     crayon_free_buffer(data);
     return v;
+}
+
+static crayon_vocab *load(const char *const *words, size_t n, const char *name) {
+    return load_flags(words, n, name, 0);
 }
 
 static int64_t tokenize(const crayon_vocab *v, const char *text, size_t len, int32_t **ids) {
@@ -87,7 +95,10 @@ static void test_bad_arguments(crayon_vocab *v) {
     crayon_vocab *tmp = (crayon_vocab *)(uintptr_t)1;
     CHECK(crayon_load_dat("/nonexistent.dat", &tmp) == CRAYON_E_IO && tmp == NULL, "load_dat missing");
     CHECK(crayon_load_dat_buffer("x", 1, 0x80, &tmp) == CRAYON_E_INVALID_ARGUMENT, "bad flags");
-    CHECK(crayon_dat_build(NULL, NULL, 3, "n", "s", NULL, NULL) == CRAYON_E_INVALID_ARGUMENT, "dat_build NULLs");
+    CHECK(crayon_dat_build(NULL, NULL, 3, "n", "s", 0, NULL, NULL) == CRAYON_E_INVALID_ARGUMENT, "dat_build NULLs");
+    uint8_t *img = NULL; size_t img_len = 0;
+    CHECK(build_flags(WORDS_A, 2, "f", 2u, &img, &img_len) == CRAYON_E_INVALID_ARGUMENT && img == NULL
+          && strstr(crayon_last_error(), "flags") != NULL, "dat_build unknown flag");
     CHECK(crayon_vocab_create("cuda", &tmp) == CRAYON_E_UNSUPPORTED && strstr(crayon_last_error(), "available") != NULL,
           "cuda should be refused listing what is available");
     CHECK(crayon_vocab_create("tpu", &tmp) == CRAYON_E_INVALID_ARGUMENT, "unknown device");
@@ -306,6 +317,64 @@ static void test_batch(const crayon_vocab *v) {
     free(out);
 }
 
+/* CRAYON_DAT_NFC: decomposed and composed text tokenize alike, decode gives NFC, the bound holds. */
+#define E_ACUTE "\xc3\xa9"              /* U+00E9 */
+#define E_DECOMPOSED "e\xcc\x81"        /* e U+0301 */
+#define A_RING "\xc3\x85"               /* U+00C5 */
+#define ANGSTROM_SIGN "\xe2\x84\xab"   /* U+212B, NFC: U+00C5 */
+#define MUSICAL_NOTE "\xf0\x9d\x85\xa0" /* U+1D160, NFC: U+1D158 U+1D165 U+1D16E (4 -> 12 bytes) */
+static void test_nfc_profile(void) {
+    static const char *words[] = {"caf" E_ACUTE, " caf" E_ACUTE, A_RING "ngstr\xc3\xb6m", " the"};
+    crayon_vocab *nfc = load_flags(words, 4, "nfc", CRAYON_DAT_NFC);
+    crayon_vocab *plain = load(words, 4, "plain");
+    char info[512];
+    CHECK(crayon_profile_info(nfc, info, sizeof info) > 0 && strstr(info, "\"normalization\":\"nfc\"") != NULL, "nfc info %s", info);
+    CHECK(crayon_profile_info(plain, info, sizeof info) > 0 && strstr(info, "\"normalization\":\"none\"") != NULL, "plain info %s", info);
+
+    const char composed[] = "caf" E_ACUTE " the " A_RING "ngstr\xc3\xb6m";
+    const char decomposed[] = "caf" E_DECOMPOSED " the " ANGSTROM_SIGN "ngstro\xcc\x88m";
+    int32_t *a, *b;
+    int64_t na = tokenize(nfc, composed, strlen(composed), &a);
+    int64_t nb = tokenize(nfc, decomposed, strlen(decomposed), &b);
+    CHECK(na == 4 && nb == na && memcmp(a, b, (size_t)na * 4) == 0, "decomposed tokenizes as composed (%lld, %lld)", (long long)na, (long long)nb);
+    char back[128];
+    CHECK(crayon_decode(nfc, b, (size_t)nb, back, sizeof back) == (int64_t)strlen(composed) && memcmp(back, composed, strlen(composed)) == 0,
+          "decode gives the NFC text");
+    free(a); free(b);
+    /* without the flag the decomposed bytes come back exactly */
+    int64_t np = tokenize(plain, decomposed, strlen(decomposed), &a);
+    CHECK(np > 0 && crayon_decode(plain, a, (size_t)np, back, sizeof back) == (int64_t)strlen(decomposed)
+          && memcmp(back, decomposed, strlen(decomposed)) == 0, "plain profile is byte exact");
+    free(a);
+    /* invalid UTF-8 passes through; nothing composes across it */
+    const char invalid[] = "e\xff\xcc\x81\xc3";
+    np = tokenize(nfc, invalid, 5, &a);
+    CHECK(np == 5 && crayon_decode(nfc, a, 5, back, sizeof back) == 5 && memcmp(back, invalid, 5) == 0, "invalid bytes kept");
+    free(a);
+
+    /* NFC lengthens U+1D160 three times: more ids than bytes, within crayon_tokenize_bound */
+    char notes[4 * 16 + 1] = "";
+    for (int i = 0; i < 16; i++) strcat(notes, MUSICAL_NOTE);
+    int32_t few[64];
+    int64_t r = crayon_tokenize(nfc, notes, 64, few, 64);
+    CHECK(r == -192, "64 bytes of U+1D160 need 192 ids (%lld)", (long long)r);
+    CHECK(crayon_tokenize_bound(64) >= 192, "the bound covers NFC expansion");
+    np = tokenize(nfc, notes, 64, &a);
+    CHECK(np == 192, "with the bound: %lld", (long long)np);
+    free(a);
+
+    /* batch applies NFC to every document */
+    const char *docs[3] = {decomposed, notes, "plain ascii"};
+    size_t lens[3] = {strlen(decomposed), 64, 11};
+    int64_t offsets[4];
+    int32_t out[512];
+    int64_t n = crayon_tokenize_batch(nfc, docs, lens, 3, out, 512, offsets, 2);
+    CHECK(n == 4 + 192 + 11 && offsets[1] == 4 && offsets[2] == 196, "batch total %lld", (long long)n);
+    CHECK(crayon_tokenize_batch(nfc, docs, lens, 3, out, lens[0] + lens[1] + lens[2], offsets, 2) == -n, "batch asks for more");
+    crayon_free(nfc);
+    crayon_free(plain);
+}
+
 static void test_named_profile(void) {
     const char *dir = getenv("CRAYON_PROFILE_DIR");
     char path[4096];
@@ -367,6 +436,7 @@ int main(void) {
     test_hostile_images();
     test_hot_swap();
     test_learn();
+    test_nfc_profile();
     test_named_profile();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("test_engine: all passed\n");

@@ -52,7 +52,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                         _c_int32_p, c_size_t, _c_int64_p, c_int32]),
     "crayon_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_char_p, c_size_t]),
     "crayon_dat_build": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_char_p, c_char_p,
-                                 _c_void_pp, _c_size_t_p]),
+                                 c_uint32, _c_void_pp, _c_size_t_p]),
     "crayon_vocab_learn": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_size_t, c_size_t,
                                    PROGRESS_FN, c_void_p, _c_void_pp, _c_size_t_p]),
     "crayon_free_buffer": (None, [c_void_p]),

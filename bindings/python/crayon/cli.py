@@ -2,7 +2,7 @@
 
     crayon tokenize [--profile P | --dat F] [--pieces] [TEXT | -]
     crayon decode [--profile P | --dat F] IDS...
-    crayon build VOCAB.json -o OUT.dat [--name N] [--source S]
+    crayon build VOCAB.json -o OUT.dat [--name N] [--source S] [--nfc]
     crayon learn FILES... -o VOCAB.json --size N [--max-token-bytes B]
     crayon info FILE.dat | NAME
     crayon profiles
@@ -94,12 +94,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise CliError(f"{args.vocab} must hold a JSON list of strings (or a {{token: id}} object)")
     name = args.name or os.path.splitext(os.path.basename(args.output))[0]
     bar = ProgressBar(f"build {name}")
-    builder = DATBuilder(name=name, source=args.source or os.path.basename(args.vocab))
+    builder = DATBuilder(name=name, source=args.source or os.path.basename(args.vocab),
+                         normalize="nfc" if args.nfc else None)
     builder.build(vocab_list, progress=bar)
     bar.close()
     builder.save(args.output)
-    print(f"{args.output}: {len(builder.to_bytes())} bytes, {builder.token_count} entries",
-          file=sys.stderr)
+    print(f"{args.output}: {len(builder.to_bytes())} bytes, {builder.token_count} entries"
+          + (", NFC" if args.nfc else ""), file=sys.stderr)
     return 0
 
 
@@ -206,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="the .dat file to write")
     p.add_argument("--name", help="profile name stored in the .dat (default: output file name)")
     p.add_argument("--source", help="where the vocabulary came from (stored as metadata)")
+    p.add_argument("--nfc", action="store_true",
+                   help="normalise text to Unicode NFC before matching (stored in the .dat; "
+                        "decode then gives the NFC text back)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("learn", help="sample text → vocabulary list (JSON)")

@@ -162,15 +162,25 @@ pub fn list_profiles() -> Result<Vec<String>> {
     Ok(text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
 }
 
-/// A capacity `Vocab::tokenize` always fits in for `len` input bytes.
+/// A capacity `Vocab::tokenize` always fits in for `len` input bytes (3 * len: an NFC profile may
+/// lengthen text up to 3 times; `len` is enough otherwise).
 pub fn tokenize_bound(len: usize) -> usize {
     // SAFETY: pure function of its argument.
     unsafe { sys::crayon_tokenize_bound(len) }
 }
 
+/// What a profile does to text before matching (stored in its .dat; `crayon_dat_build`'s flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalization {
+    /// Bytes are matched as given: decode(tokenize(x)) == x.
+    None,
+    /// Text is put in Unicode NFC first: decode(tokenize(x)) == NFC(x) (invalid UTF-8 passes through).
+    Nfc,
+}
+
 /// Compiles a vocabulary list into a .dat image (see `crayon_dat_build`). The library's buffer
 /// is copied into the returned Vec and released with `crayon_free_buffer`.
-pub fn dat_build<T: AsRef<[u8]>>(tokens: &[T], name: &str, source: &str) -> Result<Vec<u8>> {
+pub fn dat_build<T: AsRef<[u8]>>(tokens: &[T], name: &str, source: &str, normalization: Normalization) -> Result<Vec<u8>> {
     let ptrs: Vec<*const c_char> = tokens.iter().map(|t| t.as_ref().as_ptr().cast()).collect();
     let lens: Vec<usize> = tokens.iter().map(|t| t.as_ref().len()).collect();
     let name = c_string(name, "name")?;
@@ -179,7 +189,11 @@ pub fn dat_build<T: AsRef<[u8]>>(tokens: &[T], name: &str, source: &str) -> Resu
     let mut len = 0usize;
     // SAFETY: ptrs/lens are parallel arrays of `tokens.len()` entries that outlive the call.
     check(unsafe {
-        sys::crayon_dat_build(ptrs.as_ptr(), lens.as_ptr(), tokens.len(), name.as_ptr(), source.as_ptr(), &mut data, &mut len)
+        let flags = match normalization {
+            Normalization::None => 0,
+            Normalization::Nfc => sys::CRAYON_DAT_NFC,
+        };
+        sys::crayon_dat_build(ptrs.as_ptr(), lens.as_ptr(), tokens.len(), name.as_ptr(), source.as_ptr(), flags, &mut data, &mut len)
     })?;
     // SAFETY: on success the library handed us `len` bytes at `data`, ours to free once.
     let image = unsafe { std::slice::from_raw_parts(data, len) }.to_vec();
@@ -251,7 +265,7 @@ impl Vocab {
         fill_string(|out, cap| unsafe { sys::crayon_profile_name(self.raw.as_ptr(), out, cap) })
     }
 
-    /// Metadata of the active profile as one JSON object.
+    /// Metadata of the active profile as one JSON object (with "normalization": "nfc" or "none").
     pub fn profile_info(&self) -> Result<String> {
         // SAFETY: as in profile_name.
         fill_string(|out, cap| unsafe { sys::crayon_profile_info(self.raw.as_ptr(), out, cap) })
@@ -269,10 +283,12 @@ impl Vocab {
         if n < 0 { Err(Error::last()) } else { Ok(n as usize) }
     }
 
-    /// Greedy longest-match ids of `text` (any bytes; invalid UTF-8 uses the byte tokens).
+    /// Greedy longest-match ids of `text` (any bytes; invalid UTF-8 uses the byte tokens), after
+    /// NFC on an NFC profile.
     pub fn tokenize(&self, text: impl AsRef<[u8]>) -> Result<Vec<i32>> {
         let text = text.as_ref();
-        let mut ids = vec![0i32; tokenize_bound(text.len())];
+        // One id per byte is enough unless NFC lengthens the text; then the call names the size.
+        let mut ids = vec![0i32; text.len()];
         loop {
             // SAFETY: `text` is readable for its length; `ids` writable for its length.
             let r = unsafe { sys::crayon_tokenize(self.raw.as_ptr(), text.as_ptr().cast(), text.len(), ids.as_mut_ptr(), ids.len()) };
@@ -281,7 +297,7 @@ impl Vocab {
                     ids.truncate(n);
                     return Ok(ids);
                 }
-                Err(needed) => ids.resize(needed, 0), // not expected with the bound; harmless
+                Err(needed) => ids.resize(needed, 0),
             }
         }
     }
@@ -290,10 +306,8 @@ impl Vocab {
     pub fn tokenize_batch<T: AsRef<[u8]>>(&self, texts: &[T], threads: i32) -> Result<Batch> {
         let ptrs: Vec<*const c_char> = texts.iter().map(|t| t.as_ref().as_ptr().cast()).collect();
         let lens: Vec<usize> = texts.iter().map(|t| t.as_ref().len()).collect();
-        let cap = lens
-            .iter()
-            .try_fold(0usize, |acc, &len| acc.checked_add(tokenize_bound(len)))
-            .ok_or_else(|| Error::invalid_argument("batch too large"))?;
+        // The byte total, as in tokenize: enough unless NFC lengthens the text (then: resize, retry).
+        let cap = lens.iter().try_fold(0usize, |acc, &len| acc.checked_add(len)).ok_or_else(|| Error::invalid_argument("batch too large"))?;
         let mut ids = vec![0i32; cap];
         let mut offsets = vec![0i64; texts.len() + 1];
         loop {

@@ -33,6 +33,7 @@ pub const CRAYON_BACKEND_CUDA: u32 = 1 << 3;
 pub const CRAYON_BACKEND_ROCM: u32 = 1 << 4;
 
 pub const CRAYON_BORROW: u32 = 1 << 0;
+pub const CRAYON_DAT_NFC: u32 = 1 << 0;
 
 /// Opaque tokenizer handle (`typedef struct crayon_vocab crayon_vocab;`).
 #[repr(C)]
@@ -82,6 +83,7 @@ extern "C" {
         n: usize,
         name: *const c_char,
         source: *const c_char,
+        flags: u32,
         out_data: *mut *mut u8,
         out_len: *mut usize,
     ) -> c_int;

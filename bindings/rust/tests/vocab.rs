@@ -1,6 +1,6 @@
 //! The safe wrapper and the raw ABI against the real libcrayon.so and the shipped profiles
 //! (`make native profiles`; names resolve to <dir of libcrayon.so>/../profiles).
-use crayon::{sys, ErrorKind, Vocab};
+use crayon::{sys, ErrorKind, Normalization, Vocab};
 use std::ptr;
 
 /// Texts that exercise every path: ASCII, code, multi-byte UTF-8, emoji, invalid UTF-8, empty.
@@ -32,7 +32,7 @@ fn tokenize_then_decode_gives_the_input_back_with_both_profiles() {
 
 #[test]
 fn a_vocabulary_built_in_memory_matches_whole_words_longest_first() {
-    let image = crayon::dat_build(&["hello", " world", " wor"], "tiny", "test").unwrap();
+    let image = crayon::dat_build(&["hello", " world", " wor"], "tiny", "test", Normalization::None).unwrap();
     let vocab = Vocab::from_dat_bytes(&image).unwrap();
     drop(image); // copied by the library
     let ids = vocab.tokenize("hello world").unwrap();
@@ -46,10 +46,32 @@ fn a_vocabulary_built_in_memory_matches_whole_words_longest_first() {
 }
 
 #[test]
+fn an_nfc_profile_tokenizes_decomposed_text_as_composed_and_decodes_nfc() {
+    let words = ["caf\u{e9}", "\u{c5}ngstr\u{f6}m"];
+    let nfc = Vocab::from_dat_bytes(&crayon::dat_build(&words, "nfc", "test", Normalization::Nfc).unwrap()).unwrap();
+    let plain = Vocab::from_dat_bytes(&crayon::dat_build(&words, "plain", "test", Normalization::None).unwrap()).unwrap();
+    assert!(nfc.profile_info().unwrap().contains("\"normalization\":\"nfc\""));
+    assert!(plain.profile_info().unwrap().contains("\"normalization\":\"none\""));
+    let decomposed = "cafe\u{301} \u{212b}ngstro\u{308}m";
+    let ids = nfc.tokenize(decomposed).unwrap();
+    assert_eq!(ids, nfc.tokenize("caf\u{e9} \u{c5}ngstr\u{f6}m").unwrap());
+    assert_eq!(nfc.decode(&ids).unwrap(), "caf\u{e9} \u{c5}ngstr\u{f6}m".as_bytes());
+    assert_eq!(plain.decode(&plain.tokenize(decomposed).unwrap()).unwrap(), decomposed.as_bytes());
+    // NFC lengthens U+1D160 from 4 bytes to 12: more ids than bytes, still within the bound.
+    let long = "\u{1d160}".repeat(10);
+    let ids = nfc.tokenize(&long).unwrap();
+    assert_eq!(ids.len(), 120);
+    assert!(ids.len() <= crayon::tokenize_bound(long.len()));
+    let batch = nfc.tokenize_batch(&[long.as_str(), decomposed], 2).unwrap();
+    assert_eq!(batch.get(0).unwrap(), &ids[..]);
+    assert_eq!(batch.get(1).unwrap(), &nfc.tokenize(decomposed).unwrap()[..]);
+}
+
+#[test]
 fn load_dat_reads_a_file_and_reports_missing_or_corrupt_ones() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join("rust-binding-test.dat");
-    std::fs::write(&path, crayon::dat_build(&["abc"], "file", "test").unwrap()).unwrap();
+    std::fs::write(&path, crayon::dat_build(&["abc"], "file", "test", Normalization::None).unwrap()).unwrap();
     let vocab = Vocab::load_dat(&path).unwrap();
     assert_eq!(vocab.tokenize("abc").unwrap().len(), 1);
 

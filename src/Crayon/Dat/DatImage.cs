@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Runtime.Intrinsics;
+using Crayon.Normalization;
 using Crayon.Trie;
 
 namespace Crayon.Dat;
@@ -22,12 +23,14 @@ internal readonly unsafe struct DatImage
     public readonly long Length;
     public readonly string Name;
     public readonly string Source;
+    public readonly TextNormalization Normalization;
 
     private DatImage(TrieNode* nodes, int nodeCount, uint* offsets, byte* bytes, int vocabSize, int maxTokenBytes,
-                     ulong checksum, long length, string name, string source)
+                     ulong checksum, long length, string name, string source, TextNormalization normalization)
     {
         Nodes = nodes; NodeCount = nodeCount; TokenOffsets = offsets; TokenBytes = bytes; VocabSize = vocabSize;
         MaxTokenBytes = maxTokenBytes; Checksum = checksum; Length = length; Name = name; Source = source;
+        Normalization = normalization;
     }
 
     public ReadOnlySpan<byte> TokenAt(int id) =>
@@ -45,7 +48,9 @@ internal readonly unsafe struct DatImage
         uint version = U32(header, DatLayout.OffVersion);
         if (version != DatLayout.Version)
             throw Bad($"format version {version} is not supported (this library reads version {DatLayout.Version})");
-        if (U32(header, DatLayout.OffFlags) != 0) throw Bad("unknown header flags");
+        uint flags = U32(header, DatLayout.OffFlags);
+        if ((flags & ~DatLayout.KnownFlags) != 0)
+            throw Bad($"unknown header flags 0x{flags & ~DatLayout.KnownFlags:x} (this library knows 0x{DatLayout.KnownFlags:x}: NFC)");
         ulong fileSize = U64(header, DatLayout.OffFileSize);
         if (fileSize != (ulong)length)
             throw Bad(fileSize > (ulong)length
@@ -102,7 +107,8 @@ internal readonly unsafe struct DatImage
         string source = ReadString(ref meta, "source");
         if (!meta.IsEmpty) throw Bad("trailing bytes in the metadata section");
 
-        return new DatImage(nodes, (int)nodeCount, offsets, blob, (int)vocab, (int)maxTok, stored, length, name, source);
+        var normalization = (flags & DatLayout.FlagNfc) != 0 ? TextNormalization.Nfc : TextNormalization.None;
+        return new DatImage(nodes, (int)nodeCount, offsets, blob, (int)vocab, (int)maxTok, stored, length, name, source, normalization);
     }
 
     /// <summary>Off in tests to exercise the scalar check alone; both must accept exactly the same images.</summary>

@@ -37,6 +37,10 @@ internal static class DatLayout
 
     public const int SectionCount = 5;
 
+    /// <summary>Header flag bits. Bit 0: the profile expects NFC text (TextNormalization.Nfc); other bits are rejected.</summary>
+    public const uint FlagNfc = 1u << 0;
+    public const uint KnownFlags = FlagNfc;
+
     /// <summary>Fixed ids (crayon.h): specials, then one token per byte value, then learned tokens.</summary>
     public const int PadId = 0, UnkId = 1, BosId = 2, EosId = 3;
     public const int ByteIdBase = 4;

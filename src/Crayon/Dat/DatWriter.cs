@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Crayon.Normalization;
 using Crayon.Trie;
 
 namespace Crayon.Dat;
@@ -8,20 +9,28 @@ namespace Crayon.Dat;
 /// Compiles a vocabulary list into a .dat image (format version 1). Ids: the 4 specials, the 256 byte
 /// tokens, then each distinct multi-byte entry in list order (paper §8.1: an id never depends on
 /// anything but the list, and appending entries keeps every earlier id). Empty entries, single bytes
-/// (already byte tokens) and repeats are skipped. Same list, same name and source → same bytes.
+/// (already byte tokens) and repeats are skipped. Same list, same name, source and normalisation →
+/// same bytes. With <see cref="TextNormalization.Nfc"/> each entry is put in NFC first (as tokenize
+/// does to text; invalid UTF-8 passes through), since the text it must match will be NFC: a
+/// decomposed entry becomes its composed form, and a repeat if that form is already listed.
 /// </summary>
 public static class DatWriter
 {
-    public static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source)
+    public static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source,
+                               TextNormalization normalization = TextNormalization.None)
     {
         ArgumentNullException.ThrowIfNull(tokens);
+        if (normalization is not (TextNormalization.None or TextNormalization.Nfc))
+            throw new ArgumentException($"unknown normalization {(int)normalization}");
         name ??= "";
         source ??= "";
         var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
         var learned = new List<(byte[] Key, int Value)>();
-        foreach (byte[] t in tokens)
+        foreach (byte[] entry in tokens)
         {
-            if (t is null || t.Length < 2 || !seen.Add(t)) continue;
+            if (entry is null) continue;
+            byte[] t = normalization == TextNormalization.Nfc ? Nfc.Normalize(entry) : entry;
+            if (t.Length < 2 || !seen.Add(t)) continue;
             learned.Add((t, DatLayout.FirstLearnedId + learned.Count));
         }
         int vocabSize = DatLayout.FirstLearnedId + learned.Count;
@@ -58,7 +67,7 @@ public static class DatWriter
 
         DatLayout.Magic.CopyTo(img);
         W32(img, DatLayout.OffVersion, DatLayout.Version);
-        W32(img, DatLayout.OffFlags, 0);
+        W32(img, DatLayout.OffFlags, normalization == TextNormalization.Nfc ? DatLayout.FlagNfc : 0);
         W64(img, DatLayout.OffFileSize, (ulong)pos);
         W32(img, DatLayout.OffVocabSize, (uint)vocabSize);
         W32(img, DatLayout.OffNodeCount, (uint)nodes.Length);

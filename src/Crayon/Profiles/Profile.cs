@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Crayon.Dat;
+using Crayon.Normalization;
 
 namespace Crayon.Profiles;
 
@@ -26,6 +27,7 @@ public sealed unsafe class Profile
     public long Bytes => Image.Length;
     public ulong Checksum => Image.Checksum;
     public int MaxTokenBytes => Image.MaxTokenBytes;
+    public TextNormalization Normalization => Image.Normalization;
 
     private Profile(DatImage image, string? path, IDisposable? owner, byte* copy)
     {

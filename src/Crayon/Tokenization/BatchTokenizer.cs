@@ -1,3 +1,4 @@
+using Crayon.Normalization;
 using Crayon.Trie;
 
 namespace Crayon.Tokenization;
@@ -8,12 +9,14 @@ namespace Crayon.Tokenization;
 /// When the buffer holds the byte total (the bound), each chunk writes into its own region starting at
 /// its first byte's offset (a token covers ≥ 1 byte, so regions never collide) and the regions are then
 /// slid left into place. Otherwise a counting pass finds each document's exact offset, then a second
-/// pass writes there — no temporary id buffers either way.
+/// pass writes there — no temporary id buffers either way. With an NFC profile the documents are
+/// normalised first (in parallel; only those that change are copied) and the rest runs on the
+/// normalised bytes, whose total can exceed the input's.
 /// </summary>
 internal static unsafe class BatchTokenizer
 {
-    public static long Run(TrieNode* nodes, ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths, int* output, long capacity,
-                           long* offsets, int threads)
+    public static long Run(TrieNode* nodes, TextNormalization normalization, ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths,
+                           int* output, long capacity, long* offsets, int threads)
     {
         int n = texts.Length;
         if (lengths.Length != n) throw new ArgumentException("texts and lengths differ in count");
@@ -31,6 +34,35 @@ internal static unsafe class BatchTokenizer
 
         nint[] textArr = texts.ToArray();
         long[] lenArr = lengths.ToArray();
+        if (normalization == TextNormalization.None)
+            return Run(nodes, textArr, lenArr, totalBytes, output, capacity, offsets, threads);
+
+        for (int i = 0; i < n; i++)   // Nfc's own limit, checked here so it is not wrapped in an AggregateException
+            if (lenArr[i] > int.MaxValue) throw new ArgumentException($"document {i} is too long for an NFC profile (at most 2^31 - 1 bytes per text)");
+        var normalized = new NormalizedText[n];
+        try
+        {
+            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                         i => normalized[i] = Nfc.Normalize((byte*)textArr[i], lenArr[i]));
+            totalBytes = 0;
+            for (int i = 0; i < n; i++)
+            {
+                textArr[i] = (nint)normalized[i].Pointer;
+                lenArr[i] = normalized[i].Length;
+                totalBytes += lenArr[i];
+            }
+            return Run(nodes, textArr, lenArr, totalBytes, output, capacity, offsets, threads);
+        }
+        finally
+        {
+            foreach (NormalizedText t in normalized) t.Dispose();   // default entries own nothing
+        }
+    }
+
+    private static long Run(TrieNode* nodes, nint[] textArr, long[] lenArr, long totalBytes, int* output, long capacity,
+                            long* offsets, int threads)
+    {
+        int n = textArr.Length;
         int chunks = Math.Min(n, Math.Max(1, threads * 4));
         int[] chunkStart = SplitByBytes(lenArr, chunks, totalBytes);
         chunks = chunkStart.Length - 1;

@@ -1,4 +1,5 @@
 using Crayon.Backends;
+using Crayon.Normalization;
 using Crayon.Profiles;
 
 namespace Crayon.Tokenization;
@@ -67,16 +68,31 @@ public sealed unsafe class Tokenizer : IDisposable
             return Tokenize(t, text.Length, o, output.Length);
     }
 
+    /// <summary>
+    /// With an NFC profile the text is normalised first (see <see cref="Nfc"/>): ASCII and NFC text
+    /// are read in place, other text through one normalised copy, so the count can exceed length
+    /// (NFC can lengthen UTF-8 up to 3 times). Without normalisation this is one flag test more
+    /// than the bare longest match.
+    /// </summary>
     public long Tokenize(byte* text, long length, int* output, long capacity)
     {
         using Lease lease = Acquire();
-        return LongestMatch.Run(lease.Profile.Image.Nodes, text, length, output, capacity);
+        Profile profile = lease.Profile;
+        if (profile.Normalization == TextNormalization.None)
+            return LongestMatch.Run(profile.Image.Nodes, text, length, output, capacity);
+        using NormalizedText normalized = Nfc.Normalize(text, length);
+        return LongestMatch.Run(profile.Image.Nodes, normalized.Pointer, normalized.Length, output, capacity);
     }
 
     public int[] Tokenize(ReadOnlySpan<byte> text)
     {
         var ids = new int[text.Length];
         long n = Tokenize(text, ids);
+        if (n > ids.Length)   // normalisation lengthened the text
+        {
+            ids = new int[n];
+            n = Tokenize(text, ids);
+        }
         return ids.AsSpan(0, (int)n).ToArray();
     }
 
@@ -100,7 +116,7 @@ public sealed unsafe class Tokenizer : IDisposable
     public long TokenizeBatch(ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths, int* output, long capacity, long* offsets, int threads)
     {
         using Lease lease = Acquire();
-        return BatchTokenizer.Run(lease.Profile.Image.Nodes, texts, lengths, output, capacity, offsets, threads);
+        return BatchTokenizer.Run(lease.Profile.Image.Nodes, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);
     }
 
     public int VocabSize { get { using Lease l = Acquire(); return l.Profile.VocabSize; } }

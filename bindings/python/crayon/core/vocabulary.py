@@ -9,6 +9,11 @@ Text: ``str`` is encoded to UTF-8; a lone surrogate in it is replaced by U+FFFD 
 does (see ``crayon.core._text``). ``bytes`` are tokenized as given, invalid UTF-8 included: every
 byte has its own fallback token, so ``decode_bytes(tokenize(b)) == b`` for all bytes.
 
+Normalisation: a profile built with ``DATBuilder(normalize="nfc")`` (``vocab.normalization ==
+"nfc"``) puts text in Unicode NFC before matching, so there ``decode(tokenize(s)) ==
+unicodedata.normalize("NFC", s)``; invalid UTF-8 byte sequences pass through unchanged and the
+valid runs between them are normalised each on its own. ASCII and NFC text cost nothing extra.
+
 Thread-safety: tokenize, decode and the profile calls may run on many threads at once on one
 vocab (the native calls release the GIL); a swap never tears a call in progress. ``close()`` must
 not race with other calls.
@@ -23,7 +28,7 @@ from ctypes import byref, c_char_p, c_int32, c_int64, c_size_t, c_void_p
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
-from .._errors import CrayonError, CrayonValueError, UnknownTokenError
+from .._errors import CrayonValueError, UnknownTokenError
 from ._calls import read_bytes, read_string
 from ._text import Text, to_utf8
 
@@ -158,6 +163,11 @@ class CrayonVocab:
         return json.loads(read_string(_native.lib().crayon_profile_info, self._h(), initial=1024))
 
     @property
+    def normalization(self) -> str:
+        """What the active profile does to text before matching: "nfc" or "none" (bytes as given)."""
+        return self.profile_info["normalization"]
+
+    @property
     def vocab_size(self) -> int:
         """Number of token ids of the active profile (specials and the 256 byte tokens included)."""
         self._need_profile()
@@ -171,16 +181,19 @@ class CrayonVocab:
     # ---- tokenize / decode --------------------------------------------------------------------
 
     def tokenize(self, text: Text) -> list[int]:
-        """Token ids of ``text`` (str or bytes) by greedy longest match."""
+        """Token ids of ``text`` (str or bytes) by greedy longest match (after NFC on an NFC profile)."""
         self._need_profile()
         data = to_utf8(text)
         lib = _native.lib()
-        cap = lib.crayon_tokenize_bound(len(data))
-        out = (c_int32 * cap)()
-        n = _native.check_count(lib.crayon_tokenize(self._h(), data, len(data), out, cap))
-        if n < 0:  # cannot happen with the bound; kept so a library bug is an error, not a crash
-            raise CrayonError(f"crayon_tokenize asked for {-n} ids, more than its bound {cap}")
-        return out[:n]
+        # One id per byte at most, unless an NFC profile lengthens the text: then the call says how
+        # many it needs and we retry (crayon_tokenize_bound, 3x, would cost every call memory).
+        cap = len(data)
+        while True:
+            out = (c_int32 * max(cap, 1))()
+            n = _native.check_count(lib.crayon_tokenize(self._h(), data, len(data), out, cap))
+            if n >= 0:
+                return out[:n]
+            cap = -n
 
     def tokenize_batch(self, texts: Iterable[Text], *, threads: int = 0,
                        numpy: bool = False) -> list[Any]:
@@ -197,18 +210,20 @@ class CrayonVocab:
         lib = _native.lib()
         ptrs = (c_char_p * n)(*docs)
         lens = (c_size_t * n)(*map(len, docs))
-        cap = sum(lib.crayon_tokenize_bound(len(d)) for d in docs)
+        cap = sum(map(len, docs))  # enough unless an NFC profile lengthens the text (then: retry)
         offsets = (c_int64 * (n + 1))()
-        if numpy:
-            import numpy as np
-            flat = np.empty(max(cap, 1), dtype=np.int32)
-            out = flat.ctypes.data_as(ctypes.POINTER(c_int32))
-        else:
-            flat = out = (c_int32 * max(cap, 1))()
-        total = _native.check_count(lib.crayon_tokenize_batch(
-            self._h(), ptrs, lens, n, out, cap, offsets, int(threads)))
-        if total < 0:
-            raise CrayonError(f"crayon_tokenize_batch asked for {-total} ids, more than {cap}")
+        while True:
+            if numpy:
+                import numpy as np
+                flat = np.empty(max(cap, 1), dtype=np.int32)
+                out = flat.ctypes.data_as(ctypes.POINTER(c_int32))
+            else:
+                flat = out = (c_int32 * max(cap, 1))()
+            total = _native.check_count(lib.crayon_tokenize_batch(
+                self._h(), ptrs, lens, n, out, cap, offsets, int(threads)))
+            if total >= 0:
+                break
+            cap = -total
         off = offsets[:]
         # Slicing the ctypes array gives lists of ints; slicing the numpy array gives views.
         return [flat[off[i]:off[i + 1]] for i in range(n)]
