@@ -64,10 +64,10 @@ $(NATIVE): $(CS_SOURCES) $(DEPS_STAMP)
 
 # ---- profiles (cartridges) ---------------------------------------------------------------------
 # The committed vocabulary lists (profiles/*.json) are the source; the .dat files are built here.
-PROFILE_JSON := $(wildcard profiles/*.json)
+PROFILE_JSON := $(filter-out %.meta.json,$(wildcard profiles/*.json))
 PROFILE_DATS := $(patsubst profiles/%.json,$(PROFILE_DIR)/%.dat,$(PROFILE_JSON))
 profiles: $(PROFILE_DATS)
-$(PROFILE_DATS) &: $(PROFILE_JSON) profiles/build.py $(NATIVE) $(PY)
+$(PROFILE_DATS) &: $(PROFILE_JSON) $(wildcard profiles/*.meta.json) profiles/build.py $(NATIVE) $(PY)
 	@mkdir -p $(PROFILE_DIR) $(PKG)/profiles
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/build.py $(PROFILE_DIR)
 
@@ -89,9 +89,10 @@ $(CORPORA_STAMP): profiles/corpora.py
 	  $$($(SYS_PYTHON) profiles/corpora.py --npm)
 	@touch $@
 
-# Re-learns profiles/*.json from this machine's text (tests/corpus.py); commit the result.
-learn-profiles: $(NATIVE) $(PY)
-	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/learn.py
+# Re-learns the five cartridges (profiles/*.json + *.meta.json) from the domain corpora
+# (profiles/corpora.py, installed by `make corpora`); commit the result. A few minutes.
+learn-profiles: $(NATIVE) $(PY) corpora
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) profiles/learn.py
 
 # ---- Python package ----------------------------------------------------------------------------
 python: $(NATIVE) profiles
@@ -148,8 +149,8 @@ test-abi: $(NATIVE)
 	tests/abi/check_install.sh
 
 # make bench BENCH="engine_bench train_bench" runs a subset.
-bench: python peers
-	CRAYON_LIBRARY=$(abspath $(NATIVE)) CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) PYTHONPATH=bindings/python \
+bench: python peers corpora
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) CRAYON_TIKTOKEN_DIR=$(abspath $(TIKTOKEN_DIR)) PYTHONPATH=bindings/python \
 	  $(PY) benchmarks/run_all.py $(BENCH)
 
 # ---- install -----------------------------------------------------------------------------------

@@ -4,10 +4,14 @@
     CRAYON_LIBRARY=build/native/libcrayon.so python3 profiles/build.py build/profiles
 
 Uses libcrayon.so through ctypes (path from $CRAYON_LIBRARY, default build/native/libcrayon.so).
+profiles/<name>.meta.json (written by profiles/learn.py) gives the .dat its normalisation (NFC or
+none) and its "source" metadata: where the list was learned from. Entries are strings, or
+{"bytes": "<base64>"} for tokens that are part of a character.
 Deterministic: the same JSON gives byte-identical .dat files (ids follow the list order).
 """
 from __future__ import annotations
 
+import base64
 import ctypes
 import json
 import os
@@ -17,16 +21,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-
-# Stored in each .dat as its "source" metadata (crayon_profile_info); see profiles/README.md.
-SOURCES = {
-    "lite": "learned by profiles/learn.py (crayon_vocab_learn) from English text and multilingual man pages/catalogs on Debian",
-    "code": "learned by profiles/learn.py (crayon_vocab_learn) from the Python standard library and C headers on Debian",
-}
-
-# Profiles whose text is normalised to NFC before matching (CRAYON_DAT_NFC: the flag is stored in
-# the .dat, and tokenize applies it); every other profile matches bytes as given. See profiles/README.md.
-NORMALIZE_NFC: set[str] = set()
 CRAYON_DAT_NFC = 1  # crayon.h
 
 
@@ -40,8 +34,24 @@ def load_library() -> ctypes.CDLL:
     return lib
 
 
-def build(lib: ctypes.CDLL, tokens: list[str], name: str, source: str, flags: int = 0) -> bytes:
-    raw = [t.encode("utf-8") for t in tokens]
+def entry_bytes(entry: object, where: str) -> bytes:
+    if isinstance(entry, str):
+        return entry.encode("utf-8")
+    if isinstance(entry, dict) and set(entry) == {"bytes"}:
+        return base64.b64decode(entry["bytes"], validate=True)
+    raise SystemExit(f"{where}: entries must be strings or {{\"bytes\": base64}} objects")
+
+
+def source_of(name: str, meta: dict | None) -> str:
+    """The one-line provenance stored in the .dat (crayon info shows it)."""
+    if meta is None:
+        return f"profiles/{name}.json"
+    packages = sorted({p for s in meta["sources"] for p in s["packages"]})
+    return (f"learned by profiles/learn.py from the {meta['corpus']} corpus ({meta['train_bytes'] / 1e6:.0f} MB): "
+            f"{meta['description']}; packages: {', '.join(packages)} (versions: profiles/{name}.meta.json)")
+
+
+def build(lib: ctypes.CDLL, raw: list[bytes], name: str, source: str, flags: int = 0) -> bytes:
     arr = (c_char_p * len(raw))(*raw)
     lens = (c_size_t * len(raw))(*map(len, raw))
     out, out_len = POINTER(c_uint8)(), c_size_t()
@@ -59,16 +69,19 @@ def main(argv: list[str]) -> int:
     out_dir = Path(argv[0]) if argv else ROOT / "build" / "profiles"
     out_dir.mkdir(parents=True, exist_ok=True)
     lib = load_library()
-    lists = sorted(HERE.glob("*.json"))
+    lists = sorted(p for p in HERE.glob("*.json") if not p.name.endswith(".meta.json"))
     if not lists:
         raise SystemExit(f"no vocabulary lists in {HERE}")
     for path in lists:
         name = path.stem
         tokens = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-            raise SystemExit(f"{path}: expected a JSON array of strings")
-        flags = CRAYON_DAT_NFC if name in NORMALIZE_NFC else 0
-        image = build(lib, tokens, name, SOURCES.get(name, f"profiles/{path.name}"), flags)
+        if not isinstance(tokens, list):
+            raise SystemExit(f"{path}: expected a JSON array")
+        meta_path = HERE / f"{name}.meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else None
+        flags = CRAYON_DAT_NFC if meta and meta.get("normalization") == "nfc" else 0
+        raw = [entry_bytes(t, f"{path} entry {i}") for i, t in enumerate(tokens)]
+        image = build(lib, raw, name, source_of(name, meta), flags)
         target = out_dir / f"{name}.dat"
         tmp = target.with_suffix(".dat.tmp")
         tmp.write_bytes(image)
