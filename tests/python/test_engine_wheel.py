@@ -74,6 +74,9 @@ assert vocab.profile == "lite", vocab.profile
 code_vocab = CrayonVocab.load_profile("code")
 assert tokens == code_vocab.tokenize("def fast_inverse_sqrt(x):")
 assert code_vocab.decode(tokens) == "def fast_inverse_sqrt(x):"
+for name in ("science", "multilingual", "arts_commerce"):   # the seed's other cartridges, bundled too
+    other = CrayonVocab.load_profile(name)
+    assert other.vocab_size > 200_000 and other.decode(other.tokenize("E = mc^2, naïve")) == "E = mc^2, naïve"
 print("hot swap ok", vocab.profile, len(tokens))
 '''
 
@@ -146,7 +149,7 @@ def test_installed_command_finds_the_bundled_profiles(installed):
     r = run_in(installed, str(venv / "bin" / "crayon"), "profiles")
     assert r.returncode == 0, r.stderr
     bundled = {line.split()[0] for line in r.stdout.splitlines() if line.split()[1] == "bundled"}
-    assert {"lite", "code"} <= bundled, r.stdout
+    assert {"lite", "science", "code", "multilingual", "arts_commerce"} <= bundled, r.stdout
     t = run_in(installed, str(venv / "bin" / "crayon"), "tokenize", "--pieces", "Hello, world!")
     assert t.returncode == 0, t.stderr
     assert "".join(json.loads(t.stdout)) == "Hello, world!"

@@ -12,7 +12,7 @@ namespace Crayon.Learning;
 ///    spaces and words) and each distinct phrase is counted;
 /// 2. byte-pair merges over the phrases (<see cref="MergeLoop"/>, the BPE trainer's loop, on a
 ///    deterministic sample when the distinct text is large) propose <see cref="Overshoot"/> times more
-///    candidates than wanted;
+///    candidates than wanted, from pairs seen at least <see cref="MergeMinCount"/> times;
 /// 3. pruning: every distinct phrase is tokenized with greedy longest match over the candidates and
 ///    the tokens whose loss would cost least (<see cref="GreedyMeasure.RemovalCost"/>) are dropped,
 ///    half of the excess per round so that the survivors are re-measured without what they shadowed;
@@ -41,6 +41,12 @@ public sealed class VocabularyLearner
     /// <summary>Distinct phrase bytes the refinement counts token pairs on: pair counting is a
     /// single-threaded hash-map pass, and only the most frequent pairs matter.</summary>
     public const long PairSampleBytes = 4L << 20;
+
+    /// <summary>Merges stop at pairs seen fewer times: below that they chain whole rare lines into
+    /// tokens that only memorise the training text and, worse, take the uses that prune would have
+    /// credited to general tokens. On 0.4 MB of e-mail at 32k ids: 1.25× BPE's tokens on held-out
+    /// text with no floor, 0.75× with 2, 0.70× with 4, 0.74× with 8; larger texts never reach it.</summary>
+    public const long MergeMinCount = 4;
 
     private const int PruneRounds = 8;
     private const int Refinements = 2;
@@ -82,7 +88,7 @@ public sealed class VocabularyLearner
         ulong mergeStart = done;
         int merges = (int)Math.Min((long)(_maxTokens * Overshoot) + 256, int.MaxValue - 512);
         int[] pairs = MergeLoop.Run(sample, merges,
-            (m, all) => !Cancelled(mergeStart + (ulong)(m * 1000 / Math.Max(all, 1)), total));
+            (m, all) => !Cancelled(mergeStart + (ulong)(m * 1000 / Math.Max(all, 1)), total), minCount: MergeMinCount);
         done = mergeStart + 1000;
         var encoder = new MergeEncoder(trainer.Splitter, pairs);
         var active = new List<byte[]>(encoder.VocabSize - 256);

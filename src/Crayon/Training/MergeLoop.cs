@@ -114,10 +114,11 @@ internal static class MergeLoop
     /// (<see cref="OperationCanceledException"/>). <paramref name="counts"/> receives each merge's
     /// pair count. <paramref name="byteOrder"/> (a permutation of 0..255, or null for identity) is
     /// the id byte b takes while comparing tied pairs, to reproduce trainers that number bytes
-    /// differently; the merges returned always use byte ids = byte values.
+    /// differently; the merges returned always use byte ids = byte values. The loop also stops
+    /// when the best pair occurs fewer than <paramref name="minCount"/> times.
     /// </summary>
     public static int[] Run(ChunkTable chunks, int maxMerges, Func<long, long, bool>? progress,
-                            List<long>? counts = null, byte[]? byteOrder = null)
+                            List<long>? counts = null, byte[]? byteOrder = null, long minCount = 1)
     {
         var inverse = new int[256];
         for (int b = 0; b < 256; b++) inverse[byteOrder?[b] ?? b] = b;
@@ -181,7 +182,7 @@ internal static class MergeLoop
                     heap.Enqueue(new HeapEntry(bestCount, top.Pair), new HeapEntry(bestCount, top.Pair));
                 continue;                          // stale; a fresher entry exists or was just pushed
             }
-            if (bestCount <= 0) break;
+            if (bestCount < Math.Max(minCount, 1)) break;
 
             int a = Left(top.Pair), b = Right(top.Pair), id = 256 + done;
             merges.Add(a < 256 ? inverse[a] : a);
