@@ -423,6 +423,15 @@ static void test_learn(void) {
           && json == NULL && strstr(crayon_last_error(), "cancelled") != NULL, "cancel");
     CHECK(crayon_vocab_learn(texts, lens, 2, 20, 1, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "max_token_bytes 1");
     CHECK(crayon_vocab_learn(NULL, NULL, 2, 20, 12, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "NULL texts");
+    /* no text at all, or only invalid UTF-8: an empty list, not an error */
+    const char *nothing[1] = {"\xff\xfe\xc3"};
+    size_t nothing_len[1] = {3};
+    CHECK(crayon_vocab_learn(nothing, nothing_len, 1, 20, 12, NULL, NULL, &json, &json_len) == CRAYON_OK
+          && json_len == 2 && memcmp(json, "[]", 2) == 0, "invalid UTF-8 only gives []");
+    crayon_free_buffer(json);
+    CHECK(crayon_vocab_learn(nothing, nothing_len, 0, 20, 12, NULL, NULL, &json, &json_len) == CRAYON_OK
+          && json_len == 2 && memcmp(json, "[]", 2) == 0, "no texts give []");
+    crayon_free_buffer(json);
 }
 
 int main(void) {
