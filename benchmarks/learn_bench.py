@@ -12,6 +12,8 @@ ratio of tokens on the held-out text: learner / BPE (below 1 means fewer tokens 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,6 +67,34 @@ def learner_tokens(train: list[str], test: list[str], size: int, max_token_bytes
         return sum(map(len, vocab.tokenize_batch(test))), vocab.vocab_size, seconds
 
 
+SPEED_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+import corpora
+from crayon.core.learn import learn_vocab
+
+def status(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])   # kB
+kind, mb, size, repeat = sys.argv[3], float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+docs = [d.encode() for d in corpora.documents(kind, int(mb * 1e6))] * repeat
+before = status("VmRSS")
+t0 = time.perf_counter()
+tokens = learn_vocab(docs, size)
+print(json.dumps({"seconds": time.perf_counter() - t0, "tokens": len(tokens), "bytes": sum(map(len, docs)),
+                  "peak_mb": status("VmHWM") / 1024, "before_mb": before / 1024}))
+"""
+
+
+def learn_speed(kind: str, mb: float, size: int, repeat: int) -> dict:
+    """Learning time and peak memory of a fresh process (the text is read before the clock starts)."""
+    r = subprocess.run([sys.executable, "-c", SPEED_CHILD, str(ROOT / "profiles"), str(ROOT / "bindings" / "python"),
+                        kind, str(mb), str(size), str(repeat)], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kinds", default="english,multilingual,code,email")
@@ -72,6 +102,9 @@ def main() -> int:
     ap.add_argument("--mb", type=float, default=20, help="text per kind (train + held out), MB")
     ap.add_argument("--max-token-bytes", type=int, default=32)
     ap.add_argument("--small-corpus", action="store_true", help="tests/corpus.py instead of profiles/corpora.py")
+    ap.add_argument("--speed", default="code:100:100000,code:100:250000,english:100:50000,english:25:50000,english:25:50000:4",
+                    help="learning time runs, kind:MB:ids[:repeat] comma-separated ('' for none); repeat > 1 "
+                         "feeds the same text that many times (more corpus, same distinct material)")
     args = ap.parse_args()
     global SMALL
     SMALL = args.small_corpus
@@ -86,6 +119,16 @@ def main() -> int:
             c, cv, cs = learner_tokens(train, test, size, args.max_token_bytes)
             print(f"| {kind} | {size:,} | {corpus.size(train) / 1e6:.1f} | {corpus.size(test) / 1e6:.1f} | {bv:,} | {b:,} "
                   f"| {cv:,} | {c:,} | **{c / b:.3f}** | {bs:.1f} | {cs:.1f} |", flush=True)
+    if args.speed:
+        print("\n| learning time | text MB | learned tokens | seconds | peak RSS MB (process, text included) | RSS before learning MB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for run in args.speed.split(","):
+            kind, mb, size, *rep = run.split(":")
+            repeat = int(rep[0]) if rep else 1
+            r = learn_speed(kind, float(mb), int(size), repeat)
+            label = f"{kind}{f' ×{repeat}' if repeat > 1 else ''}, {int(size):,} tokens"
+            print(f"| {label} | {r['bytes'] / 1e6:.1f} | {r['tokens']:,} | {r['seconds']:.1f} "
+                  f"| {r['peak_mb']:.0f} | {r['before_mb']:.0f} |", flush=True)
     return 0
 
 
