@@ -193,6 +193,21 @@ CRAYON_API int crayon_vocab_learn(const char *const *texts, const size_t *lens, 
                                   crayon_progress_fn progress, void *user,
                                   uint8_t **out_json, size_t *out_len);
 
+/* Growing a profile without renumbering it (docs/learning.md, "Extending a profile").
+ * crayon_vocab_learn_more learns up to max_tokens NEW tokens that lower the greedy token count of the
+ * texts most, given every token of base's active profile (which are all kept and never returned);
+ * same output, progress and cancellation as crayon_vocab_learn. crayon_dat_extend builds a .dat whose
+ * ids 0 .. vocab_size(base) - 1 are base's, unchanged, followed by the given tokens in order (empty,
+ * one-byte and repeated entries, and entries equal to an existing token, are skipped); the child keeps
+ * base's normalisation. Extending with list A, then with list B, gives the same bytes as extending once
+ * with A followed by B. Both are thread-safe; base stays usable (and swappable) meanwhile. */
+CRAYON_API int crayon_vocab_learn_more(const crayon_vocab *base, const char *const *texts, const size_t *lens,
+                                       size_t n, size_t max_tokens, size_t max_token_bytes,
+                                       crayon_progress_fn progress, void *user,
+                                       uint8_t **out_json, size_t *out_len);
+CRAYON_API int crayon_dat_extend(const crayon_vocab *base, const char *const *tokens, const size_t *lens, size_t n,
+                                 const char *name, const char *source, uint8_t **out_data, size_t *out_len);
+
 /* Releases a buffer returned by the library. NULL is a no-op. */
 CRAYON_API void crayon_free_buffer(void *buffer);
 

@@ -434,10 +434,37 @@ static void test_learn(void) {
     crayon_free_buffer(json);
 }
 
+static void test_extend(crayon_vocab *base) {
+    const char *texts[1] = {"lazy dogs and lazy foxes jump over lazy dogs; lazy foxes, lazy dogs."};
+    size_t lens[1] = {strlen(texts[0])};
+    uint8_t *json = NULL; size_t json_len = 0;
+    CHECK(crayon_vocab_learn_more(base, texts, lens, 1, 5, 16, NULL, NULL, &json, &json_len) == CRAYON_OK
+          && json_len > 2 && json[0] == '[', "learn more");
+    CHECK(memmem(json, json_len, "\" lazy\"", 7) == NULL, "base tokens are not learned again: %.*s", (int)json_len, (const char *)json);
+    crayon_free_buffer(json);
+    const char *added[3] = {" lazy dogs", " lazy", " lazy dogs"};     /* " lazy" is base's; the third repeats */
+    size_t added_lens[3] = {10, 5, 10};
+    uint8_t *image = NULL; size_t image_len = 0;
+    CHECK(crayon_dat_extend(base, added, added_lens, 3, "child", "test", &image, &image_len) == CRAYON_OK, "extend");
+    crayon_vocab *child = NULL;
+    CHECK(crayon_load_dat_buffer(image, image_len, 0, &child) == CRAYON_OK, "load child");
+    CHECK(crayon_vocab_size(child) == crayon_vocab_size(base) + 1, "one new id (%lld)", (long long)crayon_vocab_size(child));
+    for (int32_t id = 0; id < (int32_t)crayon_vocab_size(base); id++) {
+        char a[64], b[64];
+        int64_t na = crayon_decode(base, &id, 1, a, sizeof a), nb = crayon_decode(child, &id, 1, b, sizeof b);
+        if (na != nb || memcmp(a, b, (size_t)na) != 0) { CHECK(0, "id %d moved", id); break; }
+    }
+    crayon_free(child);
+    crayon_free_buffer(image);
+    CHECK(crayon_dat_extend(NULL, added, added_lens, 3, "c", "", &image, &image_len) == CRAYON_E_INVALID_ARGUMENT, "NULL base");
+    CHECK(crayon_vocab_learn_more(NULL, texts, lens, 1, 5, 16, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "NULL base");
+}
+
 int main(void) {
     crayon_vocab *v = load(WORDS_A, sizeof WORDS_A / sizeof *WORDS_A, "a");
     CHECK(crayon_vocab_size(v) == 260 + (int64_t)(sizeof WORDS_A / sizeof *WORDS_A), "vocab size");
     test_round_trip_random_bytes(v);
+    test_extend(v);
     test_bad_arguments(v);
     test_batch(v);
     crayon_free(v);

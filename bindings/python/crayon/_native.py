@@ -55,6 +55,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                  c_uint32, _c_void_pp, _c_size_t_p]),
     "crayon_vocab_learn": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_size_t, c_size_t,
                                    PROGRESS_FN, c_void_p, _c_void_pp, _c_size_t_p]),
+    "crayon_vocab_learn_more": (c_int, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, c_size_t, c_size_t,
+                                        PROGRESS_FN, c_void_p, _c_void_pp, _c_size_t_p]),
+    "crayon_dat_extend": (c_int, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, c_char_p, c_char_p,
+                                  _c_void_pp, _c_size_t_p]),
     "crayon_free_buffer": (None, [c_void_p]),
     # ---- end of engine section
     # ---- BPE section (tiktoken-compatible encodings)

@@ -4,6 +4,7 @@
     crayon decode [--profile P | --dat F] IDS...
     crayon build VOCAB.json -o OUT.dat [--name N] [--source S] [--nfc]
     crayon learn FILES... -o VOCAB.json --size N [--max-token-bytes B]
+    crayon extend BASE FILES... -o NEW.dat --add N [--force] | crayon extend BASE --tokens LIST.json -o NEW.dat
     crayon info FILE.dat | NAME
     crayon profiles
     crayon backends
@@ -119,18 +120,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     from .core.learn import learn_vocab
     if args.size <= 0:
         raise CliError(f"--size must be positive; got {args.size}")
-    texts = []
-    for path in args.files:
-        try:
-            if path == "-":
-                data = sys.stdin.buffer.read()
-            else:
-                with open(path, "rb") as f:
-                    data = f.read()
-        except OSError as e:
-            raise CliError(f"cannot read {path}: {e.strerror}") from None
-        _check_text(path, data)
-        texts.append(data)
+    texts = _read_texts(args.files)
     if not any(texts):
         raise CliError("no text to learn from: the input files are empty")
     bar = ProgressBar("learn")
@@ -141,6 +131,94 @@ def cmd_learn(args: argparse.Namespace) -> int:
         f.write("[\n" + ",\n".join(json.dumps(t, ensure_ascii=False) for t in tokens) + "\n]\n")
     note = "" if len(tokens) == args.size else f" (the text supports no more than that; asked for {args.size})"
     print(f"{args.output}: {len(tokens)} tokens{note}", file=sys.stderr)
+    return 0
+
+
+def _read_texts(paths: Sequence[str]) -> list[bytes]:
+    texts = []
+    for path in paths:
+        try:
+            if path == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
+        except OSError as e:
+            raise CliError(f"cannot read {path}: {e.strerror}") from None
+        _check_text(path, data)
+        texts.append(data)
+    return texts
+
+
+def _pieces(texts: list[bytes], size: int = 64 << 10) -> list[bytes]:
+    """The texts cut at line ends into pieces of about size bytes (the unit of the held-out split)."""
+    out = []
+    for data in texts:
+        start = 0
+        while start < len(data):
+            end = data.find(b"\n", start + size)
+            end = len(data) if end < 0 else end + 1
+            out.append(data[start:end])
+            start = end
+    return out
+
+
+def cmd_extend(args: argparse.Namespace) -> int:
+    from ._progress import ProgressBar
+    from .core.learn import extend_dat, learn_vocab
+    from .core.vocabulary import CrayonVocab
+    if (args.add is None) == (args.tokens is None):
+        raise CliError("say what to add: --add N (learned from FILES) or --tokens LIST.json")
+    base_spec = os.path.abspath(args.base) if os.path.exists(args.base) else args.base
+    base = CrayonVocab(device="cpu", profile=base_spec)
+    info = base.profile_info
+    pieces = _pieces(_read_texts(args.files))
+    # Every tenth piece of the text is held out to check the update; the rest is learned from.
+    held_out = [p for i, p in enumerate(pieces) if i % 10 == 9]
+    if args.tokens is not None:
+        try:
+            with open(args.tokens, "r", encoding="utf-8") as f:
+                added = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise CliError(f"cannot read {args.tokens}: {e}") from None
+        if not isinstance(added, list):
+            raise CliError(f"{args.tokens} must hold a JSON list of tokens")
+        held_out = pieces            # nothing is learned: all of FILES (if any) checks the update
+        what = f"{len(added)} tokens from {os.path.basename(args.tokens)}"
+    else:
+        if args.add <= 0:
+            raise CliError(f"--add must be positive; got {args.add}")
+        train = [p for i, p in enumerate(pieces) if i % 10 != 9]
+        if not train:
+            raise CliError("no text to learn from: the input files are empty")
+        if not held_out and not args.force:
+            raise CliError("too little text to hold a sample out for the check (at least ~640 KiB); "
+                           "pass --force to extend without it")
+        bar = ProgressBar("learn")
+        added = learn_vocab(train, args.add, max_token_bytes=args.max_token_bytes, progress=bar, base=base)
+        bar.close()
+        what = f"{len(added)} tokens learned from {', '.join(os.path.basename(f) for f in args.files)}"
+    name = args.name or os.path.splitext(os.path.basename(args.output))[0]
+    source = f"extended from {info['name']} ({info['vocab_size']} ids, checksum {info['checksum']}) with {what}"
+    image = extend_dat(base, added, name=name, source=source)
+    child = CrayonVocab.from_dat_bytes(image)
+    skipped = len(added) - (child.vocab_size - base.vocab_size)
+    if held_out:
+        before = sum(map(len, base.tokenize_batch(held_out)))
+        after = sum(map(len, child.tokenize_batch(held_out)))
+        sample = sum(map(len, held_out))
+        print(f"held-out sample ({sample:,} bytes): {before:,} tokens with {info['name']}, {after:,} with {name} "
+              f"({100 * (after - before) / max(before, 1):+.1f} %)", file=sys.stderr)
+        if after > before and not args.force:
+            raise CliError(f"the update makes the held-out sample worse ({before:,} -> {after:,} tokens); "
+                           "nothing was written (--force writes it anyway)")
+    tmp = f"{args.output}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(image)
+    os.replace(tmp, args.output)
+    note = f", {skipped} already present or repeated and skipped" if skipped else ""
+    print(f"{args.output}: ids 0..{base.vocab_size - 1} as in {info['name']}, "
+          f"{child.vocab_size - base.vocab_size} new from {base.vocab_size}{note}", file=sys.stderr)
     return 0
 
 
@@ -219,6 +297,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-token-bytes", type=int, default=32,
                    help="longest token, in UTF-8 bytes (default: 32; tokens may span words)")
     p.set_defaults(func=cmd_learn)
+
+    p = sub.add_parser("extend", help="grow a .dat without renumbering it (new ids after the old ones)")
+    p.add_argument("base", help="the profile to extend: a .dat path or a profile name")
+    p.add_argument("files", nargs="*", help="text to learn from (--add) or to check the update on ('-' reads stdin)")
+    p.add_argument("-o", "--output", required=True, help="the .dat file to write")
+    p.add_argument("--add", type=int, help="number of new tokens to learn from FILES")
+    p.add_argument("--tokens", help="a JSON list of tokens to append instead of learning")
+    p.add_argument("--name", help="profile name stored in the .dat (default: the output file's stem)")
+    p.add_argument("--max-token-bytes", type=int, default=32, help="longest new token, in bytes (default: 32)")
+    p.add_argument("--force", action="store_true", help="write even if the held-out sample gets worse")
+    p.set_defaults(func=cmd_extend)
 
     p = sub.add_parser("info", help="what a .dat (file or profile name) holds")
     p.add_argument("target", help="path of a .dat file, or a profile name")

@@ -98,5 +98,27 @@ extern "C" {
         out_json: *mut *mut u8,
         out_len: *mut usize,
     ) -> c_int;
+    pub fn crayon_vocab_learn_more(
+        base: *const crayon_vocab,
+        texts: *const *const c_char,
+        lens: *const usize,
+        n: usize,
+        max_tokens: usize,
+        max_token_bytes: usize,
+        progress: crayon_progress_fn,
+        user: *mut c_void,
+        out_json: *mut *mut u8,
+        out_len: *mut usize,
+    ) -> c_int;
+    pub fn crayon_dat_extend(
+        base: *const crayon_vocab,
+        tokens: *const *const c_char,
+        lens: *const usize,
+        n: usize,
+        name: *const c_char,
+        source: *const c_char,
+        out_data: *mut *mut u8,
+        out_len: *mut usize,
+    ) -> c_int;
     pub fn crayon_free_buffer(buffer: *mut c_void);
 }

@@ -69,8 +69,11 @@ public sealed class VocabularyLearner
     /// <summary>
     /// The learned tokens (at most maxTokens; fewer when the text does not support more, i.e. when no
     /// more strings would ever be used), most used first. Empty text gives an empty list.
+    /// <paramref name="keep"/> (an existing vocabulary being extended) takes part in every measurement
+    /// and is never dropped: the result is the maxTokens new tokens that lower the token count most
+    /// given those, none of them equal to a kept token.
     /// </summary>
-    public List<byte[]> Learn(IReadOnlyList<byte[]> texts)
+    public List<byte[]> Learn(IReadOnlyList<byte[]> texts, IReadOnlyList<byte[]>? keep = null)
     {
         // Progress steps: one per batch of documents, 1000 for the merges, one per pruning round.
         ulong done = 0;
@@ -91,44 +94,52 @@ public sealed class VocabularyLearner
             (m, all) => !Cancelled(mergeStart + (ulong)(m * 1000 / Math.Max(all, 1)), total), minCount: MergeMinCount);
         done = mergeStart + 1000;
         var encoder = new MergeEncoder(trainer.Splitter, pairs);
-        var active = new List<byte[]>(encoder.VocabSize - 256);
+        // The kept tokens come first in the list and stay there; pruning ranks only what follows.
+        var kept = new ChunkTable(Math.Max(16, keep?.Count ?? 0));
+        var active = new List<byte[]>();
+        foreach (byte[] t in keep ?? [])
+            if (t.Length >= 2 && kept.Find(t) < 0) { kept.Add(t); active.Add(t); }
+        int fixedCount = active.Count;
         for (int rank = 256; rank < encoder.VocabSize; rank++)
-            if (encoder.Token(rank).Length <= _maxTokenBytes) active.Add(encoder.Token(rank).ToArray());
+        {
+            ReadOnlySpan<byte> token = encoder.Token(rank);
+            if (token.Length <= _maxTokenBytes && kept.Find(token) < 0) active.Add(token.ToArray());
+        }
 
-        long[] uses = Prune(ref active, phrases, PruneRounds, ref done, total);
+        long[] uses = Prune(ref active, fixedCount, phrases, PruneRounds, ref done, total);
         ChunkTable pairSample = Sample(sample, PairSampleBytes);
         for (int r = 0; r < Refinements; r++)
         {
             active.AddRange(new GreedyMeasure(active).FrequentPairs(pairSample, Math.Max(1, _maxTokens / 4), _maxTokenBytes));
             Report(++done, total);
-            uses = Prune(ref active, phrases, RefineRounds, ref done, total);
+            uses = Prune(ref active, fixedCount, phrases, RefineRounds, ref done, total);
         }
         Report(total, total);
 
-        int[] order = Rank(active, uses);
-        var result = new List<byte[]>(active.Count);
+        int[] order = Rank(active, uses, fixedCount);
+        var result = new List<byte[]>(order.Length);
         foreach (int i in order)
             if (uses[i] > 0) result.Add(active[i]);
         return result;
     }
 
-    /// <summary>Drops tokens until at most maxTokens are left and every one is used (the last round
-    /// drops whatever excess remains); returns the survivors' uses.</summary>
-    private long[] Prune(ref List<byte[]> active, ChunkTable phrases, int rounds, ref ulong done, ulong total)
+    /// <summary>Drops tokens after the first fixedCount until at most maxTokens of them are left and
+    /// every one is used (the last round drops whatever excess remains); returns the survivors' uses.</summary>
+    private long[] Prune(ref List<byte[]> active, int fixedCount, ChunkTable phrases, int rounds, ref ulong done, ulong total)
     {
         for (int round = 0; ; round++)
         {
             var measure = new GreedyMeasure(active);
             long[] uses = measure.Uses(phrases);
-            int excess = active.Count - _maxTokens, unused = 0;
-            foreach (long u in uses) if (u == 0) unused++;
+            int learned = active.Count - fixedCount, excess = learned - _maxTokens, unused = 0;
+            for (int i = fixedCount; i < uses.Length; i++) if (uses[i] == 0) unused++;
             if ((excess <= 0 && unused == 0) || round == rounds) return uses;
             Report(++done, total);
             int drop = round == rounds - 1 ? Math.Max(excess, unused) : Math.Max(unused, (excess + 1) / 2);
-            int[] order = Rank(active, measure.RemovalCost(uses));
-            var kept = new List<byte[]>(active.Count - drop);
-            for (int i = 0; i < active.Count - drop; i++) kept.Add(active[order[i]]);
-            active = kept;
+            int[] order = Rank(active, measure.RemovalCost(uses), fixedCount);
+            var survivors = active.GetRange(0, fixedCount);
+            for (int i = 0; i < learned - drop; i++) survivors.Add(active[order[i]]);
+            active = survivors;
         }
     }
 
@@ -155,11 +166,11 @@ public sealed class VocabularyLearner
         return sample;
     }
 
-    /// <summary>Indices by score, highest first; ties: the shorter token first, then bytewise.</summary>
-    private static int[] Rank(List<byte[]> vocab, long[] score)
+    /// <summary>Indices from start on by score, highest first; ties: the shorter token first, then bytewise.</summary>
+    private static int[] Rank(List<byte[]> vocab, long[] score, int start)
     {
-        var order = new int[vocab.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var order = new int[vocab.Count - start];
+        for (int i = 0; i < order.Length; i++) order[i] = start + i;
         Array.Sort(order, (a, b) =>
         {
             int c = score[b].CompareTo(score[a]);

@@ -2,6 +2,7 @@ using System.Text;
 using Crayon.Backends;
 using Crayon.Dat;
 using Crayon.Learning;
+using Crayon.Profiles;
 using Crayon.Tokenization;
 
 namespace Crayon.Tests.Engine;
@@ -46,6 +47,30 @@ public class LearnerTests
             docs.Add(Encoding.UTF8.GetBytes($"Line {d}: see the GNU General Public License for more details.\n"));
         var vocab = new VocabularyLearner(20, 64).Learn(docs).Select(Encoding.UTF8.GetString).ToList();
         Assert.Contains(vocab, t => t.Contains(" the GNU General Public License"));
+    }
+
+    [Fact]
+    public void Extending_keeps_every_parent_id_and_learns_only_new_tokens()
+    {
+        var texts = Texts();
+        List<byte[]> first = new VocabularyLearner(40, 16).Learn(texts);
+        Profile parent = Profile.FromBytes(DatWriter.Build(first, "parent", "tests"));
+        var more = new VocabularyLearner(60, 16).Learn(texts, VocabularyExtension.LearnedTokens(parent));
+        Assert.NotEmpty(more);
+        Assert.DoesNotContain(more, t => first.Any(f => f.AsSpan().SequenceEqual(t)));
+        Profile child = Profile.FromBytes(VocabularyExtension.Build(parent, more, "child", "tests"));
+        try
+        {
+            Assert.Equal(parent.VocabSize + more.Count, child.VocabSize);
+            for (int id = 0; id < parent.VocabSize; id++)
+                Assert.True(parent.Image.TokenAt(id).SequenceEqual(child.Image.TokenAt(id)), $"id {id} moved");
+            using var p = new Tokenizer(Profile.FromBytes(DatWriter.Build(first, "parent", "tests")));
+            using var c = new Tokenizer(Profile.FromBytes(VocabularyExtension.Build(parent, more, "child", "tests")));
+            long before = 0, after = 0;
+            foreach (byte[] t in texts) { before += p.Tokenize(t).Length; after += c.Tokenize(t).Length; Assert.Equal(t, c.Decode(p.Tokenize(t))); }
+            Assert.True(after < before, $"{before} -> {after}");
+        }
+        finally { parent.Release(); child.Release(); }
     }
 
     [Fact]

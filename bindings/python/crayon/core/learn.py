@@ -12,24 +12,30 @@ from __future__ import annotations
 
 import json
 from ctypes import byref, c_char_p, c_size_t, c_void_p
-from typing import Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .. import _native
 from .._errors import CrayonValueError
 from ._calls import take_buffer
 from ._text import Text, to_utf8
 
+if TYPE_CHECKING:
+    from .vocabulary import CrayonVocab
+
 Progress = Callable[[int, int], object]
 Entry = Union[str, dict]
 
 
 def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 32,
-                progress: Optional[Progress] = None) -> list[Entry]:
+                progress: Optional[Progress] = None, base: Optional["CrayonVocab"] = None) -> list[Entry]:
     """Up to ``size`` tokens (each at most ``max_token_bytes`` bytes) that make greedy longest match
     need the fewest tokens on ``texts``, most used first. Tokens may span spaces and words.
 
     Fewer than ``size`` come back when the text does not support more (every token returned is used
     in it); empty text gives ``[]``. Invalid UTF-8 in ``bytes`` input is skipped, never learned.
+
+    With ``base`` (a loaded ``CrayonVocab``), learns ``size`` *new* tokens that shorten the texts most
+    given every token base already has; base's tokens are kept and not returned (see ``extend_dat``).
 
     ``progress(done, total)`` is called now and then; if it raises, learning stops and the
     exception propagates (KeyboardInterrupt included).
@@ -57,11 +63,29 @@ def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 32,
 
     callback = _native.PROGRESS_FN(trampoline) if progress is not None else _native.PROGRESS_FN()
     out, out_len = c_void_p(), c_size_t()
-    status = _native.lib().crayon_vocab_learn(ptrs, lens, n, size, max_token_bytes, callback, None,
-                                               byref(out), byref(out_len))
+    if base is None:
+        status = _native.lib().crayon_vocab_learn(ptrs, lens, n, size, max_token_bytes, callback, None,
+                                                   byref(out), byref(out_len))
+    else:
+        status = _native.lib().crayon_vocab_learn_more(base._h(), ptrs, lens, n, size, max_token_bytes, callback,
+                                                        None, byref(out), byref(out_len))
     if raised:
         if status == 0:
             take_buffer(out, out_len.value)  # finished anyway: release the result
         raise raised[0]
     _native.check(status)
     return json.loads(take_buffer(out, out_len.value).decode("utf-8"))
+
+
+def extend_dat(base: "CrayonVocab", tokens: Iterable[Union[Entry, bytes]], *, name: str, source: str = "") -> bytes:
+    """A .dat image that keeps every id of ``base``'s active profile and appends ``tokens`` after them
+    (entries equal to an existing token, or repeated, are skipped); normalisation is inherited.
+    Extending with A then B gives the same bytes as extending once with A + B."""
+    from ..c_ext.dat_builder import _entry_bytes   # one reading of list entries (str, bytes, {"bytes": b64})
+    raw = [_entry_bytes(t, i) for i, t in enumerate(tokens)]
+    ptrs = (c_char_p * max(len(raw), 1))(*raw)
+    lens = (c_size_t * max(len(raw), 1))(*map(len, raw))
+    out, out_len = c_void_p(), c_size_t()
+    _native.check(_native.lib().crayon_dat_extend(base._h(), ptrs, lens, len(raw), name.encode(), source.encode(),
+                                                   byref(out), byref(out_len)))
+    return take_buffer(out, out_len.value)
