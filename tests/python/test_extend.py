@@ -38,6 +38,17 @@ def test_every_id_of_the_parent_keeps_its_token_and_new_ids_come_after(extended)
     assert child.normalization == base.normalization
 
 
+def test_the_child_records_its_lineage(extended, tmp_path):
+    base, _, child = extended
+    info, parent = child.profile_info, base.profile_info
+    assert parent["vocab_version"] == 1 and parent["parent_checksum"] is None and parent["format_version"] == 2
+    assert info["vocab_version"] == 2 and info["parent_version"] == 1
+    assert info["parent_checksum"] == parent["checksum"]
+    grandchild = CrayonVocab.from_dat_bytes(extend_dat(child, ["zzqqxx more"], name="g"))
+    assert grandchild.profile_info["vocab_version"] == 3
+    assert grandchild.profile_info["parent_checksum"] == info["checksum"]
+
+
 def test_text_tokenized_with_the_parent_decodes_identically_with_the_child(extended, code_text):
     base, _, child = extended
     for text in code_text[1][:30] + es.corpus_documents("multilingual", 64 << 10):
@@ -116,6 +127,8 @@ def test_cli_extend_learns_checks_on_a_held_out_sample_and_writes(tmp_path):
     with CrayonVocab(device="cpu", profile=str(out)) as child:
         assert 50_000 < child.vocab_size <= 52_000
         assert "extended from lite" in child.profile_info["source"]
+    info = _crayon("info", str(out)).stdout.decode()
+    assert "vocab_version    2" in info and "parent_version   1" in info and "parent_checksum" in info
 
 
 def test_cli_extend_refuses_an_update_that_makes_the_sample_worse(tmp_path):

@@ -25,7 +25,7 @@ public static class VocabularyExtension
     {
         List<byte[]> list = LearnedTokens(parent);
         list.AddRange(added);
-        byte[] image = DatWriter.Build(list, name, source, parent.Image.Normalization);
+        byte[] image = DatWriter.Build(list, name, source, parent.Image.Normalization, Lineage.ChildOf(parent.Image));
         // DatWriter skips empty, one-byte and repeated entries; none of the parent's can be skipped, so
         // its ids are unchanged. Checked rather than assumed: a renumbered child would be silent damage.
         Profile child = Profile.FromBytes(image);
