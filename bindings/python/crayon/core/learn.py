@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 from .. import _native
 from .._errors import CrayonValueError
 from ._calls import take_buffer
+from ._handle import NativeObject
 from ._text import Text, to_utf8
 
 if TYPE_CHECKING:
@@ -31,9 +32,11 @@ Progress = Callable[[int, int], object]
 Entry = Union[str, dict]
 
 
-class Learner:
+class Learner(NativeObject):
     """The learner fed as a stream: ``feed`` counts the phrases of each batch (the text is not kept,
     so memory follows the distinct text, not the stream), ``learn`` learns from everything fed."""
+
+    _free = "crayon_learner_free"
 
     def __init__(self, *, max_token_bytes: int = 32) -> None:
         if not 2 <= max_token_bytes <= 256:
@@ -86,23 +89,6 @@ class Learner:
             raise raised[0]
         _native.check(status)
         return json.loads(take_buffer(out, out_len.value).decode("utf-8"))
-
-    def close(self) -> None:
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            _native.lib().crayon_learner_free(handle)
-
-    def __enter__(self) -> "Learner":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _h(self) -> c_void_p:
         if not self._handle:

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 from .. import _native
 from .._errors import CrayonValueError, UnknownTokenError
 from ._calls import read_bytes, read_string
+from ._handle import NativeObject
 from ._text import Text, to_utf8
 
 DEVICES = ("auto", "cpu", "cuda", "rocm")
@@ -70,8 +71,10 @@ class _LoadProfile:
         return load_here
 
 
-class CrayonVocab:
+class CrayonVocab(NativeObject):
     """A tokenizer on one device with one active profile (name, or path to a .dat)."""
+
+    _free = "crayon_free"
 
     def __init__(self, device: str = "auto", profile: Optional[ProfileSpec] = None) -> None:
         self._handle: Optional[c_void_p] = None
@@ -248,25 +251,8 @@ class CrayonVocab:
 
     # ---- lifetime -----------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Releases the native tokenizer. Further calls raise; closing twice is fine."""
-        handle, self._handle = self._handle, None
+    def _closed(self) -> None:
         self._spec = None
-        if handle is not None and handle.value:
-            _native.lib().crayon_free(handle)
-
-    def __enter__(self) -> "CrayonVocab":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # A safety net only; at interpreter exit the module globals may already be gone.
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __repr__(self) -> str:
         if self._handle is None:
