@@ -193,18 +193,26 @@ CRAYON_API int crayon_vocab_learn(const char *const *texts, const size_t *lens, 
                                   crayon_progress_fn progress, void *user,
                                   uint8_t **out_json, size_t *out_len);
 
-/* Growing a profile without renumbering it (docs/learning.md, "Extending a profile").
- * crayon_vocab_learn_more learns up to max_tokens NEW tokens that lower the greedy token count of the
- * texts most, given every token of base's active profile (which are all kept and never returned);
- * same output, progress and cancellation as crayon_vocab_learn. crayon_dat_extend builds a .dat whose
- * ids 0 .. vocab_size(base) - 1 are base's, unchanged, followed by the given tokens in order (empty,
- * one-byte and repeated entries, and entries equal to an existing token, are skipped); the child keeps
- * base's normalisation. Extending with list A, then with list B, gives the same bytes as extending once
- * with A followed by B. Both are thread-safe; base stays usable (and swappable) meanwhile. */
-CRAYON_API int crayon_vocab_learn_more(const crayon_vocab *base, const char *const *texts, const size_t *lens,
-                                       size_t n, size_t max_tokens, size_t max_token_bytes,
-                                       crayon_progress_fn progress, void *user,
-                                       uint8_t **out_json, size_t *out_len);
+/* A learner fed as a stream (docs/learning.md): crayon_learner_feed counts the phrases of any number
+ * of batches (the texts are not kept: memory follows the distinct text), crayon_learner_learn then
+ * learns up to max_tokens tokens exactly as crayon_vocab_learn would from all the texts fed. With a
+ * base vocab (not NULL) it learns max_tokens NEW tokens given every token of base's active profile,
+ * which are all kept and not returned — feed the result to crayon_dat_extend. learn may be called
+ * again (other sizes or bases). Output, progress and cancellation as crayon_vocab_learn.
+ * crayon_learner_stats gives the documents and bytes fed (either pointer may be NULL).
+ * Thread-safety: calls on one learner serialise; crayon_learner_free must not race with them. */
+typedef struct crayon_learner crayon_learner;
+CRAYON_API int crayon_learner_new(size_t max_token_bytes, crayon_learner **out_learner);
+CRAYON_API void crayon_learner_free(crayon_learner *learner);
+CRAYON_API int crayon_learner_feed(crayon_learner *learner, const char *const *texts, const size_t *lens, size_t n);
+CRAYON_API int crayon_learner_learn(crayon_learner *learner, const crayon_vocab *base, size_t max_tokens,
+                                    crayon_progress_fn progress, void *user, uint8_t **out_json, size_t *out_len);
+CRAYON_API int crayon_learner_stats(const crayon_learner *learner, uint64_t *out_documents, uint64_t *out_bytes);
+
+/* A .dat whose ids 0 .. vocab_size(base) - 1 are base's active profile's, unchanged, followed by the
+ * given tokens in order (empty, one-byte and repeated entries, and entries equal to an existing
+ * token, are skipped); the child keeps base's normalisation. Extending with list A, then with list B,
+ * gives the same bytes as extending once with A followed by B. Thread-safe; base stays usable. */
 CRAYON_API int crayon_dat_extend(const crayon_vocab *base, const char *const *tokens, const size_t *lens, size_t n,
                                  const char *name, const char *source, uint8_t **out_data, size_t *out_len);
 

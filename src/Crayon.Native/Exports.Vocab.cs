@@ -278,30 +278,6 @@ internal static unsafe class VocabExports
         catch (Exception e) { return Guard.Fail(e); }
     }
 
-    [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_learn_more")]
-    public static int VocabLearnMore(nint baseVocab, byte** texts, nuint* lens, nuint n, nuint maxTokens, nuint maxTokenBytes,
-                                     delegate* unmanaged<void*, ulong, ulong, int> progress, void* user, byte** outJson, nuint* outLen)
-    {
-        try
-        {
-            if (outJson == null || outLen == null) return Guard.Error(Status.InvalidArgument, "out_json or out_len is NULL");
-            *outJson = null; *outLen = 0;
-            if (maxTokens > 1 << 24) return Guard.Error(Status.InvalidArgument, "max_tokens is larger than 16777216");
-            if (maxTokenBytes < 2 || maxTokenBytes > 256) return Guard.Error(Status.InvalidArgument, "max_token_bytes must be in 2..256");
-            Tokenizer tok = Handles.Get<Tokenizer>(baseVocab, "base");
-            byte[][] docs = Args.CopyArrays(texts, lens, n, "texts");
-            Func<ulong, ulong, bool>? report = progress == null ? null : (done, total) => progress(user, done, total) != 0;
-            List<byte[]> keep;
-            using (Tokenizer.Lease lease = tok.Acquire()) keep = VocabularyExtension.LearnedTokens(lease.Profile);
-            var learner = new VocabularyLearner((int)maxTokens, (int)maxTokenBytes, report);
-            byte[] json = VocabularyLearner.ToJson(learner.Learn(docs, keep));
-            *outJson = ToNative(json, out nuint len);
-            *outLen = len;
-            return Status.Ok;
-        }
-        catch (Exception e) { return Guard.Fail(e); }
-    }
-
     [UnmanagedCallersOnly(EntryPoint = "crayon_dat_extend")]
     public static int DatExtend(nint baseVocab, byte** tokens, nuint* lens, nuint n, byte* name, byte* source, byte** outData, nuint* outLen)
     {
@@ -330,7 +306,7 @@ internal static unsafe class VocabExports
 
     // ---- helpers ---------------------------------------------------------------------------------
 
-    private static byte* ToNative(byte[] data, out nuint len)
+    internal static byte* ToNative(byte[] data, out nuint len)
     {
         byte* p = (byte*)NativeMemory.Alloc((nuint)Math.Max(1, data.Length));
         data.CopyTo(new Span<byte>(p, data.Length));

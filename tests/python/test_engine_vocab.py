@@ -472,6 +472,21 @@ def test_learn_vocab_progress_and_cancellation():
         learn_vocab(texts, 100, progress=stop)
 
 
+def test_a_stream_fed_in_batches_learns_the_same_list_as_all_at_once():
+    from crayon.core.learn import Learner
+    texts = es.corpus_documents("english", 256 << 10)
+    with Learner() as learner:
+        for i in range(0, len(texts), 7):
+            learner.feed(texts[i:i + 7])
+        assert learner.documents_fed == len(texts)
+        assert learner.bytes_fed == sum(len(t.encode()) for t in texts)
+        streamed = learner.learn(500)
+        assert learner.learn(500) == streamed          # learning again reads the same counts
+    assert streamed == learn_vocab(texts, 500)
+    with pytest.raises(CrayonValueError):
+        learner.feed(["closed"])
+
+
 def test_learn_vocab_rejects_bad_sizes():
     with pytest.raises(CrayonValueError):
         learn_vocab(["abc"], 0)

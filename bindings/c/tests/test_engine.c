@@ -438,10 +438,22 @@ static void test_extend(crayon_vocab *base) {
     const char *texts[1] = {"lazy dogs and lazy foxes jump over lazy dogs; lazy foxes, lazy dogs."};
     size_t lens[1] = {strlen(texts[0])};
     uint8_t *json = NULL; size_t json_len = 0;
-    CHECK(crayon_vocab_learn_more(base, texts, lens, 1, 5, 16, NULL, NULL, &json, &json_len) == CRAYON_OK
+    crayon_learner *learner = NULL;
+    CHECK(crayon_learner_new(16, &learner) == CRAYON_OK, "learner");
+    CHECK(crayon_learner_feed(learner, texts, lens, 1) == CRAYON_OK && crayon_learner_feed(learner, texts, lens, 1) == CRAYON_OK, "feed twice");
+    uint64_t docs = 0, bytes = 0;
+    CHECK(crayon_learner_stats(learner, &docs, &bytes) == CRAYON_OK && docs == 2 && bytes == 2 * lens[0], "stats");
+    CHECK(crayon_learner_learn(learner, base, 5, NULL, NULL, &json, &json_len) == CRAYON_OK
           && json_len > 2 && json[0] == '[', "learn more");
     CHECK(memmem(json, json_len, "\" lazy\"", 7) == NULL, "base tokens are not learned again: %.*s", (int)json_len, (const char *)json);
     crayon_free_buffer(json);
+    CHECK(crayon_learner_learn(learner, NULL, 5, NULL, NULL, &json, &json_len) == CRAYON_OK
+          && memmem(json, json_len, "\" lazy", 6) != NULL, "learn without a base: %.*s", (int)json_len, (const char *)json);
+    crayon_free_buffer(json);
+    crayon_learner *bad = NULL;
+    CHECK(crayon_learner_new(1, &bad) == CRAYON_E_INVALID_ARGUMENT && bad == NULL, "max_token_bytes 1 is refused");
+    crayon_learner_free(learner);
+    crayon_learner_free(NULL);
     const char *added[3] = {" lazy dogs", " lazy", " lazy dogs"};     /* " lazy" is base's; the third repeats */
     size_t added_lens[3] = {10, 5, 10};
     uint8_t *image = NULL; size_t image_len = 0;
@@ -457,7 +469,7 @@ static void test_extend(crayon_vocab *base) {
     crayon_free(child);
     crayon_free_buffer(image);
     CHECK(crayon_dat_extend(NULL, added, added_lens, 3, "c", "", &image, &image_len) == CRAYON_E_INVALID_ARGUMENT, "NULL base");
-    CHECK(crayon_vocab_learn_more(NULL, texts, lens, 1, 5, 16, NULL, NULL, &json, &json_len) == CRAYON_E_INVALID_ARGUMENT, "NULL base");
+    CHECK(crayon_learner_feed(NULL, texts, lens, 1) == CRAYON_E_INVALID_ARGUMENT, "NULL learner");
 }
 
 int main(void) {

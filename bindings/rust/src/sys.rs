@@ -35,6 +35,12 @@ pub const CRAYON_BACKEND_ROCM: u32 = 1 << 4;
 pub const CRAYON_BORROW: u32 = 1 << 0;
 pub const CRAYON_DAT_NFC: u32 = 1 << 0;
 
+/// Opaque streaming learner handle (`typedef struct crayon_learner crayon_learner;`).
+#[repr(C)]
+pub struct crayon_learner {
+    _private: [u8; 0],
+}
+
 /// Opaque tokenizer handle (`typedef struct crayon_vocab crayon_vocab;`).
 #[repr(C)]
 pub struct crayon_vocab {
@@ -98,18 +104,24 @@ extern "C" {
         out_json: *mut *mut u8,
         out_len: *mut usize,
     ) -> c_int;
-    pub fn crayon_vocab_learn_more(
-        base: *const crayon_vocab,
+    pub fn crayon_learner_new(max_token_bytes: usize, out_learner: *mut *mut crayon_learner) -> c_int;
+    pub fn crayon_learner_free(learner: *mut crayon_learner);
+    pub fn crayon_learner_feed(
+        learner: *mut crayon_learner,
         texts: *const *const c_char,
         lens: *const usize,
         n: usize,
+    ) -> c_int;
+    pub fn crayon_learner_learn(
+        learner: *mut crayon_learner,
+        base: *const crayon_vocab,
         max_tokens: usize,
-        max_token_bytes: usize,
         progress: crayon_progress_fn,
         user: *mut c_void,
         out_json: *mut *mut u8,
         out_len: *mut usize,
     ) -> c_int;
+    pub fn crayon_learner_stats(learner: *const crayon_learner, out_documents: *mut u64, out_bytes: *mut u64) -> c_int;
     pub fn crayon_dat_extend(
         base: *const crayon_vocab,
         tokens: *const *const c_char,

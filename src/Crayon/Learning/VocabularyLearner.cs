@@ -51,7 +51,6 @@ public sealed class VocabularyLearner
     private const int PruneRounds = 8;
     private const int Refinements = 2;
     private const int RefineRounds = 3;
-    private const int FeedBatch = 512;
 
     private readonly int _maxTokens;
     private readonly int _maxTokenBytes;
@@ -75,16 +74,23 @@ public sealed class VocabularyLearner
     /// </summary>
     public List<byte[]> Learn(IReadOnlyList<byte[]> texts, IReadOnlyList<byte[]>? keep = null)
     {
-        // Progress steps: one per batch of documents, 1000 for the merges, one per pruning round.
-        ulong done = 0;
-        ulong total = (ulong)((texts.Count + FeedBatch - 1) / FeedBatch) + 1000 + PruneRounds + Refinements * (RefineRounds + 1);
-        var trainer = new BpeTrainer(new PhraseSplitter(Math.Min(PhraseBytes, _maxTokenBytes)));
-        for (int d = 0; d < texts.Count; d += FeedBatch)
-        {
-            trainer.Feed(new SliceDocuments(texts, d, Math.Min(FeedBatch, texts.Count - d)));
-            Report(++done, total);
-        }
-        ChunkTable phrases = trainer.Chunks;
+        var counts = new PhraseCounts(_maxTokenBytes);
+        ulong done = 0, total = PhraseCounts.FeedSteps(texts.Count) + LearnSteps;
+        counts.Feed(texts, () => Report(++done, total));
+        return Learn(counts, keep, done, total);
+    }
+
+    /// <summary>The same, from phrases already counted (a stream fed batch by batch).</summary>
+    public List<byte[]> Learn(PhraseCounts counts, IReadOnlyList<byte[]>? keep = null) => Learn(counts, keep, 0, LearnSteps);
+
+    /// <summary>Progress steps after feeding: 1000 for the merges, one per pruning round.</summary>
+    private const ulong LearnSteps = 1000 + PruneRounds + Refinements * (RefineRounds + 1);
+
+    private List<byte[]> Learn(PhraseCounts counts, IReadOnlyList<byte[]>? keep, ulong done, ulong total)
+    {
+        if (counts.MaxTokenBytes != _maxTokenBytes)
+            throw new ArgumentException($"the phrases were counted for tokens of up to {counts.MaxTokenBytes} bytes, not {_maxTokenBytes}");
+        ChunkTable phrases = counts.Table;
         if (_maxTokens == 0 || phrases.Count == 0) { Report(total, total); return []; }
 
         ChunkTable sample = Sample(phrases, MergeSampleBytes);
@@ -93,7 +99,7 @@ public sealed class VocabularyLearner
         int[] pairs = MergeLoop.Run(sample, merges,
             (m, all) => !Cancelled(mergeStart + (ulong)(m * 1000 / Math.Max(all, 1)), total), minCount: MergeMinCount);
         done = mergeStart + 1000;
-        var encoder = new MergeEncoder(trainer.Splitter, pairs);
+        var encoder = new MergeEncoder(counts.Splitter, pairs);
         // The kept tokens come first in the list and stay there; pruning ranks only what follows.
         var kept = new ChunkTable(Math.Max(16, keep?.Count ?? 0));
         var active = new List<byte[]>();
@@ -186,12 +192,6 @@ public sealed class VocabularyLearner
     private void Report(ulong done, ulong total)
     {
         if (Cancelled(done, total)) throw new OperationCanceledException("cancelled");
-    }
-
-    private sealed class SliceDocuments(IReadOnlyList<byte[]> texts, int start, int count) : IDocuments
-    {
-        public int Count => count;
-        public ReadOnlySpan<byte> this[int index] => texts[start + index];
     }
 
     /// <summary>

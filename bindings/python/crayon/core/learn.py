@@ -1,17 +1,22 @@
-"""Learning a vocabulary list from sample text (crayon_vocab_learn; the paper's section 3.2).
+"""Learning a vocabulary list from sample text (the engine's learner; docs/learning.md).
 
     >>> from crayon.core.learn import learn_vocab
     >>> tokens = learn_vocab(["the cat sat on the mat"] * 100, size=50)   # doctest: +SKIP
 
+    >>> with Learner() as learner:                      # a stream of any length, batch by batch
+    ...     for batch in batches:
+    ...         learner.feed(batch)
+    ...     tokens = learner.learn(50_000)              # doctest: +SKIP
+
 The result is the JSON-able vocabulary list that ``DATBuilder().build(...)`` and ``crayon build``
 take: a ``str`` per token that is valid UTF-8, and ``{"bytes": "<base64>"}`` for the few that are part
 of a character (e.g. the lead bytes shared by a script's letters). It is deterministic: the same texts
-and settings give the same list. The algorithm and its measured results: docs/learning.md.
+and settings give the same list, however they were split into batches.
 """
 from __future__ import annotations
 
 import json
-from ctypes import byref, c_char_p, c_size_t, c_void_p
+from ctypes import byref, c_char_p, c_size_t, c_uint64, c_void_p
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .. import _native
@@ -24,6 +29,90 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], object]
 Entry = Union[str, dict]
+
+
+class Learner:
+    """The learner fed as a stream: ``feed`` counts the phrases of each batch (the text is not kept,
+    so memory follows the distinct text, not the stream), ``learn`` learns from everything fed."""
+
+    def __init__(self, *, max_token_bytes: int = 32) -> None:
+        if not 2 <= max_token_bytes <= 256:
+            raise CrayonValueError(f"max_token_bytes must be in 2..256; got {max_token_bytes}")
+        handle = c_void_p()
+        _native.check(_native.lib().crayon_learner_new(max_token_bytes, byref(handle)))
+        self._handle: Optional[c_void_p] = handle
+
+    def feed(self, texts: Iterable[Text]) -> None:
+        docs = [to_utf8(t) for t in texts]
+        if not docs:
+            return
+        ptrs = (c_char_p * len(docs))(*docs)
+        lens = (c_size_t * len(docs))(*map(len, docs))
+        _native.check(_native.lib().crayon_learner_feed(self._h(), ptrs, lens, len(docs)))
+
+    @property
+    def documents_fed(self) -> int:
+        return self._stats()[0]
+
+    @property
+    def bytes_fed(self) -> int:
+        return self._stats()[1]
+
+    def learn(self, size: int, *, base: Optional["CrayonVocab"] = None,
+              progress: Optional[Progress] = None) -> list[Entry]:
+        """Up to ``size`` tokens, most used first (see ``learn_vocab``). With ``base``, ``size`` NEW
+        tokens given every token base already has (base's are kept and not returned)."""
+        if size <= 0:
+            raise CrayonValueError(f"size must be positive; got {size}")
+        raised: list[BaseException] = []
+
+        def trampoline(_user: object, done: int, total: int) -> int:
+            # An exception must not unwind through the C# frames: keep it and ask the library to stop.
+            try:
+                if progress is not None:
+                    progress(done, total)
+                return 0
+            except BaseException as e:  # noqa: BLE001 - re-raised below, after the native call returns
+                raised.append(e)
+                return 1
+
+        callback = _native.PROGRESS_FN(trampoline) if progress is not None else _native.PROGRESS_FN()
+        out, out_len = c_void_p(), c_size_t()
+        status = _native.lib().crayon_learner_learn(self._h(), None if base is None else base._h(), size, callback,
+                                                    None, byref(out), byref(out_len))
+        if raised:
+            if status == 0:
+                take_buffer(out, out_len.value)  # finished anyway: release the result
+            raise raised[0]
+        _native.check(status)
+        return json.loads(take_buffer(out, out_len.value).decode("utf-8"))
+
+    def close(self) -> None:
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _native.lib().crayon_learner_free(handle)
+
+    def __enter__(self) -> "Learner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _h(self) -> c_void_p:
+        if not self._handle:
+            raise CrayonValueError("this Learner is closed")
+        return self._handle
+
+    def _stats(self) -> tuple[int, int]:
+        docs, nbytes = c_uint64(), c_uint64()
+        _native.check(_native.lib().crayon_learner_stats(self._h(), byref(docs), byref(nbytes)))
+        return docs.value, nbytes.value
 
 
 def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 32,
@@ -42,39 +131,9 @@ def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 32,
     """
     if size <= 0:
         raise CrayonValueError(f"size must be positive; got {size}")
-    if max_token_bytes <= 0:
-        raise CrayonValueError(f"max_token_bytes must be positive; got {max_token_bytes}")
-    docs = [to_utf8(t) for t in texts]
-    n = len(docs)
-    ptrs = (c_char_p * max(n, 1))(*docs)
-    lens = (c_size_t * max(n, 1))(*map(len, docs))
-
-    raised: list[BaseException] = []
-
-    def trampoline(_user: object, done: int, total: int) -> int:
-        # An exception must not unwind through the C# frames: keep it and ask the library to stop.
-        try:
-            if progress is not None:
-                progress(done, total)
-            return 0
-        except BaseException as e:  # noqa: BLE001 - re-raised below, after the native call returns
-            raised.append(e)
-            return 1
-
-    callback = _native.PROGRESS_FN(trampoline) if progress is not None else _native.PROGRESS_FN()
-    out, out_len = c_void_p(), c_size_t()
-    if base is None:
-        status = _native.lib().crayon_vocab_learn(ptrs, lens, n, size, max_token_bytes, callback, None,
-                                                   byref(out), byref(out_len))
-    else:
-        status = _native.lib().crayon_vocab_learn_more(base._h(), ptrs, lens, n, size, max_token_bytes, callback,
-                                                        None, byref(out), byref(out_len))
-    if raised:
-        if status == 0:
-            take_buffer(out, out_len.value)  # finished anyway: release the result
-        raise raised[0]
-    _native.check(status)
-    return json.loads(take_buffer(out, out_len.value).decode("utf-8"))
+    with Learner(max_token_bytes=max_token_bytes) as learner:
+        learner.feed(texts)
+        return learner.learn(size, base=base, progress=progress)
 
 
 def extend_dat(base: "CrayonVocab", tokens: Iterable[Union[Entry, bytes]], *, name: str, source: str = "") -> bytes:
