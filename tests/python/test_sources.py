@@ -152,3 +152,15 @@ def test_text_files_stay_one_document_each_and_max_bytes_cuts_at_a_character(tmp
     paths = [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
     assert [d for b in DocumentStream(paths) for d in b] == ["ééééé\n".encode(), b"second\n"]
     assert [d for b in DocumentStream(paths, max_bytes=5) for d in b] == ["éé".encode()]
+
+
+def test_cli_extend_learns_from_the_hub_and_checks_on_every_tenth_row(hub, tmp_path):
+    out = tmp_path / "lite_hub.dat"
+    r = crayon("extend", "lite", "hf://datasets/test/fixture", "-o", str(out), "--add", "200", "--max-bytes", "400K",
+               HF_DATASETS_SERVER=hub.url)
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"held-out sample" in r.stderr and b"ids 0..49999 as in lite" in r.stderr, r.stderr
+    from crayon import CrayonVocab
+    with CrayonVocab(device="cpu", profile=str(out)) as child:
+        assert 50_000 < child.vocab_size <= 50_200
+        assert "learned from hf://datasets/test/fixture" in child.profile_info["source"]

@@ -130,9 +130,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
     with Learner(max_token_bytes=args.max_token_bytes) as learner:
         for batch in stream:
             learner.feed(batch)
-        stream.progress.close()
         if not learner.bytes_fed:
             raise CliError("no text to learn from: the input files are empty")
+        stream.progress.close()
         bar = ProgressBar("learn")
         tokens = learner.learn(args.size, progress=bar)
         bar.close()
@@ -198,12 +198,12 @@ def cmd_extend(args: argparse.Namespace) -> int:
                     index += 1
                 if train:
                     learner.feed(train)
-            stream.progress.close()
             if not learner.bytes_fed:
                 raise CliError("no text to learn from: the input files are empty")
             if not held_out and not args.force:
                 raise CliError("too little text to hold a sample out for the check (at least ~640 KiB); "
                                "pass --force to extend without it")
+            stream.progress.close()
             bar = ProgressBar("learn")
             added = learner.learn(args.add, base=base, progress=bar)
             bar.close()

@@ -106,7 +106,7 @@ class StreamStats:
 
     def summary(self) -> str:
         elapsed = max(time.perf_counter() - self.started, 1e-9)
-        parts = [f"{self.documents:,} documents, {_mb(self.bytes)} in {elapsed:.1f} s "
+        parts = [f"{self.documents:,} document{'' if self.documents == 1 else 's'}, {_mb(self.bytes)} in {elapsed:.1f} s "
                  f"({self.bytes / elapsed / 1e6:.1f} MB/s, {self.documents / elapsed:,.0f} rows/s)"]
         if self.retries:
             parts.append(f"{self.retries} {'retry' if self.retries == 1 else 'retries'}")
