@@ -211,8 +211,10 @@ CRAYON_API int crayon_learner_stats(const crayon_learner *learner, uint64_t *out
 
 /* A .dat whose ids 0 .. vocab_size(base) - 1 are base's active profile's, unchanged, followed by the
  * given tokens in order (empty, one-byte and repeated entries, and entries equal to an existing
- * token, are skipped); the child keeps base's normalisation. Extending with list A, then with list B,
- * gives the same bytes as extending once with A followed by B. Thread-safe; base stays usable. */
+ * token, are skipped); the child keeps base's normalisation and records its lineage (vocab_version =
+ * base's + 1, parent_checksum = base's checksum; crayon_profile_info shows both). Extending with list
+ * A, then with list B, gives the same ids, tokens and bytes as extending once with A followed by B,
+ * except the lineage fields and the checksum. Thread-safe; base stays usable. */
 CRAYON_API int crayon_dat_extend(const crayon_vocab *base, const char *const *tokens, const size_t *lens, size_t n,
                                  const char *name, const char *source, uint8_t **out_data, size_t *out_len);
 

@@ -147,7 +147,18 @@ internal static unsafe class VocabExports
                 w.WriteString("name", p.Name);
                 w.WriteNumber("vocab_size", p.VocabSize);
                 w.WriteString("source", p.Source);
-                w.WriteNumber("format_version", DatLayout.Version);
+                w.WriteNumber("format_version", p.Image.FormatVersion);
+                w.WriteNumber("vocab_version", p.Image.Lineage.Version);
+                if (p.Image.Lineage.ParentVersion is uint parentVersion)
+                {
+                    w.WriteString("parent_checksum", p.Image.Lineage.ParentChecksum.ToString("x16"));
+                    w.WriteNumber("parent_version", parentVersion);
+                }
+                else
+                {
+                    w.WriteNull("parent_checksum");
+                    w.WriteNull("parent_version");
+                }
                 w.WriteNumber("bytes", p.Bytes);
                 w.WriteString("checksum", p.Checksum.ToString("x16"));
                 w.WriteNumber("trie_nodes", p.NodeCount);

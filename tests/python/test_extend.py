@@ -38,6 +38,17 @@ def test_every_id_of_the_parent_keeps_its_token_and_new_ids_come_after(extended)
     assert child.normalization == base.normalization
 
 
+def test_the_child_records_its_lineage(extended, tmp_path):
+    base, _, child = extended
+    info, parent = child.profile_info, base.profile_info
+    assert parent["vocab_version"] == 1 and parent["parent_checksum"] is None and parent["format_version"] == 2
+    assert info["vocab_version"] == 2 and info["parent_version"] == 1
+    assert info["parent_checksum"] == parent["checksum"]
+    grandchild = CrayonVocab.from_dat_bytes(extend_dat(child, ["zzqqxx more"], name="g"))
+    assert grandchild.profile_info["vocab_version"] == 3
+    assert grandchild.profile_info["parent_checksum"] == info["checksum"]
+
+
 def test_text_tokenized_with_the_parent_decodes_identically_with_the_child(extended, code_text):
     base, _, child = extended
     for text in code_text[1][:30] + es.corpus_documents("multilingual", 64 << 10):
@@ -54,11 +65,18 @@ def test_the_child_compresses_the_new_domain_better(extended, code_text):
     assert after < 0.9 * before, (before, after)
 
 
-def test_appending_a_then_b_gives_the_same_bytes_as_appending_a_plus_b():
+def _without_lineage(image: bytes) -> bytes:
+    """The image with its checksum (bytes 24..31) and lineage (52..63) blanked."""
+    return image[:24] + bytes(8) + image[32:52] + bytes(12) + image[64:]
+
+
+def test_appending_a_then_b_gives_the_same_profile_as_appending_a_plus_b():
     base = CrayonVocab(device="cpu", profile="lite")
     a, b = ["def __init__(self", "\n        return self."], ["#include <stdio.h>", {"bytes": "4KQ="}]
     one = CrayonVocab.from_dat_bytes(extend_dat(base, a, name="x"))
-    assert extend_dat(one, b, name="x") == extend_dat(base, a + b, name="x")
+    twice, once = extend_dat(one, b, name="x"), extend_dat(base, a + b, name="x")
+    # The same ids, tokens, trie and metadata; only the lineage says there were two steps.
+    assert _without_lineage(twice) == _without_lineage(once) and twice != once
 
 
 def test_entries_already_present_or_repeated_are_skipped():
@@ -116,6 +134,8 @@ def test_cli_extend_learns_checks_on_a_held_out_sample_and_writes(tmp_path):
     with CrayonVocab(device="cpu", profile=str(out)) as child:
         assert 50_000 < child.vocab_size <= 52_000
         assert "extended from lite" in child.profile_info["source"]
+    info = _crayon("info", str(out)).stdout.decode()
+    assert "vocab_version    2" in info and "parent_version   1" in info and "parent_checksum" in info
 
 
 def test_cli_extend_refuses_an_update_that_makes_the_sample_worse(tmp_path):

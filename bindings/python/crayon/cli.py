@@ -223,6 +223,8 @@ def cmd_extend(args: argparse.Namespace) -> int:
         if after > before and not args.force:
             raise CliError(f"the update makes the held-out sample worse ({before:,} -> {after:,} tokens); "
                            "nothing was written (--force writes it anyway)")
+    else:
+        print("no text given: the update was not checked on a sample (pass FILES to check it)", file=sys.stderr)
     tmp = f"{args.output}.tmp{os.getpid()}"
     with open(tmp, "wb") as f:
         f.write(image)

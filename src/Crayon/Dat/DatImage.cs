@@ -24,13 +24,16 @@ internal readonly unsafe struct DatImage
     public readonly string Name;
     public readonly string Source;
     public readonly TextNormalization Normalization;
+    public readonly uint FormatVersion;
+    public readonly Lineage Lineage;
 
     private DatImage(TrieNode* nodes, int nodeCount, uint* offsets, byte* bytes, int vocabSize, int maxTokenBytes,
-                     ulong checksum, long length, string name, string source, TextNormalization normalization)
+                     ulong checksum, long length, string name, string source, TextNormalization normalization,
+                     uint formatVersion, Lineage lineage)
     {
         Nodes = nodes; NodeCount = nodeCount; TokenOffsets = offsets; TokenBytes = bytes; VocabSize = vocabSize;
         MaxTokenBytes = maxTokenBytes; Checksum = checksum; Length = length; Name = name; Source = source;
-        Normalization = normalization;
+        Normalization = normalization; FormatVersion = formatVersion; Lineage = lineage;
     }
 
     public ReadOnlySpan<byte> TokenAt(int id) =>
@@ -46,8 +49,9 @@ internal readonly unsafe struct DatImage
         var header = new ReadOnlySpan<byte>(data, DatLayout.HeaderSize);
         if (!header[..8].SequenceEqual(DatLayout.Magic)) throw Bad("not a Crayon .dat file (bad magic)");
         uint version = U32(header, DatLayout.OffVersion);
-        if (version != DatLayout.Version)
-            throw Bad($"format version {version} is not supported (this library reads version {DatLayout.Version})");
+        if (version < DatLayout.OldestReadableVersion || version > DatLayout.Version)
+            throw Bad($"format version {version} is not supported (this library reads versions " +
+                      $"{DatLayout.OldestReadableVersion}..{DatLayout.Version}; rebuild the file from its list with crayon build)");
         uint flags = U32(header, DatLayout.OffFlags);
         if ((flags & ~DatLayout.KnownFlags) != 0)
             throw Bad($"unknown header flags 0x{flags & ~DatLayout.KnownFlags:x} (this library knows 0x{DatLayout.KnownFlags:x}: NFC)");
@@ -57,7 +61,18 @@ internal readonly unsafe struct DatImage
                 ? $"truncated: the header says {fileSize} bytes, {length} present"
                 : $"{length} bytes present but the header says {fileSize}");
         if (length % 8 != 0 || length > int.MaxValue) throw Bad("file size is not a multiple of 8 or exceeds 2 GiB");
-        for (int i = 52; i < 64; i++) if (header[i] != 0) throw Bad("reserved header bytes are not zero");
+        Lineage lineage = Lineage.Root;
+        if (version == 1)
+        {
+            for (int i = DatLayout.OffVocabVersion; i < DatLayout.HeaderSize; i++)
+                if (header[i] != 0) throw Bad("reserved header bytes are not zero");
+        }
+        else
+        {
+            lineage = new Lineage(U32(header, DatLayout.OffVocabVersion), U64(header, DatLayout.OffParentChecksum));
+            if (!lineage.IsValid) throw Bad($"lineage: vocabulary version {lineage.Version} with parent checksum {lineage.ParentChecksum:x16} " +
+                                            "(version 1 has no parent; a later version has one)");
+        }
 
         var all = new ReadOnlySpan<byte>(data, (int)length);
         ulong stored = U64(header, DatLayout.OffChecksum);
@@ -108,7 +123,8 @@ internal readonly unsafe struct DatImage
         if (!meta.IsEmpty) throw Bad("trailing bytes in the metadata section");
 
         var normalization = (flags & DatLayout.FlagNfc) != 0 ? TextNormalization.Nfc : TextNormalization.None;
-        return new DatImage(nodes, (int)nodeCount, offsets, blob, (int)vocab, (int)maxTok, stored, length, name, source, normalization);
+        return new DatImage(nodes, (int)nodeCount, offsets, blob, (int)vocab, (int)maxTok, stored, length, name, source,
+                            normalization, version, lineage);
     }
 
     /// <summary>Off in tests to exercise the scalar check alone; both must accept exactly the same images.</summary>

@@ -1,7 +1,8 @@
 namespace Crayon.Dat;
 
 /// <summary>
-/// Constants of the .dat format, version 1 (docs/dat-format.md is the prose contract).
+/// Constants of the .dat format, version 2 (docs/dat-format.md is the prose contract; version 1 files,
+/// which lack the lineage fields, are still read).
 /// All integers are little-endian; every section starts on an 8-byte boundary; the file length is a
 /// multiple of 8 so the checksum can run over whole 64-bit words.
 /// </summary>
@@ -10,7 +11,8 @@ internal static class DatLayout
     /// <summary>"CRAYDAT" followed by 0x1A (stops `type`/`cat` on binary) — 8 bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "CRAYDAT\x1A"u8;
 
-    public const uint Version = 1;
+    public const uint Version = 2;
+    public const uint OldestReadableVersion = 1;
     public const int HeaderSize = 64;
     public const int SectionEntrySize = 24;
     public const int Alignment = 8;
@@ -26,7 +28,8 @@ internal static class DatLayout
     public const int OffSectionCount = 40;
     public const int OffSectionTable = 44;
     public const int OffMaxTokenBytes = 48;
-    // 52..63 reserved, zero.
+    public const int OffVocabVersion = 52;     // version 2: u32, 1 for a list built from scratch
+    public const int OffParentChecksum = 56;   // version 2: u64, the parent's checksum, 0 if none
 
     /// <summary>Section kinds; each appears exactly once, in this order.</summary>
     public const uint SectionTrie = 1;        // TrieNode[node_count] (12 bytes each)

@@ -6,7 +6,7 @@ using Crayon.Trie;
 namespace Crayon.Dat;
 
 /// <summary>
-/// Compiles a vocabulary list into a .dat image (format version 1). Ids: the 4 specials, the 256 byte
+/// Compiles a vocabulary list into a .dat image (format version 2). Ids: the 4 specials, the 256 byte
 /// tokens, then each distinct multi-byte entry in list order (paper §8.1: an id never depends on
 /// anything but the list, and appending entries keeps every earlier id). Empty entries, single bytes
 /// (already byte tokens) and repeats are skipped. Same list, same name, source and normalisation →
@@ -17,8 +17,10 @@ namespace Crayon.Dat;
 public static class DatWriter
 {
     public static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source,
-                               TextNormalization normalization = TextNormalization.None)
+                               TextNormalization normalization = TextNormalization.None, Lineage? lineage = null)
     {
+        Lineage origin = lineage ?? Lineage.Root;
+        if (!origin.IsValid) throw new ArgumentException($"invalid lineage {origin}");
         ArgumentNullException.ThrowIfNull(tokens);
         if (normalization is not (TextNormalization.None or TextNormalization.Nfc))
             throw new ArgumentException($"unknown normalization {(int)normalization}");
@@ -74,6 +76,8 @@ public static class DatWriter
         W32(img, DatLayout.OffSectionCount, DatLayout.SectionCount);
         W32(img, DatLayout.OffSectionTable, DatLayout.HeaderSize);
         W32(img, DatLayout.OffMaxTokenBytes, (uint)maxLen);
+        W32(img, DatLayout.OffVocabVersion, origin.Version);
+        W64(img, DatLayout.OffParentChecksum, origin.ParentChecksum);
         for (int s = 0; s < sizes.Length; s++)
         {
             int e = DatLayout.HeaderSize + s * DatLayout.SectionEntrySize;

@@ -7,8 +7,10 @@ namespace Crayon.Learning;
 /// Grows a profile without renumbering it: the child's list is the parent's learned tokens in id order
 /// followed by the new ones, so every id of the parent keeps its token (specials and byte tokens never
 /// move) and the new ids come after the old ones. New tokens that equal an existing token, or each
-/// other, are skipped. The child keeps the parent's normalisation. Extending with list A and then
-/// with list B gives the same bytes as extending once with A followed by B.
+/// other, are skipped. The child keeps the parent's normalisation and records its lineage (the
+/// parent's vocabulary version + 1 and checksum). Extending with list A and then with list B gives the
+/// same profile as extending once with A followed by B: the same bytes but for the lineage fields
+/// (version 3 with the intermediate as parent, instead of version 2) and the checksum.
 /// </summary>
 public static class VocabularyExtension
 {
@@ -25,7 +27,7 @@ public static class VocabularyExtension
     {
         List<byte[]> list = LearnedTokens(parent);
         list.AddRange(added);
-        byte[] image = DatWriter.Build(list, name, source, parent.Image.Normalization);
+        byte[] image = DatWriter.Build(list, name, source, parent.Image.Normalization, Lineage.ChildOf(parent.Image));
         // DatWriter skips empty, one-byte and repeated entries; none of the parent's can be skipped, so
         // its ids are unchanged. Checked rather than assumed: a renumbered child would be silent damage.
         Profile child = Profile.FromBytes(image);

@@ -23,8 +23,10 @@ public class DatFormatTests
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "sample", "tests");
         Assert.Equal("CRAYDAT\x1A"u8.ToArray(), img[..8]);
-        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
         Assert.Equal((ulong)img.Length, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(16)));
+        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(52)));   // vocabulary version 1
+        Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(56)));  // no parent
         Assert.Equal(0, img.Length % 8);
         for (int s = 0; s < 5; s++)
             Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 24 * s + 8)) % 8);
@@ -113,13 +115,32 @@ public class DatFormatTests
     }
 
     [Fact]
+    public void Version_1_files_still_load_as_roots_and_lineage_must_be_consistent()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
+        byte[] v1 = (byte[])img.Clone();
+        v1[8] = 1;
+        v1.AsSpan(52, 12).Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(v1.AsSpan(24), DatChecksum.Compute(v1));
+        Profile old = Profile.FromBytes(v1);
+        Assert.Equal(1u, old.Image.FormatVersion);
+        Assert.Equal(Lineage.Root, old.Image.Lineage);
+        old.Release();
+
+        byte[] orphan = (byte[])img.Clone();      // version 2 of a vocabulary, but no parent
+        BinaryPrimitives.WriteUInt32LittleEndian(orphan.AsSpan(52), 2);
+        BinaryPrimitives.WriteUInt64LittleEndian(orphan.AsSpan(24), DatChecksum.Compute(orphan));
+        Assert.Contains("lineage", Assert.Throws<DatFormatException>(() => Profile.FromBytes(orphan)).Message);
+    }
+
+    [Fact]
     public void Wrong_version_and_magic_say_so()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        byte[] v2 = (byte[])img.Clone();
-        v2[8] = 2;
-        BinaryPrimitives.WriteUInt64LittleEndian(v2.AsSpan(24), DatChecksum.Compute(v2));
-        Assert.Contains("version 2", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v2)).Message);
+        byte[] v3 = (byte[])img.Clone();
+        v3[8] = 3;
+        BinaryPrimitives.WriteUInt64LittleEndian(v3.AsSpan(24), DatChecksum.Compute(v3));
+        Assert.Contains("version 3", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v3)).Message);
         byte[] magic = (byte[])img.Clone();
         magic[0] = (byte)'X';
         Assert.Contains("magic", Assert.Throws<DatFormatException>(() => Profile.FromBytes(magic)).Message);

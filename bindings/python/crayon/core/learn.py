@@ -139,7 +139,8 @@ def learn_vocab(texts: Iterable[Text], size: int, *, max_token_bytes: int = 32,
 def extend_dat(base: "CrayonVocab", tokens: Iterable[Union[Entry, bytes]], *, name: str, source: str = "") -> bytes:
     """A .dat image that keeps every id of ``base``'s active profile and appends ``tokens`` after them
     (entries equal to an existing token, or repeated, are skipped); normalisation is inherited.
-    Extending with A then B gives the same bytes as extending once with A + B."""
+    The child records its lineage (``profile_info["vocab_version"]``, ``"parent_checksum"``). Extending
+    with A then B gives the same profile as extending once with A + B, lineage fields aside."""
     from ..c_ext.dat_builder import _entry_bytes   # one reading of list entries (str, bytes, {"bytes": b64})
     raw = [_entry_bytes(t, i) for i, t in enumerate(tokens)]
     ptrs = (c_char_p * max(len(raw), 1))(*raw)
