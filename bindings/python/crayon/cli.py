@@ -3,8 +3,10 @@
     crayon tokenize [--profile P | --dat F] [--pieces] [TEXT | -]
     crayon decode [--profile P | --dat F] IDS...
     crayon build VOCAB.json -o OUT.dat [--name N] [--source S] [--nfc]
-    crayon learn FILES... -o VOCAB.json --size N [--max-token-bytes B]
-    crayon extend BASE FILES... -o NEW.dat --add N [--force] | crayon extend BASE --tokens LIST.json -o NEW.dat
+    crayon learn SOURCES... -o VOCAB.json --size N [--max-token-bytes B] [--column C] [--max-bytes SIZE]
+    crayon extend BASE SOURCES... -o NEW.dat --add N [--force] | crayon extend BASE --tokens LIST.json -o NEW.dat
+
+A source is a text file, a .jsonl[.gz] file or hf://datasets/OWNER/NAME[/CONFIG[/SPLIT]] (core/sources.py).
     crayon info FILE.dat | NAME
     crayon profiles
     crayon backends
@@ -19,7 +21,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence
 
 from ._errors import CrayonError
 
@@ -105,27 +107,35 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_text(path: str, data: bytes) -> None:
-    """Refuses input that is not text: learning from it would fill the vocabulary with noise."""
-    if b"\0" in data[:1 << 16]:
-        raise CliError(f"{path} is not text (it holds NUL bytes); learn from text files")
-    invalid = len(data) - len(data.decode("utf-8", "ignore").encode("utf-8"))
-    if data and invalid * 20 > len(data):
-        raise CliError(f"{path} is not UTF-8 text ({100 * invalid // len(data)} % of its bytes are not "
-                       f"UTF-8); convert it first, e.g. iconv -f latin1 -t utf-8")
+# How many bytes of held-out text `crayon extend` keeps at most for its check (memory stays bounded
+# when the text is streamed); past that, every piece is learned from.
+HELD_OUT_BYTES = 64 << 20
+
+
+def _stream(args: argparse.Namespace, label: str):
+    """The documents of FILES (paths, .jsonl[.gz], hf:// datasets) with a progress line on stderr."""
+    from ._progress import StreamBar
+    from .core.sources import DocumentStream
+    stream = DocumentStream(args.files, column=args.column, max_bytes=args.max_bytes)
+    stream.progress = StreamBar(label, total_bytes=stream.max_bytes)
+    return stream
 
 
 def cmd_learn(args: argparse.Namespace) -> int:
     from ._progress import ProgressBar
-    from .core.learn import learn_vocab
+    from .core.learn import Learner
     if args.size <= 0:
         raise CliError(f"--size must be positive; got {args.size}")
-    texts = _read_texts(args.files)
-    if not any(texts):
-        raise CliError("no text to learn from: the input files are empty")
-    bar = ProgressBar("learn")
-    tokens = learn_vocab(texts, args.size, max_token_bytes=args.max_token_bytes, progress=bar)
-    bar.close()
+    stream = _stream(args, "read")
+    with Learner(max_token_bytes=args.max_token_bytes) as learner:
+        for batch in stream:
+            learner.feed(batch)
+        if not learner.bytes_fed:
+            raise CliError("no text to learn from: the input files are empty")
+        stream.progress.close()
+        bar = ProgressBar("learn")
+        tokens = learner.learn(args.size, progress=bar)
+        bar.close()
     with open(args.output, "w", encoding="utf-8") as f:
         # One token per line keeps the list readable and its diffs small.
         f.write("[\n" + ",\n".join(json.dumps(t, ensure_ascii=False) for t in tokens) + "\n]\n")
@@ -134,47 +144,28 @@ def cmd_learn(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_texts(paths: Sequence[str]) -> list[bytes]:
-    texts = []
-    for path in paths:
-        try:
-            if path == "-":
-                data = sys.stdin.buffer.read()
-            else:
-                with open(path, "rb") as f:
-                    data = f.read()
-        except OSError as e:
-            raise CliError(f"cannot read {path}: {e.strerror}") from None
-        _check_text(path, data)
-        texts.append(data)
-    return texts
-
-
-def _pieces(texts: list[bytes], size: int = 64 << 10) -> list[bytes]:
-    """The texts cut at line ends into pieces of about size bytes (the unit of the held-out split)."""
-    out = []
-    for data in texts:
+def _pieces(docs: Iterable[bytes], size: int = 64 << 10) -> Iterator[bytes]:
+    """The documents cut at line ends into pieces of about size bytes (the unit of the held-out split)."""
+    for data in docs:
         start = 0
         while start < len(data):
             end = data.find(b"\n", start + size)
             end = len(data) if end < 0 else end + 1
-            out.append(data[start:end])
+            yield data[start:end]
             start = end
-    return out
 
 
 def cmd_extend(args: argparse.Namespace) -> int:
     from ._progress import ProgressBar
-    from .core.learn import extend_dat, learn_vocab
+    from .core.learn import Learner, extend_dat
     from .core.vocabulary import CrayonVocab
     if (args.add is None) == (args.tokens is None):
         raise CliError("say what to add: --add N (learned from FILES) or --tokens LIST.json")
     base_spec = os.path.abspath(args.base) if os.path.exists(args.base) else args.base
     base = CrayonVocab(device="cpu", profile=base_spec)
     info = base.profile_info
-    pieces = _pieces(_read_texts(args.files))
-    # Every tenth piece of the text is held out to check the update; the rest is learned from.
-    held_out = [p for i, p in enumerate(pieces) if i % 10 == 9]
+    held_out: list[bytes] = []
+    held_bytes = 0
     if args.tokens is not None:
         try:
             with open(args.tokens, "r", encoding="utf-8") as f:
@@ -183,21 +174,41 @@ def cmd_extend(args: argparse.Namespace) -> int:
             raise CliError(f"cannot read {args.tokens}: {e}") from None
         if not isinstance(added, list):
             raise CliError(f"{args.tokens} must hold a JSON list of tokens")
-        held_out = pieces            # nothing is learned: all of FILES (if any) checks the update
+        if args.files:          # nothing is learned: FILES (up to HELD_OUT_BYTES) check the update
+            stream = _stream(args, "read")
+            stream.max_bytes = min(stream.max_bytes or HELD_OUT_BYTES, HELD_OUT_BYTES)
+            held_out = list(_pieces(doc for batch in stream for doc in batch))
+            stream.progress.close()
         what = f"{len(added)} tokens from {os.path.basename(args.tokens)}"
     else:
         if args.add <= 0:
             raise CliError(f"--add must be positive; got {args.add}")
-        train = [p for i, p in enumerate(pieces) if i % 10 != 9]
-        if not train:
-            raise CliError("no text to learn from: the input files are empty")
-        if not held_out and not args.force:
-            raise CliError("too little text to hold a sample out for the check (at least ~640 KiB); "
-                           "pass --force to extend without it")
-        bar = ProgressBar("learn")
-        added = learn_vocab(train, args.add, max_token_bytes=args.max_token_bytes, progress=bar, base=base)
-        bar.close()
-        what = f"{len(added)} tokens learned from {', '.join(os.path.basename(f) for f in args.files)}"
+        stream = _stream(args, "read")
+        with Learner(max_token_bytes=args.max_token_bytes) as learner:
+            # Every tenth piece of the text is held out to check the update; the rest is learned from.
+            index = 0
+            for batch in stream:
+                train = []
+                for piece in _pieces(batch):
+                    if index % 10 == 9 and held_bytes < HELD_OUT_BYTES:
+                        held_out.append(piece)
+                        held_bytes += len(piece)
+                    else:
+                        train.append(piece)
+                    index += 1
+                if train:
+                    learner.feed(train)
+            if not learner.bytes_fed:
+                raise CliError("no text to learn from: the input files are empty")
+            if not held_out and not args.force:
+                raise CliError("too little text to hold a sample out for the check (at least ~640 KiB); "
+                               "pass --force to extend without it")
+            stream.progress.close()
+            bar = ProgressBar("learn")
+            added = learner.learn(args.add, base=base, progress=bar)
+            bar.close()
+        names = (f if f.startswith("hf://") else os.path.basename(f) for f in args.files)
+        what = f"{len(added)} tokens learned from {', '.join(names)}"
     name = args.name or os.path.splitext(os.path.basename(args.output))[0]
     source = f"extended from {info['name']} ({info['vocab_size']} ids, checksum {info['checksum']}) with {what}"
     image = extend_dat(base, added, name=name, source=source)
@@ -256,6 +267,17 @@ def cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
+_SOURCES_HELP = ("text files (one document each; '-' reads stdin), .jsonl or .jsonl.gz files (one document "
+                 "a line) or hf://datasets/OWNER/NAME[/CONFIG[/SPLIT]] (streamed from the Hugging Face Hub)")
+
+
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--column", default="text",
+                   help="the field that holds the text in .jsonl files and hf:// datasets (default: text)")
+    p.add_argument("--max-bytes", metavar="SIZE",
+                   help="stop reading after this much text: 200M, 1G, 500K or bytes (default: all of it)")
+
+
 # ---- parser -------------------------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
@@ -293,22 +315,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("learn", help="sample text → vocabulary list (JSON)")
-    p.add_argument("files", nargs="+", help="text files ('-' reads stdin)")
+    p.add_argument("files", nargs="+", metavar="SOURCE", help=_SOURCES_HELP)
     p.add_argument("-o", "--output", required=True, help="the JSON file to write")
     p.add_argument("--size", type=int, required=True, help="number of tokens to learn")
     p.add_argument("--max-token-bytes", type=int, default=32,
                    help="longest token, in UTF-8 bytes (default: 32; tokens may span words)")
+    _add_source_options(p)
     p.set_defaults(func=cmd_learn)
 
     p = sub.add_parser("extend", help="grow a .dat without renumbering it (new ids after the old ones)")
     p.add_argument("base", help="the profile to extend: a .dat path or a profile name")
-    p.add_argument("files", nargs="*", help="text to learn from (--add) or to check the update on ('-' reads stdin)")
+    p.add_argument("files", nargs="*", metavar="SOURCE",
+                   help="text to learn from (--add) or to check the update on: " + _SOURCES_HELP)
     p.add_argument("-o", "--output", required=True, help="the .dat file to write")
     p.add_argument("--add", type=int, help="number of new tokens to learn from FILES")
     p.add_argument("--tokens", help="a JSON list of tokens to append instead of learning")
     p.add_argument("--name", help="profile name stored in the .dat (default: the output file's stem)")
     p.add_argument("--max-token-bytes", type=int, default=32, help="longest new token, in bytes (default: 32)")
     p.add_argument("--force", action="store_true", help="write even if the held-out sample gets worse")
+    _add_source_options(p)
     p.set_defaults(func=cmd_extend)
 
     p = sub.add_parser("info", help="what a .dat (file or profile name) holds")
