@@ -223,8 +223,10 @@ def cmd_extend(args: argparse.Namespace) -> int:
         if after > before and not args.force:
             raise CliError(f"the update makes the held-out sample worse ({before:,} -> {after:,} tokens); "
                            "nothing was written (--force writes it anyway)")
-    else:
+    elif args.tokens is not None:
         print("no text given: the update was not checked on a sample (pass FILES to check it)", file=sys.stderr)
+    else:
+        print("too little text for a held-out sample: the update was not checked (--force)", file=sys.stderr)
     tmp = f"{args.output}.tmp{os.getpid()}"
     with open(tmp, "wb") as f:
         f.write(image)
