@@ -125,6 +125,7 @@ def test_backends_lists_every_backend():
     ("learn", "{empty}", "-o", "{tmp}/v.json", "--size", "10"),
     ("learn", "{binary}", "-o", "{tmp}/v.json", "--size", "10"),
     ("learn", "{latin1}", "-o", "{tmp}/v.json", "--size", "10"),
+    ("learn", "{tmp}/data.parquet", "-o", "{tmp}/v.json", "--size", "10"),
     ("learn", "{json}", "-o", "{tmp}/v.json", "--size", "0"),
     ("no-such-command",),
     (),

@@ -192,6 +192,10 @@ def _open(source: str, column: str, stats: StreamStats, client: Optional["HubCli
     name = source.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
         return _jsonl_documents(source, column, stats)
+    if name.endswith(".parquet"):
+        # No Parquet reader is installable here (no pyarrow or fastparquet in Debian 12, no PyPI).
+        raise SourceError(f"{source}: Parquet is not supported; convert it to JSON Lines first "
+                          f"(e.g. with pandas or duckdb: one {{\"{column}\": ...}} object a line)")
     return _text_document(source)
 
 
