@@ -93,6 +93,18 @@ def test_an_nfc_profile_stays_nfc_when_extended():
     assert child.normalization == "nfc" and child.tokenize("e\u0301") == child.tokenize("\u00e9")
 
 
+def test_cli_extend_of_an_nfc_profile_learns_from_nfc_text(tmp_path):
+    import unicodedata
+    text = tmp_path / "nfd.txt"
+    text.write_text(unicodedata.normalize("NFD", "".join(es.corpus_documents("multilingual", 1 << 20))), encoding="utf-8")
+    out = tmp_path / "m2.dat"
+    r = _crayon("extend", "multilingual", str(text), "-o", str(out), "--add", "300")
+    assert r.returncode == 0, r.stderr
+    with CrayonVocab(device="cpu", profile=str(out)) as child, CrayonVocab(device="cpu", profile="multilingual") as base:
+        new = [child.token_bytes(i).decode("utf-8", "replace") for i in range(base.vocab_size, child.vocab_size)]
+        assert new and all(unicodedata.is_normalized("NFC", t) for t in new if "\ufffd" not in t)
+
+
 def test_threads_tokenize_while_the_profile_is_swapped_to_the_child(tmp_path, extended, code_text):
     _, added, _ = extended
     base = CrayonVocab(device="cpu", profile="lite")

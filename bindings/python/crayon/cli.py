@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from typing import Iterable, Iterator, Optional, Sequence
 
 from ._errors import CrayonError
@@ -187,9 +188,13 @@ def cmd_extend(args: argparse.Namespace) -> int:
         with Learner(max_token_bytes=args.max_token_bytes) as learner:
             # Every tenth piece of the text is held out to check the update; the rest is learned from.
             index = 0
+            nfc = info["normalization"] == "nfc"
             for batch in stream:
                 train = []
                 for piece in _pieces(batch):
+                    if nfc:   # an NFC profile only ever sees NFC text: learn from what it will see
+                        piece = unicodedata.normalize("NFC", piece.decode("utf-8", "surrogateescape")) \
+                            .encode("utf-8", "surrogateescape")
                     if index % 10 == 9 and held_bytes < HELD_OUT_BYTES:
                         held_out.append(piece)
                         held_bytes += len(piece)

@@ -64,7 +64,8 @@ class Learner(NativeObject):
     def learn(self, size: int, *, base: Optional["CrayonVocab"] = None,
               progress: Optional[Progress] = None) -> list[Entry]:
         """Up to ``size`` tokens, most used first (see ``learn_vocab``). With ``base``, ``size`` NEW
-        tokens given every token base already has (base's are kept and not returned)."""
+        tokens given every token base already has (base's are kept and not returned); for a base
+        that expects NFC (``base.normalization == "nfc"``) feed NFC text, as `crayon extend` does."""
         if size <= 0:
             raise CrayonValueError(f"size must be positive; got {size}")
         raised: list[BaseException] = []
