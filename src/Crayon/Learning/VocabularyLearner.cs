@@ -109,7 +109,7 @@ public sealed class VocabularyLearner
         for (int rank = 256; rank < encoder.VocabSize; rank++)
         {
             ReadOnlySpan<byte> token = encoder.Token(rank);
-            if (token.Length <= _maxTokenBytes && kept.Find(token) < 0) active.Add(token.ToArray());
+            if (token.Length <= _maxTokenBytes && kept.Find(token) < 0 && !EndsWordWithSpace(token)) active.Add(token.ToArray());
         }
 
         long[] uses = Prune(ref active, fixedCount, phrases, PruneRounds, ref done, total);
@@ -171,6 +171,16 @@ public sealed class VocabularyLearner
         }
         return sample;
     }
+
+    /// <summary>
+    /// Merge candidates like "text " or "of the " (a space after other bytes) are not proposed: the
+    /// word that follows would then need a form without its leading space, and the vocabulary ends up
+    /// holding both conventions. Leaving them out measured 1–4 % fewer tokens on held-out text
+    /// (English 0.768 → 0.740 of BPE, multilingual 0.851 → 0.837, code 0.686 → 0.678 at 32k). Runs of
+    /// spaces (indentation) stay, and so do the refinement's pairs: filtering those too lost 0.4–1 %.
+    /// </summary>
+    internal static bool EndsWordWithSpace(ReadOnlySpan<byte> token) =>
+        token.Length > 1 && token[^1] == (byte)' ' && token.IndexOfAnyExcept((byte)' ') >= 0;
 
     /// <summary>Indices from start on by score, highest first; ties: the shorter token first, then bytewise.</summary>
     private static int[] Rank(List<byte[]> vocab, long[] score, int start)
