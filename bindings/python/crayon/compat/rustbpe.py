@@ -127,7 +127,7 @@ class Tokenizer:
     @staticmethod
     def _feed(lib, handle, docs: list[bytes]) -> None:
         texts, lens, n = _doc_array(docs)
-        _native.check(lib.crayon_trainer_feed(handle, texts, lens, n, 0))
+        _native.check(lib.crayon_trainer_feed(handle, texts, lens, n, _native.threads(0)))
 
     @staticmethod
     def _train(lib, handle, vocab_size: int, progress: Progress | None) -> None:
@@ -216,7 +216,7 @@ class Tokenizer:
         out = (c_int32 * max(cap, 1))()
         offsets = (c_int64 * (n + 1))()
         _native.check_count(_native.lib().crayon_trainer_encode_batch(
-            self._handle, arr, lens, n, out, cap, offsets, num_threads))
+            self._handle, arr, lens, n, out, cap, offsets, _native.threads(num_threads)))
         return [out[offsets[i]:offsets[i + 1]] for i in range(n)]
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:

@@ -233,7 +233,7 @@ class CrayonVocab(NativeObject):
             else:
                 flat = out = (c_int32 * max(cap, 1))()
             total = _native.check_count(lib.crayon_tokenize_batch(
-                self._h(), ptrs, lens, n, out, cap, offsets, int(threads)))
+                self._h(), ptrs, lens, n, out, cap, offsets, _native.threads(int(threads))))
             if total >= 0:
                 break
             cap = -total
