@@ -25,6 +25,7 @@ from crayon._errors import CrayonFormatError, CrayonIOError, CrayonValueError
 from crayon.compat import rustbpe, tiktoken
 
 SHARDS = 8
+TIMEOUT = 60   # seconds; a worker that waits for threads fork() did not copy fails, not hangs
 ENGINES = ("vocab_name", "vocab_data", "rustbpe", "encoding", "cl100k_base")
 
 
@@ -152,6 +153,15 @@ def test_vocab_from_bytes_travels_as_its_data(engines):
     assert pickle.loads(data).profile_info == vocab.profile_info
 
 
+def test_vocab_from_a_mapped_file_travels_as_its_data(tmp_path):
+    import mmap
+    path = engine_support.write_dat(tmp_path, ["hello", " world"], "mapped")
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = pickle.dumps(CrayonVocab.from_dat_bytes(mm))
+    path.unlink()
+    assert pickle.loads(data).tokenize("hello world!") == [260, 261, 4 + ord("!")]
+
+
 def test_registry_encoding_travels_as_its_name(engines):
     if "cl100k_base" not in engines:
         import bpe_support
@@ -202,7 +212,7 @@ def test_rustbpe_keeps_pattern_and_merges_and_untrained_pickles():
 def test_multiprocessing_pool(method, engine, engines, corpus_shards, expected):
     tok = engines[engine]
     with multiprocessing.get_context(method).Pool(2) as pool:
-        got = pool.map(encode_task, [(tok, shard) for shard in corpus_shards])
+        got = pool.map_async(encode_task, [(tok, shard) for shard in corpus_shards]).get(TIMEOUT)
     assert got == expected[engine]
 
 
@@ -214,7 +224,7 @@ def test_fork_inherits_a_loaded_engine_without_pickling(engine, engines, corpus_
     assert encode_batch(_inherited, corpus_shards[0]) == expected[engine][0]
     try:
         with multiprocessing.get_context("fork").Pool(2) as pool:
-            got = pool.map(encode_with_inherited, corpus_shards)
+            got = pool.map_async(encode_with_inherited, corpus_shards).get(TIMEOUT)
     finally:
         _inherited = None
     assert got == [(ids, ids) for ids in expected[engine]]
