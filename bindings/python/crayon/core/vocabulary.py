@@ -108,7 +108,7 @@ class CrayonVocab(NativeObject):
         vocab = cls.__new__(cls)
         vocab._handle = None
         vocab._spec = None
-        vocab._device = "cpu"  # a .dat image in memory is always served by the CPU backend
+        vocab._device = "auto"  # what crayon_load_dat_buffer chooses
         handle, spec = _load_buffer(data)
         vocab._handle = handle
         vocab._spec = spec
