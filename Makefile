@@ -22,7 +22,8 @@ ZIG_STAMP    := $(ZIG_DIR)/.installed
 ZIG_EXAMPLES := $(patsubst bindings/zig/examples/%.zig,build/c/%_zig,$(wildcard bindings/zig/examples/*.zig))
 CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
-                python3-numpy python3-hypothesis python3-regex valgrind pkg-config binutils gcc g++ make nodejs npm
+                python3-numpy python3-hypothesis python3-regex python3-dask python3-distributed \
+                valgrind pkg-config binutils gcc g++ make nodejs npm
 # The .NET runtime reserves 256 GiB of address space for its GC by default, more than valgrind
 # can hand out; a 1 GiB region range is plenty for the tests.
 VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --leak-check=full \

@@ -165,6 +165,7 @@ def _load() -> ctypes.CDLL:
 
 _lib: ctypes.CDLL | None = None
 _lock = threading.Lock()
+_forked = False   # this process is a fork() of one that had loaded the library
 
 
 def lib() -> ctypes.CDLL:
@@ -174,7 +175,24 @@ def lib() -> ctypes.CDLL:
         with _lock:
             if _lib is None:
                 _lib = _load()
+                os.register_at_fork(after_in_child=_after_fork_in_child)
     return _lib
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+def threads(requested: int) -> int:
+    """The thread count to pass to a native batch call: ``requested``, except 1 in a forked child.
+
+    fork() copies only the calling thread, but the .NET runtime inside libcrayon still counts the
+    parent's thread-pool workers as its own; a multi-threaded batch in the child then waits for
+    them forever. One thread runs on the calling thread alone, so fork()ed workers (multiprocessing's
+    default on Linux) stay correct; "spawn" and "forkserver" workers keep all their threads.
+    """
+    return 1 if _forked else requested
 
 
 def last_error() -> str:

@@ -186,7 +186,7 @@ class NativeBpe:
             buf = _id_buffer(cap)
             r = _native.check_count(lib.crayon_bpe_encode_batch(
                 h, text_pp, len_p, n, names, n_allowed, None, 0, 0, _ptr(buf, _c_int32_p), cap,
-                _ptr(offsets, _c_int64_p), int(threads)))
+                _ptr(offsets, _c_int64_p), _native.threads(int(threads))))
             if r >= 0:
                 del keep, akeep
                 return buf, offsets

@@ -10,6 +10,9 @@ step merges the most frequent adjacent pair, ties going to the smaller (left id,
 right without overlap inside a chunk; merge k is id 256 + k; training stops early when no pair is
 left. Documents are streamed to the native trainer ``buffer_size`` at a time and not kept; counting
 and merging run in libcrayon with the GIL released.
+
+A Tokenizer pickles by its data (split pattern and token bytes in rank order), so it works in
+multiprocessing, concurrent.futures and Dask workers unchanged.
 """
 from __future__ import annotations
 
@@ -124,7 +127,7 @@ class Tokenizer:
     @staticmethod
     def _feed(lib, handle, docs: list[bytes]) -> None:
         texts, lens, n = _doc_array(docs)
-        _native.check(lib.crayon_trainer_feed(handle, texts, lens, n, 0))
+        _native.check(lib.crayon_trainer_feed(handle, texts, lens, n, _native.threads(0)))
 
     @staticmethod
     def _train(lib, handle, vocab_size: int, progress: Progress | None) -> None:
@@ -213,7 +216,7 @@ class Tokenizer:
         out = (c_int32 * max(cap, 1))()
         offsets = (c_int64 * (n + 1))()
         _native.check_count(_native.lib().crayon_trainer_encode_batch(
-            self._handle, arr, lens, n, out, cap, offsets, num_threads))
+            self._handle, arr, lens, n, out, cap, offsets, _native.threads(num_threads)))
         return [out[offsets[i]:offsets[i + 1]] for i in range(n)]
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
@@ -246,18 +249,33 @@ class Tokenizer:
         if pattern is None and os.path.exists(path + ".pattern"):
             with open(path + ".pattern", encoding="utf-8", newline="") as f:
                 pattern = f.read()
-        tokens = read_tiktoken(path)
+        return cls._from_tokens(read_tiktoken(path), pattern)
+
+    @classmethod
+    def _from_tokens(cls, tokens: list[bytes], pattern: str | None) -> "Tokenizer":
+        """A trained tokenizer from its token bytes in rank order and its split pattern."""
         tok = cls.__new__(cls)
         tok._handle = None
-        lib = _native.lib()
         handle = c_void_p()
         n = len(tokens)
         arr = (c_char_p * max(n, 1))(*tokens)
         lens = (c_size_t * max(n, 1))(*[len(t) for t in tokens])
-        _native.check(lib.crayon_trainer_from_ranks(arr, lens, n, None if pattern is None else pattern.encode("utf-8"),
-                                                    ctypes.byref(handle)))
+        _native.check(_native.lib().crayon_trainer_from_ranks(
+            arr, lens, n, None if pattern is None else pattern.encode("utf-8"), ctypes.byref(handle)))
         tok._handle = handle
         return tok
+
+    # ---- pickling --------------------------------------------------------------------------
+    def __reduce__(self):
+        """By data, as ``save`` writes it: the split pattern and the token bytes in rank order.
+        The unpickled tokenizer encodes, decodes and lists merges exactly as this one; the merge
+        counts of training (``get_merge_counts``) are not kept, as after ``save``/``load``."""
+        tokens = [token for token, _ in self.get_mergeable_ranks()]
+        return (_unpickle, (self.get_pattern(), tokens))
+
+
+def _unpickle(pattern: str, tokens: list[bytes]) -> Tokenizer:
+    return Tokenizer._from_tokens(tokens, pattern)
 
 
 def read_tiktoken(path: str) -> list[bytes]:

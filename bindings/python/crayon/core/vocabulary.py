@@ -17,6 +17,14 @@ valid runs between them are normalised each on its own. ASCII and NFC text cost 
 Thread-safety: tokenize, decode and the profile calls may run on many threads at once on one
 vocab (the native calls release the GIL); a swap never tears a call in progress. ``close()`` must
 not race with other calls.
+
+Pickling (for multiprocessing, concurrent.futures, Dask, ...): a vocab travels the way its active
+profile was loaded. A profile name or a .dat path travels as that name or path, and the receiving
+process opens it again from its own profile directories or file system; a profile from
+``from_dat_bytes`` travels as its .dat image. Either way the pickle records the profile's checksum
+and unpickling raises CrayonFormatError if what it opened differs, rather than giving other ids.
+Only the active profile is recorded (inside ``using_profile``, the temporary one), and the device
+as it was asked for ("auto" stays "auto"). A closed vocab cannot be pickled.
 """
 from __future__ import annotations
 
@@ -28,7 +36,7 @@ from ctypes import byref, c_char_p, c_int32, c_int64, c_size_t, c_void_p
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
-from .._errors import CrayonValueError, UnknownTokenError
+from .._errors import CrayonFormatError, CrayonIOError, CrayonValueError, UnknownTokenError
 from ._calls import read_bytes, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
@@ -82,6 +90,7 @@ class CrayonVocab(NativeObject):
         if not isinstance(device, str) or device.lower() not in DEVICES:
             raise CrayonValueError(
                 f"device must be one of {', '.join(DEVICES)}; got {device!r}")
+        self._device = device.lower()  # as asked for, so a pickle made here reopens "auto" as "auto"
         handle = c_void_p()
         _native.check(_native.lib().crayon_vocab_create(device.lower().encode(), byref(handle)))
         self._handle = handle
@@ -99,6 +108,7 @@ class CrayonVocab(NativeObject):
         vocab = cls.__new__(cls)
         vocab._handle = None
         vocab._spec = None
+        vocab._device = "auto"  # what crayon_load_dat_buffer chooses
         handle, spec = _load_buffer(data)
         vocab._handle = handle
         vocab._spec = spec
@@ -146,7 +156,7 @@ class CrayonVocab(NativeObject):
         # so the vocab gets a fresh handle holding exactly what it had before.
         if previous is None:
             fresh = c_void_p()
-            _native.check(_native.lib().crayon_vocab_create(self.device.encode(), byref(fresh)))
+            _native.check(_native.lib().crayon_vocab_create(self._device.encode(), byref(fresh)))
         else:
             fresh, previous = _load_buffer(previous.data)
         old, self._handle, self._spec = self._handle, fresh, previous
@@ -223,7 +233,7 @@ class CrayonVocab(NativeObject):
             else:
                 flat = out = (c_int32 * max(cap, 1))()
             total = _native.check_count(lib.crayon_tokenize_batch(
-                self._h(), ptrs, lens, n, out, cap, offsets, int(threads)))
+                self._h(), ptrs, lens, n, out, cap, offsets, _native.threads(int(threads))))
             if total >= 0:
                 break
             cap = -total
@@ -249,6 +259,21 @@ class CrayonVocab(NativeObject):
         """The bytes of one token."""
         return self.decode_bytes([token_id])
 
+    # ---- pickling -----------------------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """(device, profile name or path or .dat image, checksum): see "Pickling" above."""
+        if self._handle is None:
+            raise CrayonValueError("cannot pickle a closed CrayonVocab; pickle it before close()")
+        spec = self._spec
+        if spec is None:
+            return (_unpickle, (self._device, None, None))
+        checksum = self.profile_info["checksum"]
+        if isinstance(spec, _BufferProfile):
+            data = spec.data if isinstance(spec.data, bytes) else memoryview(spec.data).tobytes()
+            return (_unpickle, (self._device, data, checksum))
+        return (_unpickle, (self._device, spec, checksum))
+
     # ---- lifetime -----------------------------------------------------------------------------
 
     def _closed(self) -> None:
@@ -269,6 +294,31 @@ class CrayonVocab(NativeObject):
         if self._spec is None:
             raise CrayonValueError(
                 "no profile is active: call vocab.load_profile('lite') (or a .dat path) first")
+
+
+def _unpickle(device: str, profile: Union[None, str, bytes], checksum: Optional[str]) -> CrayonVocab:
+    """The other half of ``CrayonVocab.__reduce__``: reopen the profile and check it is the same."""
+    if isinstance(profile, bytes):
+        vocab = CrayonVocab.from_dat_bytes(profile)
+    else:
+        try:
+            vocab = CrayonVocab(device=device, profile=profile)
+        except CrayonIOError as e:
+            raise CrayonIOError(
+                f"unpickling a CrayonVocab: {e}. A vocab loaded from a path travels as that path; "
+                "where the receiving machine lacks the file, pickle "
+                "CrayonVocab.from_dat_bytes(open(path, 'rb').read()) instead, which travels as "
+                "its data") from None
+    if checksum is not None and vocab.profile_info["checksum"] != checksum:
+        found = vocab.profile_info["checksum"]
+        vocab.close()
+        what = "the pickled .dat image" if isinstance(profile, bytes) else repr(profile)
+        raise CrayonFormatError(
+            f"unpickling a CrayonVocab: profile {what} here has checksum {found}, but the "
+            f"pickled vocab used checksum {checksum}: the .dat files differ and so would the ids. "
+            "Install the same profile on every process, or pickle a vocab made with "
+            "CrayonVocab.from_dat_bytes so the profile travels as data")
+    return vocab
 
 
 def _id_array(ids: Sequence[int]) -> "ctypes.Array[c_int32]":
