@@ -4,7 +4,7 @@ Five byte-level BPE tokenizer.json files, each encoded by both sides with ids, t
 offsets compared document by document:
   gpt2     GPT-2's own layout (ByteLevel pre-tokenizer with its regex, <|endoftext|>, trimmed offsets),
            merges recovered from the gpt2 ranks;
-  roberta  the same with RobertaProcessing (<s> ... </s>) and an lstrip <mask>;
+  roberta  the same with add_prefix_space, RobertaProcessing (<s> ... </s>) and an lstrip <mask>;
   llama3   merges trained by HF's own trainer, Llama-3's Split regex, BOS by TemplateProcessing,
            ignore_merges, special and non-special added tokens with lstrip/rstrip/normalized;
   qwen2    the same merges with Qwen-2's Split regex (single digits) and its chat tokens;
@@ -91,7 +91,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "model": bpe(vocab, [f"{bytes_to_token(a)} {bytes_to_token(b)}" for a, b in merges_from_ranks(ranks)]),
     }
 
-    out["roberta"] = dict(out["gpt2"], added_tokens=[added(50256, "<|endoftext|>"), added(50257, "<s>"),
+    out["roberta"] = dict(out["gpt2"], pre_tokenizer=dict(out["gpt2"]["pre_tokenizer"], add_prefix_space=True),
+                          added_tokens=[added(50256, "<|endoftext|>"), added(50257, "<s>"),
                                                      added(50258, "</s>"), added(50259, "<mask>", lstrip=True)],
                           post_processor={"type": "RobertaProcessing", "sep": ["</s>", 50258], "cls": ["<s>", 50257],
                                           "trim_offsets": True, "add_prefix_space": True})
@@ -207,7 +208,9 @@ def test_vocab_lookups_and_save_round_trip(files, tmp_path):
     ("model", {"type": "WordPiece", "vocab": {}}, "model WordPiece is not supported"),
     ("model", {"type": "Unigram", "vocab": []}, "model Unigram is not supported"),
     ("pre_tokenizer", {"type": "Metaspace", "replacement": "▁"}, "pre_tokenizer Metaspace"),
-    ("pre_tokenizer", {"type": "ByteLevel", "add_prefix_space": True, "use_regex": True}, "add_prefix_space=true"),
+    ("pre_tokenizer", dict(split_then_bytes(QWEN2), pretokenizers=[split_then_bytes(QWEN2)["pretokenizers"][0],
+                                                                     dict(BYTE_LEVEL, add_prefix_space=True)]),
+     "add_prefix_space=true"),
     ("post_processor", {"type": "BertProcessing"}, "post_processor BertProcessing is not supported"),
     ("decoder", {"type": "Metaspace"}, "decoder Metaspace is not supported"),
     ("truncation", {"max_length": 8}, "truncation is not supported"),

@@ -6,7 +6,7 @@
     enc.ids, enc.tokens, enc.offsets                    # as HF gives them (offsets in characters)
 
 Supported, with ids, tokens and offsets identical to HF: a BPE model over GPT-2's byte alphabet,
-pre-tokenized by `ByteLevel` (GPT-2's regex) or by `Sequence[Split(Regex, Isolated), ByteLevel(use_regex
+pre-tokenized by `ByteLevel` (GPT-2's regex, with or without add_prefix_space) or by `Sequence[Split(Regex, Isolated), ByteLevel(use_regex
 =false)]` (Llama-3, Qwen-2); added tokens (special or not, lstrip/rstrip, normalized or not); post-
 processors ByteLevel (trim_offsets), TemplateProcessing (single sequences), RobertaProcessing and a
 Sequence of them;
@@ -289,7 +289,7 @@ class Tokenizer:
                 raise UnsupportedTokenizerError(f"{key} is not supported (set it to null)")
         if spec.get("normalizer") is not None:
             raise UnsupportedTokenizerError(f"normalizer {_kind(spec['normalizer'])} is not supported")
-        pattern = _pattern(spec.get("pre_tokenizer"))
+        pattern, self._prefix_space = _pattern(spec.get("pre_tokenizer"))
         self._post = _post_steps(spec.get("post_processor"))
         dec = spec.get("decoder")
         if dec is not None and dec.get("type") != "ByteLevel":
@@ -367,7 +367,8 @@ class Tokenizer:
                 raise TypeError(f"expected str inputs (pairs and pre-tokenized input are not supported), "
                                 f"got {type(x).__name__}")
         segs = [self._segments(x) for x in inputs]
-        plain = [x[s:e].encode("utf-8", "strict") for x, sg in zip(inputs, segs) for t, s, e in sg if t is None]
+        plain = [self._prefixed(x[s:e]).encode("utf-8", "strict")
+                 for x, sg in zip(inputs, segs) for t, s, e in sg if t is None]
         flat, offs = self._model.bpe.encode_batch(plain, [], 8) if plain else (array("i"), array("q", [0]))
         k = 0
         out = []
@@ -383,19 +384,25 @@ class Tokenizer:
             out.append(self._post_process(ids, toks, spans, special, add_special_tokens))
         return out
 
+    def _prefixed(self, segment: str) -> str:
+        """ByteLevel's add_prefix_space: a space before each segment that does not start with one."""
+        return " " + segment if self._prefix_space and not segment.startswith(" ") else segment
+
     def _model_tokens(self, text, start, stop, data: bytes, ranks, ids, toks, spans) -> None:
         m = self._model
         pos = 0
-        ascii_ = len(data) == stop - start
+        # An added prefix space is aligned with the segment's first character (NormalizedString::prepend).
+        shift = len(data) - len(text[start:stop].encode("utf-8"))
+        ascii_ = len(data) == stop - start and not shift
         if not ascii_:
             char_of = array("i", [0]) * (len(data) + 1)    # byte offset -> character index
             b = 0
-            for ci, ch in enumerate(text[start:stop]):
+            for ci, ch in enumerate(self._prefixed(text[start:stop])):
                 n = len(ch.encode("utf-8", "strict"))
                 for j in range(n):
                     char_of[b + j] = ci
                 b += n
-            char_of[b] = stop - start
+            char_of[b] = stop - start + shift
         for r in ranks:
             i = m.ids[r]
             n = m.rank_len[r]
@@ -407,7 +414,7 @@ class Tokenizer:
             if ascii_:
                 spans.append((start + pos, start + pos + n))
             else:
-                spans.append((start + char_of[pos], start + char_of[pos + n - 1] + 1))
+                spans.append((start + max(char_of[pos] - shift, 0), start + max(char_of[pos + n - 1] - shift, 0) + 1))
             pos += n
         if pos != len(data):
             raise UnsupportedTokenizerError("the split pattern left part of the text unmatched (HF keeps it); "
@@ -452,8 +459,9 @@ def _kind(component) -> str:
     return component.get("type", "?") if isinstance(component, dict) else repr(component)
 
 
-def _pattern(pre) -> str:
-    """The split regex of a supported pre-tokenizer (the engine then maps bytes, as ByteLevel does)."""
+def _pattern(pre) -> tuple[str, bool]:
+    """The split regex of a supported pre-tokenizer (the engine then maps bytes, as ByteLevel does),
+    and whether ByteLevel adds a prefix space."""
     if pre is None:
         raise UnsupportedTokenizerError("a tokenizer without a pre-tokenizer is not supported (needs ByteLevel)")
     steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
@@ -470,8 +478,8 @@ def _pattern(pre) -> str:
                     "supported (only Isolated, invert false)")
             pattern = pat["Regex"]
         elif kind == "ByteLevel" and i == len(steps) - 1:
-            if p.get("add_prefix_space"):
-                raise UnsupportedTokenizerError("pre_tokenizer ByteLevel with add_prefix_space=true is not supported")
+            if p.get("add_prefix_space") and len(steps) > 1:
+                raise UnsupportedTokenizerError("pre_tokenizer ByteLevel with add_prefix_space=true after a Split is not supported")
             if p.get("use_regex", True):
                 if pattern is not None:
                     raise UnsupportedTokenizerError("pre_tokenizer Split followed by ByteLevel(use_regex=true) "
@@ -483,7 +491,7 @@ def _pattern(pre) -> str:
             raise UnsupportedTokenizerError(f"pre_tokenizer {kind} (in this position) is not supported")
     if pattern is None:
         raise UnsupportedTokenizerError("the pre_tokenizer must end with ByteLevel")
-    return pattern
+    return pattern, bool(steps[-1].get("add_prefix_space"))
 
 
 def _post_steps(post) -> list[tuple]:
