@@ -117,8 +117,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
             {"type": "TemplateProcessing",
              "single": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}},
                         {"Sequence": {"id": "A", "type_id": 0}}],
-             "pair": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                      {"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+             "pair": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}},
+                      {"Sequence": {"id": "A", "type_id": 0}},
+                      {"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 1}},
+                      {"Sequence": {"id": "B", "type_id": 1}}],
              "special_tokens": {"<|begin_of_text|>": {"id": "<|begin_of_text|>", "ids": [n],
                                                       "tokens": ["<|begin_of_text|>"]}}}]},
         "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
@@ -271,3 +273,21 @@ def test_text_hf_would_handle_differently_raises(files):
     assert Tokenizer(spec).encode("ab").tokens == ["a", "b"]
     with pytest.raises(UnsupportedTokenizerError, match="unmatched"):
         Tokenizer(spec).encode("ab cd")
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_added_tokens_outside_the_byte_alphabet_encode_and_decode_as_hf(files, tmp_path, skip):
+    spec = json.loads(Path(files["qwen2"]).read_text(encoding="utf-8"))
+    n = len(spec["model"]["vocab"]) + len(spec["added_tokens"])
+    spec["added_tokens"] += [added(n, "<｜tool▁call｜>", special=False),
+                             added(n + 1, "héllo wörld", special=False),
+                             added(n + 2, "ĠÃ©", special=False), added(n + 3, "<｜end▁of▁sentence｜>")]
+    path = tmp_path / "more.json"
+    path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    tok = Tokenizer.from_file(path)
+    docs = ["a<｜tool▁call｜>b héllo wörld é ĠÃ© x<｜end▁of▁sentence｜>😀"]
+    ids = tok.encode(docs[0]).ids
+    seqs = [ids, ids[:-1], ids[-2:]]
+    theirs = hf(path, docs, decode=seqs, skip_special_tokens=skip)
+    assert_same([tok.encode(docs[0])], theirs["encodings"], docs)
+    assert [tok.decode(s, skip_special_tokens=skip) for s in seqs] == theirs["decoded"]

@@ -6,10 +6,10 @@
     enc.ids, enc.tokens, enc.offsets                    # as HF gives them (offsets in characters)
 
 Supported, with ids, tokens and offsets identical to HF: a BPE model over GPT-2's byte alphabet,
-pre-tokenized by `ByteLevel` (GPT-2's regex, with or without add_prefix_space) or by `Sequence[Split(Regex, Isolated), ByteLevel(use_regex
-=false)]` (Llama-3, Qwen-2); added tokens (special or not, lstrip/rstrip, normalized or not); post-
-processors ByteLevel (trim_offsets), TemplateProcessing (single sequences), RobertaProcessing and a
-Sequence of them;
+pre-tokenized by `ByteLevel` (GPT-2's regex, with or without add_prefix_space) or by
+`Sequence[Split(Regex, Isolated), ByteLevel(use_regex=false)]` (Llama-3, Qwen-2); added tokens
+(special or not, lstrip/rstrip, normalized or not); post-processors ByteLevel (trim_offsets),
+TemplateProcessing (single sequences), RobertaProcessing and a Sequence of them;
 the ByteLevel decoder. Everything else raises UnsupportedTokenizerError naming the component: a
 difference is never silent.
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 from array import array
+from itertools import accumulate
 from typing import Iterable, Sequence
 
 from ._bpe import NativeBpe
@@ -59,6 +60,8 @@ def _byte_chars() -> list[str]:
 BYTE_CHARS = _byte_chars()
 CHAR_BYTES = {c: b for b, c in enumerate(BYTE_CHARS)}
 _SPACE_CHAR = BYTE_CHARS[ord(" ")]
+_TRIM_CHARS = _SPACE_CHAR + "".join(sorted(_WHITESPACE))
+_LEAD_BYTE = bytes(0 if 0x80 <= b < 0xC0 else 1 for b in range(256))   # 1 where a UTF-8 character starts
 
 
 def bytes_to_token(data: bytes) -> str:
@@ -142,17 +145,21 @@ class _Model:
                 dead.append(t)
             elif last != made_by.get(t):
                 own = made_by.get(t)
+                theirs = (f"its merge is {bytes_to_token(own[0])!r} + {bytes_to_token(own[1])!r}" if own
+                          else "no merge makes it")
                 raise UnsupportedTokenizerError(
-                    f"token {bytes_to_token(t)!r}: rank-order BPE makes it from "
-                    f"{bytes_to_token(last[0])!r} + {bytes_to_token(last[1])!r}, but "
-                    + (f"its merge is {bytes_to_token(own[0])!r} + {bytes_to_token(own[1])!r}" if own else "no merge makes it")
-                    + "; HF's merge-priority BPE may differ from tiktoken's here")
+                    f"token {bytes_to_token(t)!r}: rank-order BPE makes it from {bytes_to_token(last[0])!r} + "
+                    f"{bytes_to_token(last[1])!r}, but {theirs}; HF's merge-priority BPE may differ from "
+                    "tiktoken's here")
         if not self.ignore_merges:
             for t in dead:       # never made by either engine; a whole-piece lookup must not find it
                 del ranks[t]
         self.ids = ids
         self.identity = all(i == r for r, i in enumerate(ids))
-        self.bpe = NativeBpe.from_ranks(ranks, pattern, {})
+        try:
+            self.bpe = NativeBpe.from_ranks(ranks, pattern, {})
+        except ValueError as e:
+            raise UnsupportedTokenizerError(f"pre_tokenizer split regex {pattern!r} is not supported: {e}") from e
         self.rank_len = array("i", [0]) * len(ids)
         for t, r in ranks.items():
             self.rank_len[r] = len(t)
@@ -260,14 +267,14 @@ class Encoding:
 
 
 def _trim_offsets(tokens: list[str], offsets: list[tuple[int, int]], add_prefix_space: bool) -> None:
-    """HF's ByteLevel post-processor with trim_offsets: offsets skip leading/trailing spaces."""
-    for i, (tok, (s, e)) in enumerate(zip(tokens, offsets)):
-        lead = 0
-        while lead < len(tok) and (tok[lead] == _SPACE_CHAR or tok[lead] in _WHITESPACE):
-            lead += 1
-        trail = 0
-        while trail < len(tok) and (tok[-1 - trail] == _SPACE_CHAR or tok[-1 - trail] in _WHITESPACE):
-            trail += 1
+    """HF's ByteLevel post-processor with trim_offsets: offsets skip leading/trailing spaces ('Ġ' or
+    whitespace characters of the token)."""
+    for i, tok in enumerate(tokens):
+        lead = len(tok) - len(tok.lstrip(_TRIM_CHARS))
+        trail = len(tok) - len(tok.rstrip(_TRIM_CHARS))
+        if not (lead or trail):
+            continue
+        s, e = offsets[i]
         if lead:
             if (i == 0 or s == 0) and add_prefix_space and lead == 1:
                 lead = 0
@@ -376,7 +383,8 @@ class Tokenizer:
             ids, toks, spans, special = [], [], [], []
             for tok, s, e in sg:
                 if tok is not None:
-                    ids.append(tok.id), toks.append(x[s:e]), spans.append((s, e)), special.append(0)  # HF: the matched text, stripped spaces included
+                    # HF's token is the matched text, stripped spaces included.
+                    ids.append(tok.id), toks.append(x[s:e]), spans.append((s, e)), special.append(0)
                     continue
                 self._model_tokens(x, s, e, plain[k], flat[offs[k]:offs[k + 1]], ids, toks, spans)
                 special.extend([0] * (len(ids) - len(special)))
@@ -389,36 +397,29 @@ class Tokenizer:
         return " " + segment if self._prefix_space and not segment.startswith(" ") else segment
 
     def _model_tokens(self, text, start, stop, data: bytes, ranks, ids, toks, spans) -> None:
+        """Appends the model's tokens for text[start:stop] (encoded as data; ranks from the engine)."""
         m = self._model
-        pos = 0
-        # An added prefix space is aligned with the segment's first character (NormalizedString::prepend).
-        shift = len(data) - len(text[start:stop].encode("utf-8"))
-        ascii_ = len(data) == stop - start and not shift
-        if not ascii_:
-            char_of = array("i", [0]) * (len(data) + 1)    # byte offset -> character index
-            b = 0
-            for ci, ch in enumerate(self._prefixed(text[start:stop])):
-                n = len(ch.encode("utf-8", "strict"))
-                for j in range(n):
-                    char_of[b + j] = ci
-                b += n
-            char_of[b] = stop - start + shift
-        for r in ranks:
-            i = m.ids[r]
-            n = m.rank_len[r]
-            if i < 0:
-                raise UnsupportedTokenizerError(
-                    f"byte 0x{data[pos]:02x} has no token in the vocab (HF would drop it); cannot encode this text")
-            ids.append(i)
-            toks.append(self._id_to_token[i])
-            if ascii_:
-                spans.append((start + pos, start + pos + n))
-            else:
-                spans.append((start + max(char_of[pos] - shift, 0), start + max(char_of[pos + n - 1] - shift, 0) + 1))
-            pos += n
-        if pos != len(data):
+        new_ids = [m.ids[r] for r in ranks]
+        ends = list(accumulate(m.rank_len[r] for r in ranks))
+        if new_ids and min(new_ids) < 0:
+            at = new_ids.index(min(new_ids))
+            raise UnsupportedTokenizerError(f"byte 0x{data[ends[at] - 1]:02x} has no token in the vocab "
+                                            "(HF would drop it); cannot encode this text")
+        if (ends[-1] if ends else 0) != len(data):
             raise UnsupportedTokenizerError("the split pattern left part of the text unmatched (HF keeps it); "
                                             "cannot encode this text exactly")
+        starts = [0, *ends[:-1]]
+        ids += new_ids
+        toks += [self._id_to_token[i] for i in new_ids]
+        # An added prefix space is aligned with the segment's first character (NormalizedString::prepend).
+        shift = len(data) - len(text[start:stop].encode("utf-8"))
+        if len(data) == stop - start and not shift:      # ASCII: bytes are characters
+            spans += [(start + a, start + b) for a, b in zip(starts, ends)]
+        else:                                             # char_at[p]: the character byte p belongs to
+            char_at = list(accumulate(data.translate(_LEAD_BYTE), initial=-1 - shift))[1:]
+            if shift:                                     # the prefix space maps to the first character
+                char_at = [max(c, 0) for c in char_at]
+            spans += [(start + char_at[a], start + char_at[b - 1] + 1) for a, b in zip(starts, ends)]
 
     def _post_process(self, ids, toks, spans, special, add_special_tokens) -> Encoding:
         for step in self._post:
@@ -479,14 +480,16 @@ def _pattern(pre) -> tuple[str, bool]:
             pattern = pat["Regex"]
         elif kind == "ByteLevel" and i == len(steps) - 1:
             if p.get("add_prefix_space") and len(steps) > 1:
-                raise UnsupportedTokenizerError("pre_tokenizer ByteLevel with add_prefix_space=true after a Split is not supported")
+                raise UnsupportedTokenizerError(
+                    "pre_tokenizer ByteLevel with add_prefix_space=true after a Split is not supported")
             if p.get("use_regex", True):
                 if pattern is not None:
                     raise UnsupportedTokenizerError("pre_tokenizer Split followed by ByteLevel(use_regex=true) "
                                                     "is not supported")
                 pattern = GPT2_PATTERN
             elif pattern is None:
-                raise UnsupportedTokenizerError("pre_tokenizer ByteLevel(use_regex=false) without a Split is not supported")
+                raise UnsupportedTokenizerError(
+                    "pre_tokenizer ByteLevel(use_regex=false) without a Split is not supported")
         else:
             raise UnsupportedTokenizerError(f"pre_tokenizer {kind} (in this position) is not supported")
     if pattern is None:
