@@ -193,7 +193,7 @@ def test_rustbpe_tokenizer_json_gives_rustbpe_ids(files):
     assert [e.ids for e in tok.encode_batch(docs, add_special_tokens=False)] == trainer.batch_encode(docs)
 
 
-def test_vocab_lookups_and_save_round_trip(files, tmp_path):
+def test_vocab_lookups_save_pickle_and_close(files, tmp_path):
     tok = Tokenizer.from_file(files["llama3"])
     n = tok.token_to_id("<|begin_of_text|>")
     assert tok.id_to_token(n) == "<|begin_of_text|>"
@@ -202,6 +202,12 @@ def test_vocab_lookups_and_save_round_trip(files, tmp_path):
     tok.save(tmp_path / "again.json")
     again = Tokenizer.from_file(tmp_path / "again.json")
     assert again.encode("Hello world").ids == tok.encode("Hello world").ids
+    import pickle
+    assert pickle.loads(pickle.dumps(tok)).encode("Hello <|eot_id|>").ids == tok.encode("Hello <|eot_id|>").ids
+    with Tokenizer.from_file(files["qwen2"]) as closed:
+        pass
+    with pytest.raises(ValueError, match="closed"):
+        closed.encode("x")
 
 
 @pytest.mark.parametrize("where, component, message", [

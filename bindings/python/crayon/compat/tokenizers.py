@@ -337,6 +337,19 @@ class Tokenizer:
         with open(path, "w", encoding="utf-8") as f:
             f.write(self.to_str(pretty))
 
+    def __reduce__(self):          # travels as its JSON (HF's Tokenizer pickles the same way)
+        return (Tokenizer.from_str, (self.to_str(),))
+
+    def close(self) -> None:
+        """Releases the native encoder now (later encodes raise ValueError)."""
+        self._model.bpe.close()
+
+    def __enter__(self) -> "Tokenizer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # ---- vocabulary -----------------------------------------------------------------------------
     def get_vocab(self, with_added_tokens: bool = True) -> dict[str, int]:
         v = dict(self._model.vocab)
