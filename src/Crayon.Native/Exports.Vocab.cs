@@ -259,8 +259,8 @@ internal static unsafe class VocabExports
             if ((flags & ~DatNfc) != 0) return Guard.Error(Status.InvalidArgument, $"unknown flags 0x{flags & ~DatNfc:x} (CRAYON_DAT_NFC is the only one)");
             byte[][] list = Args.CopyArrays(tokens, lens, n, "tokens");
             var normalization = (flags & DatNfc) != 0 ? TextNormalization.Nfc : TextNormalization.None;
-            byte[] image = DatWriter.Build(list, name == null ? "" : Args.Utf8String(name, "name"),
-                                           source == null ? "" : Args.Utf8String(source, "source"), normalization);
+            byte[] image = DatWriter.Build(list, Args.Utf8StringOrEmpty(name, "name"), Args.Utf8StringOrEmpty(source, "source"),
+                                           normalization);
             *outData = ToNative(image, out nuint len);
             *outLen = len;
             return Status.Ok;
@@ -300,8 +300,8 @@ internal static unsafe class VocabExports
             byte[][] list = Args.CopyArrays(tokens, lens, n, "tokens");
             byte[] image;
             using (Tokenizer.Lease lease = tok.Acquire())
-                image = VocabularyExtension.Build(lease.Profile, list, name == null ? "" : Args.Utf8String(name, "name"),
-                                                  source == null ? "" : Args.Utf8String(source, "source"));
+                image = VocabularyExtension.Build(lease.Profile, list, Args.Utf8StringOrEmpty(name, "name"),
+                                                  Args.Utf8StringOrEmpty(source, "source"));
             *outData = ToNative(image, out nuint len);
             *outLen = len;
             return Status.Ok;

@@ -158,6 +158,7 @@ def _pieces(docs: Iterable[bytes], size: int = 64 << 10) -> Iterator[bytes]:
 
 def cmd_extend(args: argparse.Namespace) -> int:
     from ._progress import ProgressBar
+    from .c_ext.dat_builder import write_atomic
     from .core.learn import Learner, extend_dat
     from .core.vocabulary import CrayonVocab
     if (args.add is None) == (args.tokens is None):
@@ -188,7 +189,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
         with Learner(max_token_bytes=args.max_token_bytes) as learner:
             # Every tenth piece of the text is held out to check the update; the rest is learned from.
             index = 0
-            nfc = info["normalization"] == "nfc"
+            nfc = base.normalization == "nfc"
             for batch in stream:
                 train = []
                 for piece in _pieces(batch):
@@ -232,10 +233,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
         print("no text given: the update was not checked on a sample (pass FILES to check it)", file=sys.stderr)
     else:
         print("too little text for a held-out sample: the update was not checked (--force)", file=sys.stderr)
-    tmp = f"{args.output}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(image)
-    os.replace(tmp, args.output)
+    write_atomic(args.output, image)
     note = f", {skipped} already present or repeated and skipped" if skipped else ""
     print(f"{args.output}: ids 0..{base.vocab_size - 1} as in {info['name']}, "
           f"{child.vocab_size - base.vocab_size} new from {base.vocab_size}{note}", file=sys.stderr)

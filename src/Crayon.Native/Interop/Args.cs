@@ -19,6 +19,9 @@ internal static unsafe class Args
         return Encoding.UTF8.GetString(span);
     }
 
+    /// <summary>Like <see cref="Utf8String"/>, but NULL means "" (optional metadata such as a name).</summary>
+    public static string Utf8StringOrEmpty(byte* s, string what) => s == null ? "" : Utf8String(s, what);
+
     /// <summary>The caller's bytes in place; NULL is allowed only with length 0; at most 2^31 - 1 bytes.</summary>
     public static ReadOnlySpan<byte> Bytes(byte* p, nuint len, string what)
     {

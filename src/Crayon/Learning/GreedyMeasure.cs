@@ -34,22 +34,15 @@ internal sealed unsafe class GreedyMeasure
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
         {
             var uses = new long[_vocab.Count];
-            var ids = new int[256];
+            int* o = stackalloc int[IdsPerPhrase];
             fixed (TrieNode* n = _nodes)
-            fixed (int* o = ids)
-            {
                 for (int e = w; e < count; e += workers)
                 {
-                    ReadOnlySpan<byte> phrase = phrases.Chunk(e);
+                    int k = Segment(n, phrases, e, o);
                     long weight = phrases.CountOf(e);
-                    fixed (byte* b = phrase)
-                    {
-                        long k = Math.Min(LongestMatch.Run(n, b, phrase.Length, o, ids.Length), ids.Length);
-                        for (long t = 0; t < k; t++)
-                            if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += weight;
-                    }
+                    for (int t = 0; t < k; t++)
+                        if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += weight;
                 }
-            }
             partial[w] = uses;
         });
         long[] sum = partial[0];
@@ -91,22 +84,17 @@ internal sealed unsafe class GreedyMeasure
     public List<byte[]> FrequentPairs(ChunkTable phrases, int count, int maxBytes)
     {
         var pairs = new Dictionary<long, long>();
-        var ids = new int[256];
+        int* o = stackalloc int[IdsPerPhrase];
         fixed (TrieNode* n = _nodes)
-        fixed (int* o = ids)
             for (int e = 0; e < phrases.Count; e++)
             {
-                ReadOnlySpan<byte> phrase = phrases.Chunk(e);
+                int k = Segment(n, phrases, e, o);
                 long weight = phrases.CountOf(e);
-                fixed (byte* b = phrase)
+                for (int t = 0; t + 1 < k; t++)
                 {
-                    long k = Math.Min(LongestMatch.Run(n, b, phrase.Length, o, ids.Length), ids.Length);
-                    for (long t = 0; t + 1 < k; t++)
-                    {
-                        if (Length(o[t]) + Length(o[t + 1]) > maxBytes) continue;
-                        ref long c = ref CollectionsMarshal.GetValueRefOrAddDefault(pairs, MergeLoop.Key(o[t], o[t + 1]), out _);
-                        c += weight;
-                    }
+                    if (Length(o[t]) + Length(o[t + 1]) > maxBytes) continue;
+                    ref long c = ref CollectionsMarshal.GetValueRefOrAddDefault(pairs, MergeLoop.Key(o[t], o[t + 1]), out _);
+                    c += weight;
                 }
             }
         var ranked = new List<(long Pair, long Count)>(pairs.Count);
@@ -124,6 +112,16 @@ internal sealed unsafe class GreedyMeasure
                 result.Add(token);
             }
         return result;
+    }
+
+    /// <summary>Room for the ids of one phrase (a phrase is at most VocabularyLearner.PhraseBytes bytes).</summary>
+    private const int IdsPerPhrase = VocabularyLearner.PhraseBytes;
+
+    /// <summary>Greedy longest match of one counted phrase into ids; returns the token count.</summary>
+    private static int Segment(TrieNode* n, ChunkTable phrases, int entry, int* ids)
+    {
+        ReadOnlySpan<byte> phrase = phrases.Chunk(entry);
+        fixed (byte* b = phrase) return (int)LongestMatch.Run(n, b, phrase.Length, ids, IdsPerPhrase);
     }
 
     private int Length(int id) => id >= DatLayout.FirstLearnedId ? _vocab[id - DatLayout.FirstLearnedId].Length : 1;

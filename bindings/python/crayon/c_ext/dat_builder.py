@@ -20,12 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from ctypes import byref, c_char_p, c_size_t, c_void_p
+from ctypes import byref, c_size_t, c_void_p
 from typing import Callable, Iterable, Mapping, Optional, Union
 
 from .. import _native
 from .._errors import CrayonValueError
-from ..core._calls import take_buffer
+from ..core._calls import byte_arrays, take_buffer
 
 Progress = Callable[[int, int], object]
 Entry = Union[str, bytes]
@@ -75,8 +75,7 @@ class DATBuilder:
             if report is not None and i % _PROGRESS_STEP == 0:
                 report(i, total + 1)
 
-        ptrs = (c_char_p * max(total, 1))(*encoded)
-        lens = (c_size_t * max(total, 1))(*map(len, encoded))
+        ptrs, lens, _ = byte_arrays(encoded)
         out, out_len = c_void_p(), c_size_t()
         _native.check(_native.lib().crayon_dat_build(
             ptrs, lens, total, (name or self.name).encode(), (source or self.source).encode(),
@@ -95,12 +94,17 @@ class DATBuilder:
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Writes the .dat image of the last build to ``path`` (atomically: temp file + rename)."""
-        data = self.to_bytes()
-        path = os.fspath(path)
-        tmp = f"{path}.tmp{os.getpid()}"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_atomic(path, self.to_bytes())
+
+
+def write_atomic(path: Union[str, "os.PathLike[str]"], data: bytes) -> None:
+    """Writes data to path through a temporary file and a rename, so that a running tokenizer never
+    maps a half-written .dat."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def _check_normalize(normalize: object) -> Optional[str]:

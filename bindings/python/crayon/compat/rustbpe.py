@@ -20,12 +20,12 @@ import base64
 import ctypes
 import operator
 import os
-from ctypes import POINTER, c_char_p, c_int32, c_int64, c_size_t, c_void_p
+from ctypes import POINTER, c_int32, c_int64, c_void_p
 from typing import Callable, Iterable, Iterator
 
 from .. import _native
 from .._errors import CrayonError
-from ..core._calls import read_bytes
+from ..core._calls import byte_arrays, read_bytes
 
 __all__ = ["Tokenizer", "GPT4_PATTERN"]
 
@@ -34,13 +34,6 @@ GPT4_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| 
                 r"""\s*[\r\n]|\s+(?!\S)|\s+""")
 
 Progress = Callable[[int, int], object]
-
-
-def _doc_array(docs: list[bytes]):
-    n = len(docs)
-    texts = (c_char_p * n)(*docs)
-    lens = (c_size_t * n)(*[len(d) for d in docs])
-    return texts, lens, n
 
 
 def _utf8(text: str) -> bytes:
@@ -126,7 +119,7 @@ class Tokenizer:
 
     @staticmethod
     def _feed(lib, handle, docs: list[bytes]) -> None:
-        texts, lens, n = _doc_array(docs)
+        texts, lens, n = byte_arrays(docs)
         _native.check(lib.crayon_trainer_feed(handle, texts, lens, n, _native.threads(0)))
 
     @staticmethod
@@ -211,7 +204,7 @@ class Tokenizer:
         docs = [_utf8(t) for t in texts]
         if not docs:
             return []
-        arr, lens, n = _doc_array(docs)
+        arr, lens, n = byte_arrays(docs)
         cap = sum(len(d) for d in docs)
         out = (c_int32 * max(cap, 1))()
         offsets = (c_int64 * (n + 1))()
@@ -257,9 +250,7 @@ class Tokenizer:
         tok = cls.__new__(cls)
         tok._handle = None
         handle = c_void_p()
-        n = len(tokens)
-        arr = (c_char_p * max(n, 1))(*tokens)
-        lens = (c_size_t * max(n, 1))(*[len(t) for t in tokens])
+        arr, lens, n = byte_arrays(tokens)
         _native.check(_native.lib().crayon_trainer_from_ranks(
             arr, lens, n, None if pattern is None else pattern.encode("utf-8"), ctypes.byref(handle)))
         tok._handle = handle

@@ -31,6 +31,7 @@ from itertools import accumulate
 from typing import Iterable, Sequence
 
 from ._bpe import NativeBpe
+from ._tiktoken_load import _data_gym_alphabet
 
 __all__ = ["Tokenizer", "Encoding", "UnsupportedTokenizerError"]
 
@@ -46,19 +47,9 @@ class UnsupportedTokenizerError(ValueError):
     """The tokenizer.json uses a component (or a setting) this module cannot reproduce exactly."""
 
 
-def _byte_chars() -> list[str]:
-    """GPT-2's printable stand-in for each byte (the ByteLevel alphabet): 'Ġ' for the space, ..."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    table, extra = {b: chr(b) for b in keep}, 0
-    for b in range(256):
-        if b not in table:
-            table[b] = chr(256 + extra)
-            extra += 1
-    return [table[b] for b in range(256)]
-
-
-BYTE_CHARS = _byte_chars()
-CHAR_BYTES = {c: b for b, c in enumerate(BYTE_CHARS)}
+# GPT-2's printable stand-in for each byte (the ByteLevel alphabet): 'Ġ' for the space, ...
+CHAR_BYTES = _data_gym_alphabet()
+BYTE_CHARS = [c for c, _ in sorted(CHAR_BYTES.items(), key=lambda kv: kv[1])]
 _SPACE_CHAR = BYTE_CHARS[ord(" ")]
 _TRIM_CHARS = _SPACE_CHAR + "".join(sorted(_WHITESPACE))
 _LEAD_BYTE = bytes(0 if 0x80 <= b < 0xC0 else 1 for b in range(256))   # 1 where a UTF-8 character starts

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Callable
+from typing import Callable, Sequence
 
 from .. import _native
 from .._errors import CrayonError
@@ -38,3 +38,12 @@ def take_buffer(ptr: ctypes.c_void_p, length: int) -> bytes:
         return ctypes.string_at(ptr, length) if length else b""
     finally:
         _native.lib().crayon_free_buffer(ptr)
+
+
+def byte_arrays(items: Sequence[bytes]):
+    """(char*[], size_t[], n) over byte strings for a (pointers, lengths, count) argument triple;
+    never zero-length arrays, which ctypes cannot pass."""
+    n = len(items)
+    ptrs = (ctypes.c_char_p * max(n, 1))(*items)
+    lens = (ctypes.c_size_t * max(n, 1))(*map(len, items))
+    return ptrs, lens, n

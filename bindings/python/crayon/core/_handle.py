@@ -5,6 +5,7 @@ from ctypes import c_void_p
 from typing import Optional
 
 from .. import _native
+from .._errors import CrayonValueError
 
 
 class NativeObject:
@@ -19,6 +20,12 @@ class NativeObject:
         self._closed()
         if handle is not None and handle.value:
             getattr(_native.lib(), self._free)(handle)
+
+    def _h(self) -> c_void_p:
+        """The live handle; a closed object raises."""
+        if not self._handle:
+            raise CrayonValueError(f"this {type(self).__name__} is closed")
+        return self._handle
 
     def _closed(self) -> None:
         """What else to forget on close (subclasses)."""

@@ -16,12 +16,12 @@ and settings give the same list, however they were split into batches.
 from __future__ import annotations
 
 import json
-from ctypes import byref, c_char_p, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_size_t, c_uint64, c_void_p
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .. import _native
 from .._errors import CrayonValueError
-from ._calls import take_buffer
+from ._calls import byte_arrays, take_buffer
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
@@ -49,9 +49,8 @@ class Learner(NativeObject):
         docs = [to_utf8(t) for t in texts]
         if not docs:
             return
-        ptrs = (c_char_p * len(docs))(*docs)
-        lens = (c_size_t * len(docs))(*map(len, docs))
-        _native.check(_native.lib().crayon_learner_feed(self._h(), ptrs, lens, len(docs)))
+        ptrs, lens, n = byte_arrays(docs)
+        _native.check(_native.lib().crayon_learner_feed(self._h(), ptrs, lens, n))
 
     @property
     def documents_fed(self) -> int:
@@ -91,11 +90,6 @@ class Learner(NativeObject):
         _native.check(status)
         return json.loads(take_buffer(out, out_len.value).decode("utf-8"))
 
-    def _h(self) -> c_void_p:
-        if not self._handle:
-            raise CrayonValueError("this Learner is closed")
-        return self._handle
-
     def _stats(self) -> tuple[int, int]:
         docs, nbytes = c_uint64(), c_uint64()
         _native.check(_native.lib().crayon_learner_stats(self._h(), byref(docs), byref(nbytes)))
@@ -130,9 +124,8 @@ def extend_dat(base: "CrayonVocab", tokens: Iterable[Union[Entry, bytes]], *, na
     with A then B gives the same profile as extending once with A + B, lineage fields aside."""
     from ..c_ext.dat_builder import _entry_bytes   # one reading of list entries (str, bytes, {"bytes": b64})
     raw = [_entry_bytes(t, i) for i, t in enumerate(tokens)]
-    ptrs = (c_char_p * max(len(raw), 1))(*raw)
-    lens = (c_size_t * max(len(raw), 1))(*map(len, raw))
+    ptrs, lens, n = byte_arrays(raw)
     out, out_len = c_void_p(), c_size_t()
-    _native.check(_native.lib().crayon_dat_extend(base._h(), ptrs, lens, len(raw), name.encode(), source.encode(),
+    _native.check(_native.lib().crayon_dat_extend(base._h(), ptrs, lens, n, name.encode(), source.encode(),
                                                    byref(out), byref(out_len)))
     return take_buffer(out, out_len.value)

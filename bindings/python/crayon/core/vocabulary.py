@@ -32,12 +32,12 @@ import contextlib
 import ctypes
 import json
 import os
-from ctypes import byref, c_char_p, c_int32, c_int64, c_size_t, c_void_p
+from ctypes import byref, c_int32, c_int64, c_void_p
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
 from .._errors import CrayonFormatError, CrayonIOError, CrayonValueError, UnknownTokenError
-from ._calls import read_bytes, read_string
+from ._calls import byte_arrays, read_bytes, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
@@ -221,8 +221,7 @@ class CrayonVocab(NativeObject):
         if n == 0:
             return []
         lib = _native.lib()
-        ptrs = (c_char_p * n)(*docs)
-        lens = (c_size_t * n)(*map(len, docs))
+        ptrs, lens, _ = byte_arrays(docs)
         cap = sum(map(len, docs))  # enough unless an NFC profile lengthens the text (then: retry)
         offsets = (c_int64 * (n + 1))()
         while True:
@@ -284,11 +283,6 @@ class CrayonVocab(NativeObject):
             return "CrayonVocab(closed)"
         return f"CrayonVocab(device={self.device!r}, profile={self.profile!r})"
 
-    def _h(self) -> c_void_p:
-        if self._handle is None:
-            raise CrayonValueError("this CrayonVocab is closed")
-        return self._handle
-
     def _need_profile(self) -> None:
         self._h()
         if self._spec is None:
@@ -309,8 +303,8 @@ def _unpickle(device: str, profile: Union[None, str, bytes], checksum: Optional[
                 "where the receiving machine lacks the file, pickle "
                 "CrayonVocab.from_dat_bytes(open(path, 'rb').read()) instead, which travels as "
                 "its data") from None
-    if checksum is not None and vocab.profile_info["checksum"] != checksum:
-        found = vocab.profile_info["checksum"]
+    found = vocab.profile_info["checksum"] if checksum is not None else None
+    if checksum is not None and found != checksum:
         vocab.close()
         what = "the pickled .dat image" if isinstance(profile, bytes) else repr(profile)
         raise CrayonFormatError(
