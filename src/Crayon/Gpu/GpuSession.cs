@@ -73,7 +73,9 @@ internal sealed unsafe class GpuSession : IDisposable
         {
             EnsureTrie(profile);
             int overlap = Math.Clamp(profile.MaxTokenBytes, 1, 1 << 16);
-            int piece = ChoosePieceBytes(overlap);
+            long bytes = 0;
+            foreach (long l in lens) bytes += l;
+            int piece = ChoosePieceBytes(overlap, bytes);
             int chunk = Math.Max(1, ChunkBytes);
             // Each span adds at most one partial chunk; a piece of many tiny documents simply ends when the table is full.
             _work.Ensure(_device, piece, piece / chunk * 2 + 1024);
@@ -179,10 +181,16 @@ internal sealed unsafe class GpuSession : IDisposable
     /// <summary>Rounds the last piece needed after the guessing round (for tests and benchmarks).</summary>
     public int LastRounds { get; private set; }
 
-    private int ChoosePieceBytes(int overlap)
+    /// <summary>
+    /// The piece size: the whole batch when it fits the device's budget (rounded up to a power of two so
+    /// that work buffers regrow rarely), else the budget: 64 MiB, or less where a quarter of the largest
+    /// allocation or a sixteenth of device memory is smaller. A piece always has room for two tokens.
+    /// </summary>
+    private int ChoosePieceBytes(int overlap, long batchBytes)
     {
-        long piece = PieceBytes > 0 ? PieceBytes
+        long budget = PieceBytes > 0 ? PieceBytes
             : Math.Min(Math.Min(64L << 20, _device.MaxAllocation / 4), _device.GlobalMemory / 16);
+        long piece = Math.Min(budget, Math.Max(64L << 10, (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, batchBytes))));
         return (int)Math.Clamp(piece, 2L * overlap + 64, int.MaxValue / 4);
     }
 

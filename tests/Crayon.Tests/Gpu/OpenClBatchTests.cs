@@ -11,6 +11,7 @@ namespace Crayon.Tests.Gpu;
 /// chunk and piece sizes put chunk boundaries and piece cuts inside tokens, so the round-based
 /// boundary fixing and the streaming of documents across pieces are exercised on every input.
 /// </summary>
+[Collection("opencl")]
 public class OpenClBatchTests
 {
     private static readonly (int Chunk, int Piece)[] Shapes = [(512, 0), (7, 0), (3, 700), (64, 4096)];

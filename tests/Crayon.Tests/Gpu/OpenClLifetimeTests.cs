@@ -7,6 +7,7 @@ using Crayon.Tokenization;
 namespace Crayon.Tests.Gpu;
 
 /// <summary>Hot swap on a device tokenizer, and device memory that does not grow with use.</summary>
+[Collection("opencl")]
 public class OpenClLifetimeTests
 {
     [OpenClFact]
