@@ -41,7 +41,7 @@ from ._calls import byte_arrays, read_bytes, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
-DEVICES = ("auto", "cpu", "cuda", "rocm")
+DEVICES = ("auto", "cpu", "cuda", "rocm", "opencl")
 CRAYON_BORROW = 1
 _MAX_ID = 2 ** 31 - 1
 
