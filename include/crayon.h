@@ -146,6 +146,13 @@ CRAYON_API int64_t crayon_vocab_size(const crayon_vocab *vocab);
 /* The device this tokenizer runs on ("cpu", "cuda", "rocm", "opencl"), NUL-terminated, same return convention. */
 CRAYON_API int64_t crayon_device(const crayon_vocab *vocab, char *out, size_t cap);
 
+/* What this tokenizer's device has done, as one JSON object: "device", and on a GPU also
+ * "description" (name, memory, driver), "device_bytes" (device memory this process holds on it),
+ * "calls", "pieces", "tokens", "rounds" (chunk re-walk rounds) and "kernel_seconds" / "copy_seconds"
+ * (wall time in kernels and in host<->device copies since creation). NUL-terminated, same return
+ * convention as crayon_backend_report. */
+CRAYON_API int64_t crayon_device_stats(const crayon_vocab *vocab, char *out, size_t cap);
+
 /* A capacity that crayon_tokenize always fits in for len input bytes: 3 * len (also valid per
  * document for the batch call, and for crayon_bpe_encode*). Every token covers at least one byte,
  * and an NFC profile (below) may lengthen the text up to 3 times; len itself is enough for

@@ -95,3 +95,18 @@ def test_backends_report_names_the_opencl_device():
     row = next(r for r in backend_report() if r[0] == "opencl")
     assert row[1] is True
     assert "MiB" in row[2] and "driver" in row[2]
+
+
+def test_device_memory_does_not_grow_over_many_calls_and_stats_count_the_work():
+    gpu = CrayonVocab(device="opencl", profile="lite")
+    docs = real_documents(40)
+    gpu.tokenize_batch(docs)
+    first = gpu.device_stats()
+    assert first["device"] == "opencl" and first["calls"] == 1 and first["tokens"] > 0
+    assert first["kernel_seconds"] > 0 and first["device_bytes"] > 0
+    for i in range(20):
+        gpu.tokenize_batch(docs if i % 2 else docs[:5])
+    after = gpu.device_stats()
+    assert after["calls"] == 21
+    assert after["device_bytes"] == first["device_bytes"]
+    assert CrayonVocab(device="cpu").device_stats() == {"device": "cpu"}

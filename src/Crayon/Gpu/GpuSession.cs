@@ -99,6 +99,7 @@ internal sealed unsafe class GpuSession : IDisposable
                     doc++; at = 0; entry = 0;
                 }
                 long pieceTokens = RunPiece(plan);
+                _pieces++;
                 // Per-document counts, dense destinations, and the exit of a document cut by the piece.
                 long dest = 0;
                 for (int s = 0; s < plan.SpanCount; s++)
@@ -116,17 +117,19 @@ internal sealed unsafe class GpuSession : IDisposable
                 }
                 if (total + pieceTokens <= capacity && pieceTokens > 0)
                 {
-                    _device.Write(_work.Dest, plan.Dest, 4L * plan.ChunkCount);
-                    _device.Launch(GpuKernel.Compact, plan.ChunkCount,
+                    Write(_work.Dest, plan.Dest, 4L * plan.ChunkCount);
+                    Launch(GpuKernel.Compact, plan.ChunkCount,
                     [
                         new(_work.ChunkStart, plan.ChunkCount), new(_work.Counts, plan.ChunkCount), new(_work.Dest, plan.ChunkCount),
                         new(_work.Ids, plan.TextLength), new(_work.Output, pieceTokens),
                     ]);
-                    _device.Read(_work.Output, output + total, 4 * pieceTokens);
+                    Read(_work.Output, output + total, 4 * pieceTokens);
                 }
                 total += pieceTokens;
             }
             for (int i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+            _calls++;
+            _tokens += total;
             return total <= capacity ? total : -total;
         }
     }
@@ -137,22 +140,22 @@ internal sealed unsafe class GpuSession : IDisposable
         int chunks = plan.ChunkCount;
         if (chunks == 0) return 0;
         Work w = _work;
-        _device.Write(w.Text, plan.Text, plan.TextLength);
-        _device.Write(w.ChunkStart, plan.Start, 4L * chunks);
-        _device.Write(w.ChunkEnd, plan.End, 4L * chunks);
-        _device.Write(w.ChunkLimit, plan.Limit, 4L * chunks);
-        _device.Write(w.FixedEntry, plan.Fixed, 4L * chunks);
+        Write(w.Text, plan.Text, plan.TextLength);
+        Write(w.ChunkStart, plan.Start, 4L * chunks);
+        Write(w.ChunkEnd, plan.End, 4L * chunks);
+        Write(w.ChunkLimit, plan.Limit, 4L * chunks);
+        Write(w.FixedEntry, plan.Fixed, 4L * chunks);
         // Round 0 guesses that each chunk starts at its own first byte: "the previous chunk exits at my start".
         for (int c = 0; c < chunks; c++) { plan.Exits[c] = plan.End[c]; plan.Assumed[c] = -1; }
-        _device.Write(w.ExitsA, plan.Exits, 4L * chunks);
-        _device.Write(w.Assumed, plan.Assumed, 4L * chunks);
+        Write(w.ExitsA, plan.Exits, 4L * chunks);
+        Write(w.Assumed, plan.Assumed, 4L * chunks);
         GpuBuffer exitsIn = w.ExitsA, exitsOut = w.ExitsB;
         int rounds = 0;
         while (true)
         {
             int changed = 0;
-            _device.Write(w.Changed, &changed, 4);
-            _device.Launch(GpuKernel.WalkChunks, chunks,
+            Write(w.Changed, &changed, 4);
+            Launch(GpuKernel.WalkChunks, chunks,
             [
                 new(_base!, _trieProfile!.NodeCount), new(_check!, _trieProfile.NodeCount), new(_value!, _trieProfile.NodeCount),
                 new(w.Text, plan.TextLength),
@@ -161,14 +164,15 @@ internal sealed unsafe class GpuSession : IDisposable
                 new(w.Ids, plan.TextLength), new(w.Changed, 1),
             ]);
             (exitsIn, exitsOut) = (exitsOut, exitsIn);
-            _device.Read(w.Changed, &changed, 4);
+            Read(w.Changed, &changed, 4);
             if (changed == 0) break;
             // Round r fixes at least chunk r of every span for good, so this cannot loop longer.
             if (++rounds > chunks + 1) throw new GpuException("GPU chunk walk did not converge (device error)");
         }
         LastRounds = rounds;
-        _device.Read(exitsIn, plan.Exits, 4L * chunks);
-        _device.Read(w.Counts, plan.Counts, 4L * chunks);
+        _rounds += rounds;
+        Read(exitsIn, plan.Exits, 4L * chunks);
+        Read(w.Counts, plan.Counts, 4L * chunks);
         long tokens = 0;
         for (int c = 0; c < chunks; c++)
         {
@@ -180,6 +184,43 @@ internal sealed unsafe class GpuSession : IDisposable
 
     /// <summary>Rounds the last piece needed after the guessing round (for tests and benchmarks).</summary>
     public int LastRounds { get; private set; }
+
+    /// <summary>Totals since the session began (crayon_device_stats): calls, pieces, tokens, re-walk
+    /// rounds, and seconds in kernels (each launch waits for completion) and in copies.</summary>
+    public readonly record struct Stats(long Calls, long Pieces, long Tokens, long Rounds, double KernelSeconds, double CopySeconds);
+
+    private long _calls, _pieces, _tokens, _rounds, _kernelTicks, _copyTicks;
+
+    public Stats Totals
+    {
+        get
+        {
+            lock (_device.Lock)
+                return new(_calls, _pieces, _tokens, _rounds, _kernelTicks / (double)System.Diagnostics.Stopwatch.Frequency,
+                           _copyTicks / (double)System.Diagnostics.Stopwatch.Frequency);
+        }
+    }
+
+    private void Write(GpuBuffer dst, void* src, long bytes)
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _device.Write(dst, src, bytes);
+        _copyTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+    }
+
+    private void Read(GpuBuffer src, void* dst, long bytes)
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _device.Read(src, dst, bytes);
+        _copyTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+    }
+
+    private void Launch(GpuKernel kernel, int threads, ReadOnlySpan<GpuView> views)
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _device.Launch(kernel, threads, views);
+        _kernelTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+    }
 
     /// <summary>
     /// The piece size: the whole batch when it fits the device's budget (rounded up to a power of two so

@@ -63,8 +63,12 @@ internal sealed unsafe class OpenClDevice : GpuDevice
         return new OpenClDevice(api, backend, chosen, chosenGpu);
     }
 
-    /// <summary>Whether any OpenCL platform has a GPU device (enumeration only; builds nothing).</summary>
-    public static bool HasGpu()
+    /// <summary>Whether any OpenCL platform has a GPU device (enumeration only; builds nothing). Asked once per process.</summary>
+    public static bool HasGpu() => s_hasGpu.Value;
+
+    private static readonly Lazy<bool> s_hasGpu = new(FindGpu, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static bool FindGpu()
     {
         Api api;
         try { api = Api.Load(); }

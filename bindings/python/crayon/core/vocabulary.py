@@ -191,6 +191,11 @@ class CrayonVocab(NativeObject):
         """The device this vocab runs on ("cpu", ...); "auto" is resolved at creation."""
         return read_string(_native.lib().crayon_device, self._h(), initial=32)
 
+    def device_stats(self) -> dict[str, Any]:
+        """What the device has done (crayon_device_stats): on a GPU, its description, device memory
+        held, calls, tokens, and seconds in kernels and in copies; on the CPU just ``{"device": "cpu"}``."""
+        return json.loads(read_string(_native.lib().crayon_device_stats, self._h(), initial=512))
+
     # ---- tokenize / decode --------------------------------------------------------------------
 
     def tokenize(self, text: Text) -> list[int]:
