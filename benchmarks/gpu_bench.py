@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT / "bindings" / "python"))
 
 import numpy as np  # noqa: E402
 
-from crayon import CrayonVocab, list_profiles  # noqa: E402
+from crayon import CrayonVocab  # noqa: E402
+from crayon.core.profiles import list_profiles  # noqa: E402
 from crayon.core.backends import backend_report  # noqa: E402
 
 MB = 1 << 20
