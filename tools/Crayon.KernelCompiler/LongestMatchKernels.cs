@@ -43,7 +43,7 @@ public static class LongestMatchKernels
         assumed[c] = entry;
         changed[0] = 1;
 
-        int start = chunkStart[c];
+        int start = Clamp(chunkStart[c], 0, (int)ids.Length);
         int end = Clamp(chunkEnd[c], 0, textLength);
         int limit = Clamp(chunkLimit[c], 0, textLength);
         int room = Clamp((int)ids.Length - start, 0, (int)ids.Length);

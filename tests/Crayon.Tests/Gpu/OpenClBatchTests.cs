@@ -131,7 +131,7 @@ public class OpenClBatchTests
     public unsafe void Hostile_trie_values_never_fault_the_kernel()
     {
         // base/check/value pointing anywhere (negative, past the end, int.MaxValue), a fixed entry past
-        // the text and chunk ends past the text: wrong ids are allowed, a fault is not.
+        // the text, chunk ends past the text and chunk starts outside the ids: wrong ids are allowed, a fault is not.
         GpuDevice device = GpuDevices.Open("opencl");
         var rng = new Random(3);
         const int nodes = 300, textLength = 1000, chunks = 40;
@@ -139,6 +139,8 @@ public class OpenClBatchTests
             { 0 => rng.Next(-1000, 0), 1 => rng.Next(nodes - 5, nodes + 300), 2 => int.MaxValue - rng.Next(300), _ => rng.Next(nodes) }).ToArray();
         int[] start = Enumerable.Range(0, chunks).Select(c => c * 25).ToArray();
         int[] end = start.Select(s => s + 25 + rng.Next(2) * 5000).ToArray();
+        start[5] = -1000;            // output regions outside the ids buffer
+        start[6] = int.MaxValue;
         int[] limit = Enumerable.Range(0, chunks).Select(_ => rng.Next(2) == 0 ? textLength : int.MaxValue).ToArray();
         int[] fixedEntry = Enumerable.Range(0, chunks).Select(c => c % 10 == 0 ? (c == 20 ? 5000 : start[c]) : -1).ToArray();
         int[] assumed = Enumerable.Repeat(-1, chunks).ToArray();
