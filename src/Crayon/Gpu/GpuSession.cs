@@ -279,7 +279,7 @@ internal sealed unsafe class GpuSession : IDisposable
         public GpuBuffer Text = null!, Ids = null!, Output = null!, ChunkStart = null!, ChunkEnd = null!, ChunkLimit = null!,
                          FixedEntry = null!, ExitsA = null!, ExitsB = null!, Assumed = null!, Counts = null!, Dest = null!, Changed = null!;
         public byte* HostText;
-        public int* HostInts;   // 7 arrays of MaxChunks ints: start, end, limit, fixed, exits, counts/assumed, dest
+        public int* HostInts;   // 8 arrays of MaxChunks ints: start, end, limit, fixed, exits, counts, assumed, dest
         public int Bytes, MaxChunks;
         private GpuDevice? _owner;
 
