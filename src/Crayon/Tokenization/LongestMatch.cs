@@ -21,41 +21,71 @@ internal static unsafe class LongestMatch
     /// (the first capacity ids are then written). capacity = 0 counts only.
     /// Throws DatFormatException when the profile's trie and token table disagree.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long Run(in TrieWalk walk, byte* text, long length, int* output, long capacity)
+    {
+        var state = new Position { Text = text, Written = output };
+        int* outputEnd = output + Math.Max(0, capacity);   // never dereferenced past this
+        byte* end = text + length;
+        while (true)
+        {
+            uint pending = Scan(walk, ref state, end, outputEnd);
+            if (pending == 0) return state.Written - output;
+            Admit(walk, pending, state.Text, state.TokenEnd);   // then resume at the same token
+        }
+    }
+
+    private struct Position
+    {
+        public byte* Text;       // where the next token starts
+        public int* Written;     // where its id goes (may run past the output's end: counting only)
+        public byte* TokenEnd;   // set when Scan stops at an unchecked cell
+    }
+
+    /// <summary>
+    /// The hot loop, kept free of calls so that its state stays in registers. Returns 0 at the end of
+    /// the text, or the cell of a token not yet checked (state then points at that token).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static uint Scan(in TrieWalk walk, ref Position state, byte* end, int* outputEnd)
     {
         ulong* cells = walk.Cells;
         ulong* verified = walk.Verified;
         int* values = walk.Values;
         uint limit = walk.Limit;
-        byte* p = text;
-        byte* end = text + length;
-        long count = 0;
+        byte* p = state.Text;
+        int* o = state.Written;
         while (p < end)
         {
-            byte* start = p;
             uint s = 1u + *p;
             uint accept = s;             // the byte cell: always a token
             ulong cell = cells[s];
-            byte* last = ++p;
-            while (p < end)
+            byte* q = p + 1;
+            byte* last = q;
+            while (q < end)
             {
-                uint t = (uint)cell + *p;
-                t = t <= limit ? t : 0;
-                ulong next = cells[t];
+                uint t = (uint)cell + *q;
+                ulong next = cells[t <= limit ? t : 0];   // past the cells: the root, which matches nothing
                 uint check = (uint)(next >> 32);
                 if ((check & TrieCell.ParentMask) != s) break;
                 s = t;
                 cell = next;
-                p++;
-                if ((int)check < 0) { accept = t; last = p; }
+                q++;
+                if ((int)check < 0) { accept = t; last = q; }
             }
+            if ((verified[accept >> 6] & (1UL << (int)accept)) == 0)
+            {
+                state.Text = p;
+                state.Written = o;
+                state.TokenEnd = last;
+                return accept;
+            }
+            if (o < outputEnd) *o = values[accept];
+            o++;
             p = last;
-            if ((verified[accept >> 6] & (1UL << (int)accept)) == 0) Admit(walk, accept, start, last);
-            if (count < capacity) output[count] = values[accept];
-            count++;
         }
-        return count;
+        state.Text = p;
+        state.Written = o;
+        return 0;
     }
 
     /// <summary>
