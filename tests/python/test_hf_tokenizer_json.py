@@ -39,8 +39,8 @@ QWEN2 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{
 BYTE_LEVEL = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
 
 
-def added(id_, content, special=True, lstrip=False, rstrip=False, normalized=None):
-    return {"id": id_, "content": content, "single_word": False, "lstrip": lstrip, "rstrip": rstrip,
+def added(id_, content, special=True, lstrip=False, rstrip=False, normalized=None, single_word=False):
+    return {"id": id_, "content": content, "single_word": single_word, "lstrip": lstrip, "rstrip": rstrip,
             "normalized": (not special) if normalized is None else normalized, "special": special}
 
 
@@ -230,7 +230,7 @@ def test_refuses_what_it_cannot_reproduce(files, where, component, message):
         Tokenizer(spec)
 
 
-def test_refuses_single_word_and_merges_rank_order_bpe_would_not_take():
+def test_refuses_merges_rank_order_bpe_would_not_take():
     vocab = {bytes_to_token(bytes([b])): b for b in range(256)}
     vocab.update({"ab": 256, "bc": 257, "abc": 258})
     spec = {"normalizer": None, "pre_tokenizer": split_then_bytes(GPT2_PATTERN), "decoder": BYTE_LEVEL,
@@ -246,9 +246,23 @@ def test_refuses_single_word_and_merges_rank_order_bpe_would_not_take():
     vocab.update({"de": 259, "bcde": 260, "abcde": 261})
     spec["model"]["merges"] = ["a b", "d e", "b c", "bc de", "a bcde"]
     assert Tokenizer(spec).encode("abcde").tokens == ["ab", "c", "de"]
-    spec["added_tokens"] = [dict(added(262, "<x>"), single_word=True)]
-    with pytest.raises(UnsupportedTokenizerError, match="single_word"):
-        Tokenizer(spec)
+
+
+def test_single_word_added_tokens_match_only_whole_words_as_hf(files, tmp_path):
+    spec = json.loads(Path(files["gpt2"]).read_text(encoding="utf-8"))   # every byte has a token
+    n = max(t["id"] for t in spec["added_tokens"]) + 1
+    spec["added_tokens"] += [added(n, "world", special=False, single_word=True),
+                             added(n + 1, "<sw>", single_word=True, lstrip=True, rstrip=True),
+                             added(n + 2, "ab", special=False, single_word=True, normalized=False)]
+    path = tmp_path / "single_word.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    around = ["", " ", "x", "_", "3", "é", "e\u0301", "\u0301", "Ⓐ", "Ⅻ", "‿", "\u200d", "!", "😀", "-", "日", "\n"]
+    docs = [f"{a}{w}{b}" for w in ("world", "<sw>", "ab") for a in around for b in around]
+    docs += ["hello world, worldwide world's underworld", "ab abc cab ab.ab", " <sw> x<sw> <sw>y <sw>"]
+    tok = Tokenizer.from_file(path)
+    ours = tok.encode_batch(docs)
+    assert_same(ours, hf(path, docs)["encodings"], docs)
+    assert any("world" in e.tokens for e in ours) and any(e.tokens.count("world") == 0 for e in ours)
 
 
 def tiny_spec(merges, extra_vocab, pattern=GPT2_PATTERN):
