@@ -326,6 +326,40 @@ CRAYON_API int64_t crayon_bpe_token_bytes(const crayon_bpe *bpe, int32_t id, cha
 CRAYON_API int crayon_bpe_encode_single_token(const crayon_bpe *bpe, const char *bytes, size_t len,
                                               int32_t *out_id);
 
+
+/* ---- Hugging Face tokenizer.json (byte-level BPE) -------------------------------------------- */
+/*
+ * A crayon_hf is a tokenizer.json with a byte-level BPE model (GPT-2, RoBERTa, Llama-3, Qwen-2
+ * style: ByteLevel or Split-regex + ByteLevel pre-tokenizers, added tokens with special / lstrip /
+ * rstrip / normalized / single_word, TemplateProcessing / RobertaProcessing / ByteLevel
+ * post-processors), encoded on the exact BPE engine with the ids Hugging Face tokenizers gives
+ * (docs/hf-tokenizers.md). A file outside that is CRAYON_E_UNSUPPORTED with a message naming the
+ * component; invalid JSON is CRAYON_E_FORMAT. Immutable: every call may run on any number of
+ * threads at once; crayon_hf_free must not race with them.
+ */
+typedef struct crayon_hf crayon_hf;
+
+/* From a tokenizer.json file (CRAYON_E_IO if unreadable) or from its bytes in memory. */
+CRAYON_API int crayon_hf_load(const char *path, crayon_hf **out_hf);
+CRAYON_API int crayon_hf_load_buffer(const void *json, size_t len, crayon_hf **out_hf);
+CRAYON_API void crayon_hf_free(crayon_hf *hf);
+
+/* Number of ids (the model's vocabulary plus the added tokens), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_hf_vocab_size(const crayon_hf *hf);
+
+/* Ids of text (valid UTF-8, else CRAYON_E_INVALID_UTF8), as HF's encode(text,
+ * add_special_tokens): added tokens are always matched; add_special_tokens != 0 adds the
+ * post-processor's BOS/EOS. Returns the count, minus the capacity needed, or CRAYON_FAILED (text that
+ * HF would handle differently, such as a byte with no token, is CRAYON_E_UNSUPPORTED). */
+CRAYON_API int64_t crayon_hf_encode(const crayon_hf *hf, const char *text, size_t len, int add_special_tokens,
+                                    int32_t *out, size_t cap);
+
+/* The UTF-8 bytes of ids, as HF's decode(ids, skip_special_tokens) before its final UTF-8 step (a
+ * cut in the middle of a character stays cut); unknown ids are skipped, as HF does. Returns the byte
+ * count, minus the capacity needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_hf_decode(const crayon_hf *hf, const int32_t *ids, size_t n, int skip_special_tokens,
+                                    char *out, size_t cap);
+
 /* ==== end of BPE section ======================================================================= */
 
 

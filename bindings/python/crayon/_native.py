@@ -83,6 +83,12 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                           POINTER(c_char_p), c_size_t, POINTER(c_char_p), c_size_t,
                                           c_uint32, _c_int32_p, c_size_t, _c_int64_p, c_int32]),
     "crayon_bpe_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_void_p, c_size_t]),
+    "crayon_hf_load": (c_int, [c_char_p, _c_void_pp]),
+    "crayon_hf_load_buffer": (c_int, [c_void_p, c_size_t, _c_void_pp]),
+    "crayon_hf_free": (None, [c_void_p]),
+    "crayon_hf_vocab_size": (c_int64, [c_void_p]),
+    "crayon_hf_encode": (c_int64, [c_void_p, c_char_p, c_size_t, c_int, _c_int32_p, c_size_t]),
+    "crayon_hf_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_int, c_void_p, c_size_t]),
     "crayon_bpe_token_bytes": (c_int64, [c_void_p, c_int32, c_void_p, c_size_t]),
     "crayon_bpe_encode_single_token": (c_int, [c_void_p, c_char_p, c_size_t, _c_int32_p]),
     # ---- end of BPE section
