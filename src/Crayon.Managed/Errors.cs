@@ -15,8 +15,8 @@ internal static class Errors
     {
         InvalidUtf8Exception u => new ArgumentException(u.Message, textParameter, u),
         Crayon.Bpe.DisallowedSpecialException d => new DisallowedSpecialTokenException(d.Token, d.Offset, d),
-        Crayon.Bpe.UnknownTokenIdException b => new ArgumentOutOfRangeException("ids", b.Id, b.Message),
-        Crayon.Tokenization.UnknownTokenIdException t => new ArgumentOutOfRangeException("ids", t.Id, t.Message),
+        Crayon.Bpe.UnknownTokenIdException b => new ArgumentOutOfRangeException("ids", b.Message),
+        Crayon.Tokenization.UnknownTokenIdException t => new ArgumentOutOfRangeException("ids", t.Message),
         DatFormatException f => new InvalidDataException(f.Message, f),
         _ => null,
     };
