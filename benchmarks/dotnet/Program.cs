@@ -2,9 +2,10 @@
 // API), Microsoft.ML.Tokenizers 2.0.1 and SharpToken 2.0.6, for cl100k_base and o200k_base.
 // First every tokenizer's ids are compared with the npm tiktoken's (the reference, computed by
 // benchmarks/dotnet_bench.py), and the documents where a tokenizer differs are reported; then each
-// encodes the whole set --repeat times after warming up (>= 2 passes, >= 0.5 s), one thread, and the median pass gives
-// MB/s (MB = 10^6 bytes of UTF-8). Text goes in as .NET strings for all three, so the UTF-16 → UTF-8
-// conversion Crayon needs is part of its time.
+// encodes the whole set --repeat times after warming up (>= 2 passes, >= 0.5 s), on one thread,
+// the tokenizers' passes interleaved, and the median pass gives MB/s (MB = 10^6 bytes of UTF-8).
+// Text goes in as .NET strings for all three, so the UTF-16 → UTF-8 conversion Crayon needs is
+// part of its time.
 //
 //   dotnet-bench --tiktoken-dir DIR --repeat N --set KIND ENCODING DOCS.bin REF_IDS.bin [--set ...]
 //
@@ -54,8 +55,9 @@ foreach (var (kind, encoding, docsPath, refPath) in sets)
     int[][] reference = ReadIds(refPath, docs.Length);
     long bytes = 0;
     foreach (string d in docs) bytes += Encoding.UTF8.GetByteCount(d);
-    double crayonMbs = 0;
-    foreach (var (name, encode) in Peers(encoding))
+    var peers = Peers(encoding);
+    var notes = new string[peers.Length];
+    for (int k = 0; k < peers.Length; k++)
     {
         // Correctness first: every document against the reference.
         int differ = 0;
@@ -63,27 +65,35 @@ foreach (var (kind, encoding, docsPath, refPath) in sets)
         for (int i = 0; i < docs.Length; i++)
         {
             int[] ids;
-            try { ids = encode(docs[i]); }
+            try { ids = peers[k].Encode(docs[i]); }
             catch (Exception e) { ids = []; example = example.Length > 0 ? example : $"doc {i}: {e.GetType().Name}"; }
             if (ids.AsSpan().SequenceEqual(reference[i])) continue;
-            if (differ++ == 0 && example.Length == 0) example = Difference(docs[i], ids, reference[i], i, Peers(encoding)[0].Encode);
+            if (differ++ == 0 && example.Length == 0) example = Difference(docs[i], ids, reference[i], i, peers[0].Encode);
         }
+        notes[k] = $"{$"{differ}/{docs.Length}",16}  {example}";
         // Warm-up until the JIT has settled (tiered compilation promotes hot code after a while):
         // at least two passes and half a second.
         long warm = Stopwatch.GetTimestamp();
-        for (int pass = 0; pass < 2 || Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.5; pass++) EncodeAll(docs, encode);
-        var seconds = new double[repeat];
-        for (int pass = 0; pass < repeat; pass++)
+        for (int pass = 0; pass < 2 || Stopwatch.GetElapsedTime(warm).TotalSeconds < 0.5; pass++) EncodeAll(docs, peers[k].Encode);
+    }
+    // Passes interleave the tokenizers, so a change in the machine's load (it is shared) falls on
+    // all of them alike and the ratios stay meaningful.
+    var seconds = new double[peers.Length][];
+    for (int k = 0; k < peers.Length; k++) seconds[k] = new double[repeat];
+    for (int pass = 0; pass < repeat; pass++)
+        for (int k = 0; k < peers.Length; k++)
         {
             long start = Stopwatch.GetTimestamp();
-            EncodeAll(docs, encode);
-            seconds[pass] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            EncodeAll(docs, peers[k].Encode);
+            seconds[k][pass] = Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
-        Array.Sort(seconds);
-        double median = seconds[repeat / 2];
-        double mbs = bytes / 1e6 / median;
-        if (name == "Crayon.NET") crayonMbs = mbs;
-        Console.WriteLine($"{kind + " " + encoding,-24} {name,-24} {mbs,8:F2} {mbs / crayonMbs,9:F2} {$"{differ}/{docs.Length}",16}  {example}");
+    double crayonMbs = 0;
+    for (int k = 0; k < peers.Length; k++)
+    {
+        Array.Sort(seconds[k]);
+        double mbs = bytes / 1e6 / seconds[k][repeat / 2];
+        if (k == 0) crayonMbs = mbs;
+        Console.WriteLine($"{kind + " " + encoding,-24} {peers[k].Name,-24} {mbs,8:F2} {mbs / crayonMbs,9:F2} {notes[k]}");
     }
 }
 return 0;

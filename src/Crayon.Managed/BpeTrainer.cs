@@ -48,7 +48,7 @@ public sealed class BpeTrainer
         ArgumentNullException.ThrowIfNull(texts);
         var docs = new List<byte[]>();
         foreach (string t in texts)
-            docs.Add(TiktokenEncoding.Utf8(t ?? throw new ArgumentException("a text is null", nameof(texts))));
+            docs.Add(Utf8Text.ToArray(t ?? throw new ArgumentException("a text is null", nameof(texts)), nameof(texts)));
         FeedUtf8(docs, threads);
     }
 

@@ -80,7 +80,7 @@ public sealed class CrayonVocab : IDisposable
         ArgumentNullException.ThrowIfNull(source);
         var list = new List<byte[]>();
         foreach (string t in tokens)
-            list.Add(TiktokenEncoding.Utf8(t ?? throw new ArgumentException("a token is null", nameof(tokens))));
+            list.Add(Utf8Text.ToArray(t ?? throw new ArgumentException("a token is null", nameof(tokens)), nameof(tokens)));
         try { return DatWriter.Build(list, name, source, normalizeNfc ? TextNormalization.Nfc : TextNormalization.None); }
         catch (Exception e) when (Errors.Translate(e) is Exception mapped) { throw mapped; }
     }
@@ -146,7 +146,8 @@ public sealed class CrayonVocab : IDisposable
     public int[] Tokenize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Tokenize(TiktokenEncoding.Utf8(text));
+        using var utf8 = Utf8Text.From(text, stackalloc byte[Utf8Text.StackBytes], nameof(text));
+        return Tokenize(utf8.Bytes);
     }
 
     /// <summary>The ids of UTF-8 bytes. Any bytes are accepted: a byte that starts no vocabulary entry is its own byte token.</summary>

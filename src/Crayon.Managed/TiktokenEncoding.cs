@@ -22,8 +22,6 @@ public sealed class TiktokenEncoding
     /// <summary>The environment variable naming the directory that holds <c>&lt;name&gt;.tiktoken</c> rank files.</summary>
     public const string DirectoryVariable = "CRAYON_TIKTOKEN_DIR";
 
-    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly BpeEncoding _engine;
     private readonly Dictionary<string, int> _specials;
     private readonly Crayon.Bpe.SpecialPolicy _disallowAll;
@@ -174,7 +172,8 @@ public sealed class TiktokenEncoding
     public int[] Encode(string text, SpecialTokenPolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Encode(Utf8(text), policy);
+        using var utf8 = Utf8Text.From(text, stackalloc byte[Utf8Text.StackBytes], nameof(text));
+        return Encode(utf8.Bytes, policy);
     }
 
     /// <summary>The ids of UTF-8 text under <paramref name="policy"/> (default: <see cref="SpecialTokenPolicy.DisallowAll"/>).</summary>
@@ -209,11 +208,7 @@ public sealed class TiktokenEncoding
     /// <summary>The ids of the text with special-token text encoded as plain text (tiktoken's <c>encode_ordinary</c>).</summary>
     /// <param name="text">The text.</param>
     /// <exception cref="ArgumentException">The text holds a lone surrogate.</exception>
-    public int[] EncodeOrdinary(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Encode(Utf8(text), SpecialTokenPolicy.Ordinary);
-    }
+    public int[] EncodeOrdinary(string text) => Encode(text, SpecialTokenPolicy.Ordinary);
 
     /// <summary>
     /// Encodes many texts on up to <paramref name="threads"/> threads (0: all cores); result i
@@ -227,7 +222,7 @@ public sealed class TiktokenEncoding
         ArgumentNullException.ThrowIfNull(texts);
         var utf8 = new byte[texts.Count][];
         for (int i = 0; i < utf8.Length; i++)
-            utf8[i] = Utf8(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)));
+            utf8[i] = Utf8Text.ToArray(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)), nameof(texts));
         try { return _engine.EncodeBatch(utf8.Length, i => utf8[i], Resolve(policy), threads); }
         catch (Exception e) when (Errors.Translate(e, nameof(texts)) is Exception mapped) { throw mapped; }
     }
@@ -268,15 +263,5 @@ public sealed class TiktokenEncoding
         if (ReferenceEquals(policy, SpecialTokenPolicy.AllowAll)) return _allowAll;
         if (ReferenceEquals(policy, SpecialTokenPolicy.Ordinary)) return Crayon.Bpe.SpecialPolicy.None;
         return _engine.Policy(policy.AllowedNames, policy.DisallowedNames, policy.AllowsAll, policy.DisallowsAll);
-    }
-
-    /// <summary>UTF-8 of a string; a lone surrogate is an error rather than a silent U+FFFD.</summary>
-    internal static byte[] Utf8(string text)
-    {
-        try { return s_strictUtf8.GetBytes(text); }
-        catch (EncoderFallbackException e)
-        {
-            throw new ArgumentException($"the text holds a lone surrogate at index {e.Index} (it has no UTF-8 form)", nameof(text), e);
-        }
     }
 }
