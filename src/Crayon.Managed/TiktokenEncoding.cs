@@ -23,7 +23,6 @@ public sealed class TiktokenEncoding
     public const string DirectoryVariable = "CRAYON_TIKTOKEN_DIR";
 
     private readonly BpeEncoding _engine;
-    private readonly Dictionary<string, int> _specials;
     private readonly Crayon.Bpe.SpecialPolicy _disallowAll;
     private readonly Crayon.Bpe.SpecialPolicy _allowAll;
 
@@ -32,7 +31,7 @@ public sealed class TiktokenEncoding
         Name = name;
         Pattern = pattern;
         _engine = engine;
-        _specials = specials;
+        SpecialTokens = specials.AsReadOnly();
         _disallowAll = engine.Policy(null, null, allowAll: false, disallowAll: true);
         _allowAll = engine.Policy(null, null, allowAll: true, disallowAll: false);
     }
@@ -157,7 +156,7 @@ public sealed class TiktokenEncoding
     public int VocabSize => _engine.NVocab;
 
     /// <summary>The special tokens and their ids.</summary>
-    public IReadOnlyDictionary<string, int> SpecialTokens => _specials;
+    public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
     // ---- encoding -------------------------------------------------------------------------------
 
