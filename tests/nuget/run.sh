@@ -5,7 +5,7 @@
 #
 #   tests/nuget/run.sh build/nuget build/profiles build/tiktoken
 #
-# Needs $PY (a Python with the crayon package importable) and CRAYON_LIBRARY. The restore uses its
+# Needs $PY (a Python with the crayon package importable), and CRAYON_LIBRARY. The restore uses its
 # own package folder, so a re-packed package of the same version is never taken from a stale cache;
 # the package's one dependency (System.IO.Hashing) comes from the machine's NuGet cache when it is
 # there, else from nuget.org.
@@ -26,24 +26,32 @@ unset CRAYON_PROFILE_DIR   # the consumer must find lite.dat where the package p
 
 cd "$work"
 dotnet new console -n consumer -o app --framework net10.0 --no-restore >/dev/null
-# Crayon.NET only from the local feed (a package of that name elsewhere must never win); anything
-# else from the machine's NuGet cache (a folder feed) when there is one, else nuget.org.
+# Crayon.NET only from the local feed (a package of that name elsewhere must never win). Its
+# dependencies come from the machine's NuGet cache (a folder feed) when it holds them all, so the
+# test needs no network; else from nuget.org.
 cache="${NUGET_MACHINE_CACHE:-$HOME/.nuget/packages}"
-cache_source=""; [ -d "$cache" ] && cache_source="<add key=\"machine-cache\" value=\"$cache\" />"
-cache_mapping=""; [ -d "$cache" ] && cache_mapping="<packageSource key=\"machine-cache\"><package pattern=\"*\" /></packageSource>"
+others='<add key="nuget.org" value="https://api.nuget.org/v3/index.json" />'
+others_key=nuget.org
+have_all=1
+deps=$("$py" -c 'import re, sys, zipfile
+spec = zipfile.ZipFile(sys.argv[1]).read("Crayon.NET.nuspec").decode()
+print(" ".join(f"{i}/{v}" for i, v in re.findall(r"<dependency id=\"([^\"]+)\" version=\"([^\"]+)\"", spec)))' "$pkg")
+for dep in $deps; do
+  id=${dep%/*}; ver=${dep#*/}; lid=$(echo "$id" | tr 'A-Z' 'a-z')
+  [ -f "$cache/$lid/$ver/$lid.$ver.nupkg" ] || have_all=0
+done
+if [ "$have_all" = 1 ]; then others="<add key=\"machine-cache\" value=\"$cache\" />"; others_key=machine-cache; fi
 cat > app/nuget.config <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
     <clear />
     <add key="local" value="$feed" />
-    $cache_source
-    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+    $others
   </packageSources>
   <packageSourceMapping>
     <packageSource key="local"><package pattern="Crayon.NET" /></packageSource>
-    $cache_mapping
-    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+    <packageSource key="$others_key"><package pattern="*" /></packageSource>
   </packageSourceMapping>
 </configuration>
 XML
