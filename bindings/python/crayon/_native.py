@@ -39,6 +39,8 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_vocab_create": (c_int, [c_char_p, _c_void_pp]),
     "crayon_load_dat": (c_int, [c_char_p, _c_void_pp]),
     "crayon_load_dat_buffer": (c_int, [c_void_p, c_size_t, c_uint32, _c_void_pp]),
+    "crayon_load_dat_flags": (c_int, [c_char_p, c_uint32, _c_void_pp]),
+    "crayon_vocab_verify": (c_int, [c_void_p]),
     "crayon_free": (None, [c_void_p]),
     "crayon_set_profile": (c_int, [c_void_p, c_char_p]),
     "crayon_list_profiles": (c_int64, [c_char_p, c_size_t]),
