@@ -46,20 +46,37 @@ public sealed class CrayonVocab : IDisposable
     /// Loads a profile by name (<c>"lite"</c>, <c>"code"</c>, <c>"science"</c>,
     /// <c>"multilingual"</c>, <c>"arts_commerce"</c>, or any <c>&lt;name&gt;.dat</c> in the search
     /// folders; see <see cref="SearchDirectories"/>) or by path (contains '/' or ends in <c>.dat</c>).
-    /// The file is memory-mapped and validated; it stays mapped until <see cref="Dispose"/>.
+    /// The file is memory-mapped and stays mapped until <see cref="Dispose"/>. Loading reads a
+    /// constant amount of it (the header); reads outside the file are impossible by construction
+    /// and each token is checked against the trie on first use. <paramref name="verify"/> checks
+    /// the whole file first instead (see <see cref="Verify"/>).
     /// </summary>
     /// <param name="nameOrPath">A profile name or a path to a <c>.dat</c> file.</param>
+    /// <param name="verify">Verify the whole file before accepting it.</param>
     /// <exception cref="KeyNotFoundException">No profile of that name (the message lists the folders searched and the profiles found).</exception>
     /// <exception cref="FileNotFoundException">No file at that path.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid <c>.dat</c> profile.</exception>
-    public static CrayonVocab Load(string nameOrPath) => new(Map(nameOrPath));
+    public static CrayonVocab Load(string nameOrPath, bool verify = false) => new(Map(nameOrPath, verify));
 
     /// <summary>A profile from a <c>.dat</c> image in memory (copied; the span may be reused afterwards).</summary>
     /// <param name="datImage">The bytes of a <c>.dat</c> file.</param>
+    /// <param name="verify">Verify the whole image before accepting it.</param>
     /// <exception cref="InvalidDataException">The bytes are not a valid <c>.dat</c> profile.</exception>
-    public static CrayonVocab FromBytes(ReadOnlySpan<byte> datImage)
+    public static CrayonVocab FromBytes(ReadOnlySpan<byte> datImage, bool verify = false)
     {
-        try { return new CrayonVocab(Profile.FromBytes(datImage)); }
+        try { return new CrayonVocab(Profile.FromBytes(datImage, verify)); }
+        catch (Exception e) when (Errors.Translate(e) is Exception mapped) { throw mapped; }
+    }
+
+    /// <summary>
+    /// The full check of the active profile: its checksum, every trie cell, every token against
+    /// its trie path. Reads the whole file once; afterwards tokenizing skips the first-use checks.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is damaged (the message names the first problem).</exception>
+    public void Verify()
+    {
+        using var lease = Acquire();
+        try { lease.Profile.Verify(); }
         catch (Exception e) when (Errors.Translate(e) is Exception mapped) { throw mapped; }
     }
 
@@ -106,18 +123,19 @@ public sealed class CrayonVocab : IDisposable
     /// last of them. Ids from different profiles are not interchangeable.
     /// </summary>
     /// <param name="nameOrPath">A profile name or a path to a <c>.dat</c> file.</param>
+    /// <param name="verify">Verify the whole file before swapping it in.</param>
     /// <exception cref="KeyNotFoundException">No profile of that name.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid profile; the current profile stays.</exception>
-    public void SwapProfile(string nameOrPath)
+    public void SwapProfile(string nameOrPath, bool verify = false)
     {
         ThrowIfDisposed();
-        _tokenizer.Swap(Map(nameOrPath));
+        _tokenizer.Swap(Map(nameOrPath, verify));
     }
 
-    private static Profile Map(string nameOrPath)
+    private static Profile Map(string nameOrPath, bool verify)
     {
         ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
-        try { return Profile.Map(ProfileRegistry.Resolve(nameOrPath)); }
+        try { return Profile.Map(ProfileRegistry.Resolve(nameOrPath), verify); }
         catch (Exception e) when (Errors.Translate(e) is Exception mapped) { throw mapped; }
     }
 

@@ -48,6 +48,7 @@ try
     using (CrayonVocab vocab = CrayonVocab.Load("lite"))
     {
         Console.WriteLine($"profile {vocab.Name}: {vocab.VocabSize} ids, from {vocab.FilePath}");
+        vocab.Verify();   // the shipped file passes the full check
         JsonElement lite = root.GetProperty("lite");
         for (int i = 0; i < texts.Length; i++)
         {
@@ -86,6 +87,10 @@ try
     Throws<KeyNotFoundException>(() => CrayonVocab.Load("no_such_profile"), "unknown profile name");
     Throws<FileNotFoundException>(() => CrayonVocab.Load("/nonexistent/x.dat"), "missing profile file");
     Throws<InvalidDataException>(() => CrayonVocab.FromBytes(Encoding.ASCII.GetBytes("not a dat file at all, just text")), "corrupt .dat");
+    byte[] damaged = CrayonVocab.BuildImage(["hello", " world"], "damaged");
+    damaged[^1] ^= 0x5a;   // the last byte of the image: the full check must catch it
+    Throws<InvalidDataException>(() => { using var v = CrayonVocab.FromBytes(damaged); v.Verify(); }, "a damaged .dat fails Verify");
+    Throws<InvalidDataException>(() => CrayonVocab.FromBytes(damaged, verify: true), "a damaged .dat fails a verified load");
     var disposed = CrayonVocab.FromBytes(CrayonVocab.BuildImage(["ab"], "x"));
     disposed.Dispose();
     Throws<ObjectDisposedException>(() => disposed.Tokenize("ab"), "use after Dispose");
