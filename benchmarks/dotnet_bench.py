@@ -5,7 +5,7 @@ the BMP, and e-mail. Every tokenizer's ids are first checked against the npm tik
 reference) and the documents where one differs are counted; then each is timed (median of --repeat
 passes after a warm-up, one thread). Needs `make peers` (npm tiktoken, build/tiktoken).
 
-    CRAYON_TIKTOKEN_DIR=$PWD/build/tiktoken .venv/bin/python benchmarks/dotnet_bench.py [--mb 1] [--repeat 5]
+    CRAYON_TIKTOKEN_DIR=$PWD/build/tiktoken .venv/bin/python benchmarks/dotnet_bench.py [--mb 1] [--repeat 7]
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def write_ids(path: Path, ids: list[list[int]]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=1.0, help="MB of text per kind (default 1)")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     why = node_peer.available()
     if why:
