@@ -24,7 +24,7 @@ internal static unsafe class LongestMatch
     public static long Run(in TrieWalk walk, byte* text, long length, int* output, long capacity)
     {
         var state = new Position { Text = text, Written = output };
-        int* outputEnd = output + Math.Max(0, capacity);   // never dereferenced past this
+        int* outputEnd = EndOf(output, capacity);   // never written at or past this
         byte* end = text + length;
         while (true)
         {
@@ -32,6 +32,14 @@ internal static unsafe class LongestMatch
             if (pending == 0) return state.Written - output;
             Admit(walk, pending, state.Text, state.TokenEnd);   // then resume at the same token
         }
+    }
+
+    /// <summary>output + capacity, saturated: callers pass long.MaxValue for "room for everything".</summary>
+    private static int* EndOf(int* output, long capacity)
+    {
+        if (capacity <= 0) return output;
+        ulong room = ((ulong)nuint.MaxValue - (ulong)output) / sizeof(int);
+        return (ulong)capacity >= room ? (int*)nuint.MaxValue : output + capacity;
     }
 
     private struct Position
