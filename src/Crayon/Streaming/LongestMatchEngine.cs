@@ -1,0 +1,158 @@
+using Crayon.Normalization;
+using Crayon.Profiles;
+using Crayon.Tokenization;
+
+namespace Crayon.Streaming;
+
+/// <summary>
+/// Greedy longest match for streaming. The profile is pinned for the engine's life (a hot swap
+/// on the tokenizer does not change a stream half-way).
+/// </summary>
+/// <remarks>
+/// Independent cuts: a byte that no token has after its first byte ("initial-only", found once
+/// from the token table) can only start a token, so every walk stops before it and the text after
+/// it starts afresh: a cut before it is exact. NFC profiles only use ASCII ones (ASCII is also a
+/// normalisation boundary and NFC never changes it). A profile with none is streamed by one
+/// session per document instead (<see cref="LongestMatchStream"/> holds back a few bytes).
+/// </remarks>
+internal sealed unsafe class LongestMatchEngine : TokenEngine
+{
+    private readonly Tokenizer.Lease _lease;
+    private readonly bool[] _initialOnly = new bool[256];
+    private readonly bool _anyInitialOnly;
+
+    public LongestMatchEngine(Tokenizer.Lease lease)
+    {
+        _lease = lease;
+        var inner = new bool[256];
+        var image = lease.Profile.Image;
+        for (int id = 0; id < image.VocabSize; id++)
+        {
+            ReadOnlySpan<byte> t = image.TokenAt(id);
+            for (int k = 1; k < t.Length; k++) inner[t[k]] = true;
+        }
+        int limit = Normalization == TextNormalization.None ? 256 : 128;
+        for (int b = 0; b < limit; b++)
+            if (!inner[b]) { _initialOnly[b] = true; _anyInitialOnly = true; }
+    }
+
+    internal Profile Profile => _lease.Profile;
+    internal TextNormalization Normalization => _lease.Profile.Normalization;
+    internal int MaxTokenBytes => Math.Max(1, _lease.Profile.MaxTokenBytes);
+
+    public override int IdLimit => _lease.Profile.VocabSize;
+
+    public override string Describe() => $"profile \"{_lease.Profile.Name}\"";
+
+    public override TokenStream OpenStream() => new LongestMatchStream(this);
+
+    internal override void EncodeWhole(ReadOnlySpan<byte> text, IdBuffer ids, long offset)
+    {
+        fixed (byte* p = text)
+        {
+            if (Normalization == TextNormalization.None)
+            {
+                Run(p, text.Length, ids);
+                return;
+            }
+            using NormalizedText n = Nfc.Normalize(p, text.Length);
+            Run(n.Pointer, n.Length, ids);
+        }
+    }
+
+    /// <summary>Longest match over text already normalised; appends the ids (each token covers at least one byte).</summary>
+    internal void Run(byte* text, long length, IdBuffer ids)
+    {
+        if (length == 0) return;
+        if (length > int.MaxValue) throw new ArgumentException($"a text of {length} bytes is too long for one call");
+        Span<int> room = ids.Reserve((int)length);
+        fixed (int* o = room)
+        {
+            long n = LongestMatch.Run(_lease.Profile.Image.Nodes, text, length, o, room.Length);
+            ids.Commit((int)Math.Min(n, room.Length));
+        }
+    }
+
+    internal override int IndependentCut(ReadOnlySpan<byte> text)
+    {
+        if (!_anyInitialOnly) return -1;
+        for (int c = text.Length - 1; c > 0; c--)
+            if (_initialOnly[text[c]]) return c;
+        return -1;
+    }
+
+    public override void Dispose() => _lease.Dispose();
+}
+
+/// <summary>
+/// A longest-match session. The token starting at position i is decided by bytes i .. i +
+/// MaxTokenBytes - 1 alone (no token is longer, so the trie walk cannot look further), so after
+/// matching the held text every token that starts at least MaxTokenBytes before its end is final;
+/// the rest is matched again with the next piece. NFC profiles first normalise up to the last
+/// normalisation boundary (<see cref="Nfc.LastSafeCut"/>) and match the normalised text.
+/// </summary>
+internal sealed unsafe class LongestMatchStream : TokenStream
+{
+    private readonly LongestMatchEngine _engine;
+    private readonly ByteQueue? _normalized;   // NFC profiles: normalised text waiting for lookahead
+    private readonly IdBuffer _scratch = new();
+    private int _nfcFloor;
+
+    public LongestMatchStream(LongestMatchEngine engine)
+    {
+        _engine = engine;
+        if (engine.Normalization != TextNormalization.None) _normalized = new ByteQueue();
+    }
+
+    private protected override void Advance(bool final)
+    {
+        ByteQueue text = Pending;
+        if (_normalized != null)
+        {
+            ReadOnlySpan<byte> raw = Pending.Span;
+            int r = final ? raw.Length : Nfc.LastSafeCut(raw, _nfcFloor);
+            if (r > 0)
+            {
+                fixed (byte* p = raw)
+                {
+                    using NormalizedText n = Nfc.Normalize(p, r);
+                    _normalized.Append(n.Span);
+                }
+                Pending.Consume(r);
+                Offset += r;
+            }
+            // Positions checked stay no boundary, except the last code point, which may be incomplete.
+            _nfcFloor = Math.Max(0, Pending.Length - 4);
+            text = _normalized;
+        }
+
+        int length = text.Length;
+        int lookahead = _engine.MaxTokenBytes;
+        if (length == 0 || (!final && length <= lookahead)) return;
+        _scratch.Clear();
+        fixed (byte* p = text.Span) _engine.Run(p, length, _scratch);
+
+        var image = _engine.Profile.Image;
+        ReadOnlySpan<int> ids = _scratch.Span;
+        int pos = 0, keep = 0;
+        for (; keep < ids.Length; keep++)
+        {
+            if (!final && pos > length - lookahead) break;   // may still grow with the next piece
+            int len = image.TokenAt(ids[keep]).Length;
+            if (len <= 0 || len > length - pos)
+                throw new Dat.DatFormatException($"invalid .dat: token {ids[keep]} has {len} bytes where the trie matched others ({_engine.Describe()}; run `crayon verify`)");
+            pos += len;
+        }
+        if (final && pos != length)
+            throw new Dat.DatFormatException($"invalid .dat: the token table covers {pos} of {length} bytes matched ({_engine.Describe()})");
+        Ready.AddRange(ids[..keep]);
+        text.Consume(pos);
+        if (_normalized == null) Offset += pos;
+    }
+
+    private protected override void Restart()
+    {
+        _normalized?.Clear();
+        _nfcFloor = 0;
+    }
+}
