@@ -215,7 +215,7 @@ public static class ShardFile
                     p += c;
                 }
             }
-            if (end - p > Math.Max(4L * _workers * options.JobBytes, 16 << 20))
+            if (end - p > Math.Min(4L * _workers * options.JobBytes, 64 << 20))
             {
                 // No independent cut for a long stretch: stream the rest of this document.
                 _session = engine.OpenStream();
