@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Unicode;
 using Crayon.Bpe;
 using Crayon.PreTokenize;
@@ -93,11 +95,8 @@ internal sealed class BpeStream(BpeEngine engine) : TokenStream
         {
             int i = end - 1;
             while (i >= from && end - i <= 3 && (text[i] & 0xC0) == 0x80) i--;
-            if (i >= from && text[i] >= 0xC0)
-            {
-                int need = text[i] >= 0xF0 ? 4 : text[i] >= 0xE0 ? 3 : 2;
-                if (end - i < need) end = i;
-            }
+            // Held back only when it can still become a character (not a stray or impossible byte).
+            if (i >= from && Rune.DecodeFromUtf8(text[i..end], out _, out _) == OperationStatus.NeedMoreData) end = i;
         }
         ReadOnlySpan<byte> part = text[from..end];
         if (!Utf8.IsValid(part)) throw BpeEngine.InvalidAt(part, Offset + from);
