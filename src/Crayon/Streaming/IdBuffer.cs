@@ -18,6 +18,13 @@ internal sealed class IdBuffer
 
     public void Clear() => Count = 0;
 
+    /// <summary>Empties the buffer and lets go of its array when it grew past maxCapacity (one huge document must not pin its memory).</summary>
+    public void Reset(int maxCapacity)
+    {
+        Count = 0;
+        if (_items.Length > maxCapacity) _items = new int[1024];
+    }
+
     /// <summary>Room for n more ids: the span to write them into (call <see cref="Commit"/> after).</summary>
     public Span<int> Reserve(int n)
     {

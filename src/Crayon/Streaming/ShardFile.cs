@@ -260,7 +260,7 @@ public static class ShardFile
 
         private IdBuffer OutputFor(int job)
         {
-            while (_outputs.Count <= job) _outputs.Add(new IdBuffer());
+            while (_outputs.Count <= job) _outputs.Add(new IdBuffer(16));
             return _outputs[job];
         }
 
@@ -305,6 +305,9 @@ public static class ShardFile
                 ReadOnlySpan<int> ids = _outputs[i].Span;
                 _ids!.Write(ids);
                 _tokens += ids.Length;
+                // Jobs of later rounds reuse these buffers: keep only ordinary sizes, so memory
+                // stays about one round's worth whatever the documents were.
+                _outputs[i].Reset(options.JobBytes / 2);
             }
         }
     }
