@@ -136,11 +136,8 @@ def test_cli_writes_ids_and_index(tmp_path, capsys, lite):
 
 
 def test_cli_refuses_uint16_for_cl100k_with_a_clear_message(tmp_path, capsys):
-    os.environ.setdefault("CRAYON_TIKTOKEN_OFFLINE", "1")
-    try:
-        tiktoken.get_encoding("cl100k_base")
-    except Exception as e:
-        pytest.skip(f"cl100k_base unavailable: {e}")
+    from test_stream import _real
+    _real("cl100k_base")    # installs the rank file (or skips)
     src = tmp_path / "in.txt"
     src.write_text("hello")
     assert cli_main(["tokenize", "--input", str(src), "--output", str(tmp_path / "x.bin"),

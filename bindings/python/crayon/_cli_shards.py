@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -65,7 +66,9 @@ def cmd_shards(args: argparse.Namespace) -> int:
         docs, tokens = shard_file(engine, args.input, args.output, index_path=index, dtype=args.dtype,
                                   doc_sep=_separator(args.doc_sep), bos=args.bos, threads=args.threads,
                                   progress=lambda done, total: bar(done, total or size),
-                                  allowed_special="all" if args.allow_special else ())
+                                  allowed_special="all" if args.allow_special else (),
+                                  # SIGTERM cancels like Ctrl-C: the temporary output is removed
+                                  cancel_signals=(signal.SIGINT, signal.SIGTERM))
     finally:
         if bar._done:   # a bar was drawn or is due: end its line
             bar.close()

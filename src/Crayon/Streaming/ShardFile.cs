@@ -77,8 +77,15 @@ public static class ShardFile
             throw new ArgumentException("the index file must differ from the input and output files");
     }
 
-    /// <summary>A piece of the round's text that tokenizes on its own, or ids a session already produced.</summary>
-    private record struct Job(int Start, int Length, bool StartsDocument, bool Precomputed);
+    /// <summary>
+    /// A piece of the round's text that tokenizes on its own (Start, Length), or ids a session already
+    /// produced (Precomputed); once tokenized, its ids are Ids[IdsStart .. IdsStart + IdsCount) of
+    /// buffer Buffer (a group's buffer, or the session's).
+    /// </summary>
+    private record struct Job(int Start, int Length, bool StartsDocument, bool Precomputed)
+    {
+        public int Buffer, IdsStart, IdsCount;
+    }
 
     private sealed class Run(TokenEngine engine, ShardOptions options, Func<long, long, bool>? progress)
     {
@@ -86,7 +93,10 @@ public static class ShardFile
         private readonly byte[] _separator = options.DocumentSeparator ?? [];
         private readonly ByteQueue _carry = new();
         private readonly List<Job> _jobs = [];
-        private readonly List<IdBuffer> _outputs = [];
+        // Jobs are tokenized in a few groups of consecutive jobs, one id buffer per group: memory
+        // follows the round's size, not its number of documents (which can be thousands).
+        private readonly List<IdBuffer> _groups = [];
+        private readonly IdBuffer _sessionIds = new();
         private TokenStream? _session;      // the current document, when it has no independent cut
         private bool _documentOpen;         // the current document's first job has been made
         private long _consumed;             // input bytes before _carry's first
@@ -246,41 +256,44 @@ public static class ShardFile
         {
             _jobs.Add(new Job(start, length, !_documentOpen, Precomputed: false));
             _documentOpen = true;
-            OutputFor(_jobs.Count - 1).Clear();
         }
 
         private void AddSessionIds(bool startsDocument = false)
         {
-            _jobs.Add(new Job(0, 0, startsDocument, Precomputed: true));
-            IdBuffer ids = OutputFor(_jobs.Count - 1);
-            ids.Clear();
+            int before = _sessionIds.Count;
             int n = _session!.ReadyCount;
-            ids.Commit(_session.Take(ids.Reserve(n)));
-        }
-
-        private IdBuffer OutputFor(int job)
-        {
-            while (_outputs.Count <= job) _outputs.Add(new IdBuffer(16));
-            return _outputs[job];
+            _sessionIds.Commit(_session.Take(_sessionIds.Reserve(n)));
+            _jobs.Add(new Job(0, 0, startsDocument, Precomputed: true) { Buffer = -1, IdsStart = before, IdsCount = _sessionIds.Count - before });
         }
 
         private void Tokenize()
         {
             ReadOnlyMemory<byte> text = _carry.Memory;
             long offset = _consumed;
-            void One(int i)
+            int groups = Math.Min(_jobs.Count, _workers == 1 ? 1 : 4 * _workers);
+            while (_groups.Count < groups) _groups.Add(new IdBuffer());
+            void Group(int g)
             {
-                Job j = _jobs[i];
-                if (!j.Precomputed) engine.EncodeWhole(text.Span.Slice(j.Start, j.Length), _outputs[i], offset + j.Start);
+                IdBuffer ids = _groups[g];
+                ids.Clear();
+                int from = (int)((long)_jobs.Count * g / groups), to = (int)((long)_jobs.Count * (g + 1) / groups);
+                for (int i = from; i < to; i++)
+                {
+                    Job j = _jobs[i];
+                    if (j.Precomputed) continue;
+                    int before = ids.Count;
+                    engine.EncodeWhole(text.Span.Slice(j.Start, j.Length), ids, offset + j.Start);
+                    _jobs[i] = j with { Buffer = g, IdsStart = before, IdsCount = ids.Count - before };
+                }
             }
-            if (_workers == 1 || _jobs.Count == 1)
+            if (groups <= 1)
             {
-                for (int i = 0; i < _jobs.Count; i++) One(i);
+                if (groups == 1) Group(0);
                 return;
             }
             try
             {
-                Parallel.For(0, _jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = _workers }, One);
+                Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = _workers }, Group);
             }
             catch (AggregateException e) when (e.InnerExceptions.Count > 0)
             {
@@ -290,9 +303,9 @@ public static class ShardFile
 
         private void WriteJobs()
         {
-            for (int i = 0; i < _jobs.Count; i++)
+            foreach (Job job in _jobs)
             {
-                if (_jobs[i].StartsDocument)
+                if (job.StartsDocument)
                 {
                     if (_index != null) ShardIndex.WriteOffset(_index, _tokens);
                     _documents++;
@@ -302,13 +315,15 @@ public static class ShardFile
                         _tokens++;
                     }
                 }
-                ReadOnlySpan<int> ids = _outputs[i].Span;
+                IdBuffer source = job.Buffer < 0 ? _sessionIds : _groups[job.Buffer];
+                ReadOnlySpan<int> ids = source.Span.Slice(job.IdsStart, job.IdsCount);
                 _ids!.Write(ids);
                 _tokens += ids.Length;
-                // Jobs of later rounds reuse these buffers: keep only ordinary sizes, so memory
-                // stays about one round's worth whatever the documents were.
-                _outputs[i].Reset(options.JobBytes / 2);
             }
+            // Keep ordinary sizes only: one huge document must not pin its ids' memory.
+            int keep = 4 * options.JobBytes;
+            foreach (IdBuffer g in _groups) g.Reset(keep);
+            _sessionIds.Reset(keep);
         }
     }
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
+import threading
 from array import array
 from ctypes import c_char_p, c_int32, c_uint64, c_void_p
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Union
@@ -131,14 +133,17 @@ def shard_file(engine: Engine, input_path: Union[str, os.PathLike], output_path:
                doc_sep: Union[bytes, str, None] = None, bos: Optional[int] = None, threads: int = 0,
                progress: Optional[Callable[[int, int], Any]] = None,
                allowed_special: Union[str, Iterable[str]] = (),
-               disallowed_special: Union[str, Iterable[str]] = ()) -> tuple[int, int]:
+               disallowed_special: Union[str, Iterable[str]] = (),
+               cancel_signals: Iterable[int] = (signal.SIGINT,)) -> tuple[int, int]:
     """Tokenizes a file of any size into a flat little-endian id file (+ a document index).
 
     ``index_path=True`` writes ``OUTPUT.idx``; None or False writes none. ``dtype`` is "uint16"
     (refused when the ids do not fit) or "uint32". ``doc_sep`` splits the file into documents
     (dropped, each tokenized on its own; empty ones skipped); ``bos`` is written before each.
-    ``progress(done_bytes, total_bytes)`` runs now and then; Ctrl-C (or an exception in it)
-    cancels, and no output file is left. Returns (documents, ids written).
+    ``progress(done_bytes, total_bytes)`` runs now and then; an exception in it, or one of
+    ``cancel_signals`` (Ctrl-C; the CLI adds SIGTERM) cancels the run: the temporary output is
+    removed, an existing file is left as it was, and the exception (KeyboardInterrupt for a signal)
+    is raised. Returns (documents, ids written).
     """
     sizes = {"uint16": 2, "uint32": 4}
     if dtype not in sizes:
@@ -147,8 +152,11 @@ def shard_file(engine: Engine, input_path: Union[str, os.PathLike], output_path:
         index_path = os.fspath(output_path) + ".idx"
     sep = doc_sep.encode("utf-8") if isinstance(doc_sep, str) else (doc_sep or b"")
     state: dict[str, BaseException] = {}
+    signals: list[int] = []
 
     def report(_user, done, total):
+        if signals:   # a signal arrived: cancel (the handler itself never raises, see below)
+            return 1
         try:
             if progress is not None:
                 progress(done, total)
@@ -159,13 +167,25 @@ def shard_file(engine: Engine, input_path: Union[str, os.PathLike], output_path:
 
     callback = _native.PROGRESS_FN(report)
     docs, toks = c_uint64(), c_uint64()
-    with TokenStream(engine, allowed_special=allowed_special, disallowed_special=disallowed_special) as s:
-        status = _native.lib().crayon_stream_file(
-            s._h(), os.fsencode(input_path), os.fsencode(output_path),
-            os.fsencode(index_path) if index_path else None, sizes[dtype], sep, len(sep),
-            -1 if bos is None else int(bos), _native.threads(int(threads)), callback, None,
-            ctypes.byref(docs), ctypes.byref(toks))
-        if "error" in state:
-            raise state["error"]
-        _native.check(status)
+    # A KeyboardInterrupt raised inside a ctypes callback outside its try block would be printed and
+    # dropped, and the run would go on: the signals only set a flag that the next progress call reads.
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in cancel_signals:
+            previous[sig] = signal.signal(sig, lambda signum, frame: signals.append(signum))
+    try:
+        with TokenStream(engine, allowed_special=allowed_special, disallowed_special=disallowed_special) as s:
+            status = _native.lib().crayon_stream_file(
+                s._h(), os.fsencode(input_path), os.fsencode(output_path),
+                os.fsencode(index_path) if index_path else None, sizes[dtype], sep, len(sep),
+                -1 if bos is None else int(bos), _native.threads(int(threads)), callback, None,
+                ctypes.byref(docs), ctypes.byref(toks))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if signals:
+        raise KeyboardInterrupt
+    if "error" in state:
+        raise state["error"]
+    _native.check(status)
     return docs.value, toks.value
