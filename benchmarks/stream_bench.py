@@ -3,7 +3,7 @@
 generated file, for each engine, with and without document separators.
 
     CRAYON_LIBRARY=build/native/libcrayon.so CRAYON_PROFILE_DIR=build/profiles \\
-    CRAYON_TIKTOKEN_DIR=build/tiktoken PYTHONPATH=bindings/python python3 benchmarks/stream_bench.py [GB ...]
+    CRAYON_TIKTOKEN_DIR=build/tiktoken PYTHONPATH=bindings/python python3 benchmarks/stream_bench.py [GB ...] [lite|cl100k ...]
 
 The file is real text (tests/corpus.py: english, code and multilingual documents, about 24 MB)
 repeated in a shuffled order up to the size asked (default 1 GB, and 0.125 GB to show that memory
@@ -67,7 +67,8 @@ def run(args: list[str]) -> tuple[float, float, int, str]:
 
 
 def main() -> None:
-    sizes = [float(a) for a in sys.argv[1:]] or [1.0, 0.125]
+    sizes = [float(a) for a in sys.argv[1:] if a.replace(".", "", 1).isdigit()] or [1.0, 0.125]
+    only = [a for a in sys.argv[1:] if not a.replace(".", "", 1).isdigit()]   # e.g. "lite": runs whose label has it
     tmp = Path(tempfile.mkdtemp(prefix="crayon-stream-bench-"))
     try:
         print(f"{os.cpu_count()} cores; MB = 10^6 bytes")
@@ -77,6 +78,8 @@ def main() -> None:
             make_file(src, int(gb * GB))
             n = src.stat().st_size
             for label, extra in RUNS:
+                if only and not any(o in label for o in only):
+                    continue
                 out = tmp / "ids.bin"
                 seconds, cpu, rss, summary = run(["--input", str(src), "--output", str(out), *extra])
                 ids = out.stat().st_size // 4

@@ -39,6 +39,9 @@ internal sealed class IdBuffer
 
     public void Commit(int n) => Count += n;
 
+    /// <summary>Keeps the first n ids.</summary>
+    public void Truncate(int n) => Count = Math.Min(Count, n);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(int id)
     {

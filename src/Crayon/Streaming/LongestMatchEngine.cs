@@ -11,9 +11,10 @@ namespace Crayon.Streaming;
 /// <remarks>
 /// Independent cuts: a byte that no token has after its first byte ("initial-only", found once
 /// from the token table) can only start a token, so every walk stops before it and the text after
-/// it starts afresh: a cut before it is exact. NFC profiles only use ASCII ones (ASCII is also a
-/// normalisation boundary and NFC never changes it). A profile with none is streamed by one
-/// session per document instead (<see cref="LongestMatchStream"/> holds back a few bytes).
+/// it starts afresh: a cut before it is exact. NFC profiles only use ASCII ones followed by ASCII
+/// (a normalisation boundary, and the byte reaches the matcher unchanged: nothing composes with it).
+/// Where there is none, ShardFile matches chunks in parallel and stitches them
+/// (<see cref="ParallelLongestMatch"/>; NFC profiles: one <see cref="LongestMatchStream"/>).
 /// </remarks>
 internal sealed unsafe class LongestMatchEngine : TokenEngine
 {
@@ -76,8 +77,15 @@ internal sealed unsafe class LongestMatchEngine : TokenEngine
     internal override int IndependentCut(ReadOnlySpan<byte> text)
     {
         if (!_anyInitialOnly) return -1;
+        bool nfc = Normalization != TextNormalization.None;
         for (int c = text.Length - 1; c > 0; c--)
-            if (_initialOnly[text[c]]) return c;
+        {
+            if (!_initialOnly[text[c]]) continue;
+            // NFC: the byte must reach the matcher unchanged, so nothing after it may compose with
+            // it (e + U+0301 becomes é): an ASCII byte next is enough.
+            if (nfc && (c + 1 >= text.Length || text[c + 1] >= 0x80)) continue;
+            return c;
+        }
         return -1;
     }
 

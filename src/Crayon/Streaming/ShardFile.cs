@@ -98,6 +98,11 @@ public static class ShardFile
         private readonly List<IdBuffer> _groups = [];
         private readonly IdBuffer _sessionIds = new();
         private TokenStream? _session;      // the current document, when it has no independent cut
+        // Longest match without normalisation: long stretches with no independent cut are matched
+        // on all threads and stitched (ParallelLongestMatch) instead of going through one session.
+        private readonly ParallelLongestMatch? _parallel = engine is LongestMatchEngine { Normalization: Normalization.TextNormalization.None } lm
+            ? new ParallelLongestMatch(lm, options.Threads <= 0 ? Environment.ProcessorCount : options.Threads, Math.Max(512, options.JobBytes / 4))
+            : null;
         private bool _documentOpen;         // the current document's first job has been made
         private long _consumed;             // input bytes before _carry's first
         private long _documents, _tokens;
@@ -200,7 +205,15 @@ public static class ShardFile
             else if (end > start || _documentOpen)
             {
                 int p = SplitIndependent(all, start, end);
-                if (end > p || !_documentOpen) AddJob(p, end - p);
+                if (_parallel != null && end - p > options.JobBytes)
+                {
+                    bool starts = !_documentOpen;
+                    _documentOpen = true;
+                    int before = _sessionIds.Count;
+                    _parallel.Run(all[p..end], textEnds: true, _sessionIds);
+                    AddPrecomputed(starts, before);
+                }
+                else if (end > p || !_documentOpen) AddJob(p, end - p);
             }
             // else: an empty document (two separators in a row, or a trailing one) is skipped.
             _documentOpen = false;
@@ -224,6 +237,16 @@ public static class ShardFile
                     AddJob(p, c);
                     p += c;
                 }
+            }
+            if (_parallel != null && end - p >= options.JobBytes)
+            {
+                // Matched on all threads up to where more text could still change a token.
+                bool starts = !_documentOpen;
+                _documentOpen = true;
+                int before = _sessionIds.Count;
+                p += _parallel.Run(all[p..end], textEnds: false, _sessionIds);
+                AddPrecomputed(starts, before);
+                return p;
             }
             if (end - p > Math.Min(4L * _workers * options.JobBytes, 64 << 20))
             {
@@ -263,8 +286,12 @@ public static class ShardFile
             int before = _sessionIds.Count;
             int n = _session!.ReadyCount;
             _sessionIds.Commit(_session.Take(_sessionIds.Reserve(n)));
-            _jobs.Add(new Job(0, 0, startsDocument, Precomputed: true) { Buffer = -1, IdsStart = before, IdsCount = _sessionIds.Count - before });
+            AddPrecomputed(startsDocument, before);
         }
+
+        /// <summary>A job for the ids appended to _sessionIds since before (computed already).</summary>
+        private void AddPrecomputed(bool startsDocument, int before) =>
+            _jobs.Add(new Job(0, 0, startsDocument, Precomputed: true) { Buffer = -1, IdsStart = before, IdsCount = _sessionIds.Count - before });
 
         private void Tokenize()
         {

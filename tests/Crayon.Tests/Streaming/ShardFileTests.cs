@@ -1,6 +1,7 @@
 using System.Text;
 using Crayon.Bpe;
 using Crayon.PreTokenize;
+using Crayon.Profiles;
 using Crayon.Streaming;
 using Crayon.Tests.Engine;
 using Crayon.Tokenization;
@@ -79,12 +80,28 @@ public sealed class ShardFileTests : IDisposable
         AssertDocuments(d => tokenizer.Tokenize(d), text, separator, ids, offsets);
     }
 
-    [Fact]
-    public void LongestMatchWithoutIndependentCutsStreamsOneSession()
+    [Theory]
+    [InlineData(1, "")]
+    [InlineData(2, "")]
+    [InlineData(2, "\n\n")]
+    public void LongestMatchWithoutIndependentCutsStitchesParallelChunks(int threads, string separator)
     {
-        // Every byte of the text also occurs inside a token: no cut is provable, the session takes over.
-        var tokenizer = new Tokenizer(EngineFixtures.Load(EngineFixtures.Words("ab", "ba", "aab", "bba", "abab")), "cpu");
-        byte[] text = RandomText(2, 60_000, "a", "b");
+        // Every byte of the text also occurs inside a token: no cut is provable, so chunks are
+        // matched from arbitrary starts and stitched where they meet the true tokenization.
+        var tokenizer = new Tokenizer(EngineFixtures.Load(EngineFixtures.Words("ab", "ba", "aab", "bba", "abab", "babab", "a\n", "\n\nb")), "cpu");
+        byte[] text = RandomText(2, 60_000, "a", "b", "ab", "bbbab", "\n\n");
+        using var engine = TokenEngine.ForProfile(tokenizer);
+        int[] ids = Run(engine, text, separator, threads, out long[] offsets);
+        AssertDocuments(d => tokenizer.Tokenize(d), text, separator, ids, offsets);
+    }
+
+    [Fact]
+    public void NfcLongestMatchWithoutIndependentCutsStreamsOneSession()
+    {
+        var profile = Profile.FromBytes(Crayon.Dat.DatWriter.Build(EngineFixtures.Words("ab", "ba", "é", "aé", "e\u0301b"), "nfc", "tests",
+                                                                   Crayon.Normalization.TextNormalization.Nfc));
+        var tokenizer = new Tokenizer(profile, "cpu");
+        byte[] text = RandomText(5, 40_000, "a", "b", "e\u0301", "é", "a\u0308");
         using var engine = TokenEngine.ForProfile(tokenizer);
         int[] ids = Run(engine, text, "", 2, out long[] offsets);
         AssertDocuments(d => tokenizer.Tokenize(d), text, "", ids, offsets);
