@@ -72,8 +72,14 @@ def test_documents_bos_and_index(tmp_path, lite, engine_name, dtype):
     assert _read_index(str(out) + ".idx") == ({"uint16": 2, "uint32": 4}[dtype], starts + [len(expected)])
 
 
-def test_whole_file_is_one_document_and_threads_do_not_change_ids(tmp_path):
-    enc = _small_bpe()
+@pytest.mark.parametrize("engine_name", ["small_bpe", "lite", "multilingual"])
+def test_whole_file_is_one_document_and_threads_do_not_change_ids(tmp_path, engine_name):
+    if engine_name == "small_bpe":
+        enc = _small_bpe()
+        one_call = enc.encode_ordinary
+    else:   # longest match: chunks matched in parallel and stitched (lite), or one session (NFC)
+        enc = crayon.CrayonVocab(device="cpu", profile=engine_name)
+        one_call = lambda text: list(enc.tokenize(text))   # noqa: E731
     rng = random.Random(7)
     words = ["the", "thing", "naïve", "日本語", "123", "x'll", "\n", "  ", "😀", "<|endoftext|>"]
     text = " ".join(rng.choice(words) for _ in range(700_000))   # ~3.5 MB: several rounds and jobs
@@ -86,7 +92,7 @@ def test_whole_file_is_one_document_and_threads_do_not_change_ids(tmp_path):
         results.append(out.read_bytes())
         assert not os.path.exists(str(out) + ".idx")
     assert results[0] == results[1]
-    assert _read_ids(tmp_path / "ids1.bin", "uint32") == enc.encode_ordinary(text)
+    assert _read_ids(tmp_path / "ids1.bin", "uint32") == one_call(text)
 
 
 def test_uint16_refuses_a_vocabulary_that_does_not_fit(tmp_path):
