@@ -462,7 +462,7 @@ CRAYON_API int crayon_stream_set_max_pending(crayon_stream *stream, uint64_t byt
 /* Tokenizes the file input_path with the stream's engine, on `threads` threads (<= 0: all cores),
  * in bounded memory, into output_path: the ids as little-endian unsigned integers of id_bytes bytes
  * (2 or 4; 2 with ids above 65535 is CRAYON_E_INVALID_ARGUMENT, saying so), nothing else. With
- * doc_sep (doc_sep_len > 0) the file is documents separated by those bytes, each tokenized on its
+ * doc_sep (0 < doc_sep_len <= 4096) the file is documents separated by those bytes, each tokenized on its
  * own; the separator itself is dropped and empty documents are skipped; otherwise the file is one
  * document. bos >= 0 is written before each document's ids (-1: none). index_path (NULL: none)
  * receives where each document starts (docs/streaming.md: "CRAYIDX1", id bytes, document count N,

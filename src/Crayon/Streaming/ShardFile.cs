@@ -50,6 +50,9 @@ public readonly record struct ShardResult(long Documents, long Tokens, long Byte
 /// </remarks>
 public static class ShardFile
 {
+    /// <summary>The longest document separator (it must fit well inside one round).</summary>
+    public const int MaxSeparatorBytes = 4096;
+
     /// <summary>
     /// Runs the whole file. progress (may be null) is called on the calling thread after each round
     /// with (bytes read, file size or 0 when unknown); returning false cancels (OperationCanceledException).
@@ -70,6 +73,8 @@ public static class ShardFile
         if (o.Bos >= 0 && o.Bos >= engine.IdLimit)
             throw new ArgumentException($"the BOS id {o.Bos} is not an id of {engine.Describe()} (0..{engine.IdLimit - 1})");
         if (o.JobBytes < 1024) throw new ArgumentException("JobBytes must be at least 1024");
+        if (o.DocumentSeparator is { Length: > MaxSeparatorBytes })
+            throw new ArgumentException($"the document separator has {o.DocumentSeparator.Length} bytes; at most {MaxSeparatorBytes}");
         if (string.IsNullOrEmpty(o.Input) || string.IsNullOrEmpty(o.Output)) throw new ArgumentException("input and output paths must be given");
         string output = Path.GetFullPath(o.Output);
         if (output == Path.GetFullPath(o.Input)) throw new ArgumentException("the output file is the input file");
