@@ -29,10 +29,19 @@ _c_int32_p = ctypes.POINTER(c_int32)
 
 Engine = Any   # a CrayonVocab, or a BPE encoding (crayon.compat.tiktoken.Encoding)
 
-try:  # numpy is optional: arrays are array('i') without it
-    import numpy as _np
-except ImportError:  # pragma: no cover - depends on the environment
-    _np = None
+_numpy: Any = False   # not looked up yet: importing numpy costs every `import crayon` ~0.1 s
+
+
+def _np() -> Any:
+    """numpy, or None where it is not installed (arrays are then array('i'))."""
+    global _numpy
+    if _numpy is False:
+        try:
+            import numpy
+            _numpy = numpy
+        except ImportError:  # pragma: no cover - depends on the environment
+            _numpy = None
+    return _numpy
 
 
 def _names(items: Iterable[str]):
@@ -119,7 +128,8 @@ class TokenStream(NativeObject):
             addr, _ = buf.buffer_info()
             got = _native.check_count(lib.crayon_stream_take(self._h(), ctypes.cast(addr, _c_int32_p), n))
             del buf[got:]
-        return _np.frombuffer(buf, dtype=_np.int32) if _np is not None else buf
+        np = _np()
+        return np.frombuffer(buf, dtype=np.int32) if np is not None else buf
 
 
 def stream_tokenize(engine: Engine, pieces: Union[Iterable[bytes], BinaryIO], **options: Any) -> Iterator[Any]:
