@@ -66,7 +66,7 @@ CRAYON_API int crayon_last_status(void);
  * it started with, and the old profile is released when the last such call returns.
  * crayon_free must not race with other calls on the same handle.
  *
- * Token ids (format version 1): fixed specials, then one id per byte value, then learned tokens in the
+ * Token ids: fixed specials, then one id per byte value, then learned tokens in the
  * order of the vocabulary list (docs/engine.md). Specials are never produced from text; decoding one
  * gives its name ("<BOS>", ...).
  */
@@ -97,14 +97,33 @@ CRAYON_API int64_t crayon_backend_report(char *out, size_t cap);
  * available. */
 CRAYON_API int crayon_vocab_create(const char *device, crayon_vocab **out_vocab);
 
-/* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped. */
+/* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped.
+ * Loading reads the header and a few fixed pages, not the whole file: it takes the same time for any
+ * profile size, and only the pages tokenizing touches become resident. No file, however hostile, can
+ * make a later call read out of bounds, and every id a call returns decodes to exactly the bytes it
+ * covered; a file whose trie and token table disagree makes the call that meets the disagreement fail
+ * with CRAYON_E_FORMAT. Corruption that leaves the file consistent (say, a changed trie cell) loads
+ * and tokenizes differently: crayon_vocab_verify / CRAYON_VERIFY check the whole file (checksum
+ * included). docs/dat-format.md, "Guarantees". */
 CRAYON_API int crayon_load_dat(const char *path, crayon_vocab **out_vocab);
+
+/* Load flags. CRAYON_VERIFY: verify the whole file before accepting it (as crayon_vocab_verify). */
+#define CRAYON_BORROW (1u << 0)
+#define CRAYON_VERIFY (1u << 1)
+
+/* crayon_load_dat with flags: 0 or CRAYON_VERIFY. */
+CRAYON_API int crayon_load_dat_flags(const char *path, uint32_t flags, crayon_vocab **out_vocab);
 
 /* Same, from a .dat image in memory. With CRAYON_BORROW the library reads the caller's bytes in
  * place (zero copy): they must stay valid and unchanged until the vocab is freed or switched to
- * another profile. Without it (flags = 0) the library copies them. */
-#define CRAYON_BORROW (1u << 0)
+ * another profile. Without it the library copies them. CRAYON_VERIFY as above. */
 CRAYON_API int crayon_load_dat_buffer(const void *data, size_t len, uint32_t flags, crayon_vocab **out_vocab);
+
+/* Full verification of the active profile: checksum (XXH3-64), every trie cell, and every token
+ * against the trie path that produces it. CRAYON_OK, or CRAYON_E_FORMAT naming the first problem.
+ * Reads the whole file (milliseconds for a 250k-id profile); afterwards tokenizing skips its
+ * first-use checks. Thread-safe like the calls above. */
+CRAYON_API int crayon_vocab_verify(crayon_vocab *vocab);
 
 /* Releases the tokenizer. NULL is a no-op. */
 CRAYON_API void crayon_free(crayon_vocab *vocab);
@@ -123,7 +142,8 @@ CRAYON_API int64_t crayon_list_profiles(char *out, size_t cap);
 CRAYON_API int64_t crayon_profile_name(const crayon_vocab *vocab, char *out, size_t cap);
 
 /* Metadata of the active profile as one JSON object (name, vocab_size, source, format_version,
- * bytes, checksum, trie_nodes, max_token_bytes, normalization: "nfc" or "none", path),
+ * bytes, checksum, verified (whether crayon_vocab_verify has passed), trie_nodes, max_token_bytes,
+ * normalization: "nfc" or "none", path),
  * NUL-terminated, same return convention. */
 CRAYON_API int64_t crayon_profile_info(const crayon_vocab *vocab, char *out, size_t cap);
 
@@ -305,6 +325,40 @@ CRAYON_API int64_t crayon_bpe_token_bytes(const crayon_bpe *bpe, int32_t id, cha
  * or CRAYON_E_NOT_FOUND. */
 CRAYON_API int crayon_bpe_encode_single_token(const crayon_bpe *bpe, const char *bytes, size_t len,
                                               int32_t *out_id);
+
+
+/* ---- Hugging Face tokenizer.json (byte-level BPE) -------------------------------------------- */
+/*
+ * A crayon_hf is a tokenizer.json with a byte-level BPE model (GPT-2, RoBERTa, Llama-3, Qwen-2
+ * style: ByteLevel or Split-regex + ByteLevel pre-tokenizers, added tokens with special / lstrip /
+ * rstrip / normalized / single_word, TemplateProcessing / RobertaProcessing / ByteLevel
+ * post-processors), encoded on the exact BPE engine with the ids Hugging Face tokenizers gives
+ * (docs/hf-tokenizers.md). A file outside that is CRAYON_E_UNSUPPORTED with a message naming the
+ * component; invalid JSON is CRAYON_E_FORMAT. Immutable: every call may run on any number of
+ * threads at once; crayon_hf_free must not race with them.
+ */
+typedef struct crayon_hf crayon_hf;
+
+/* From a tokenizer.json file (CRAYON_E_IO if unreadable) or from its bytes in memory. */
+CRAYON_API int crayon_hf_load(const char *path, crayon_hf **out_hf);
+CRAYON_API int crayon_hf_load_buffer(const void *json, size_t len, crayon_hf **out_hf);
+CRAYON_API void crayon_hf_free(crayon_hf *hf);
+
+/* Number of ids (the model's vocabulary plus the added tokens), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_hf_vocab_size(const crayon_hf *hf);
+
+/* Ids of text (valid UTF-8, else CRAYON_E_INVALID_UTF8), as HF's encode(text,
+ * add_special_tokens): added tokens are always matched; add_special_tokens != 0 adds the
+ * post-processor's BOS/EOS. Returns the count, minus the capacity needed, or CRAYON_FAILED (text that
+ * HF would handle differently, such as a byte with no token, is CRAYON_E_UNSUPPORTED). */
+CRAYON_API int64_t crayon_hf_encode(const crayon_hf *hf, const char *text, size_t len, int add_special_tokens,
+                                    int32_t *out, size_t cap);
+
+/* The UTF-8 bytes of ids, as HF's decode(ids, skip_special_tokens) before its final UTF-8 step (a
+ * cut in the middle of a character stays cut); unknown ids are skipped, as HF does. Returns the byte
+ * count, minus the capacity needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_hf_decode(const crayon_hf *hf, const int32_t *ids, size_t n, int skip_special_tokens,
+                                    char *out, size_t cap);
 
 /* ==== end of BPE section ======================================================================= */
 

@@ -249,7 +249,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     target = args.target
     if os.path.exists(target):
         target = os.path.abspath(target)
-    info = CrayonVocab(device="cpu", profile=target).profile_info
+    vocab = CrayonVocab(device="cpu", profile=target)
+    if args.verify:
+        vocab.verify()   # raises CrayonFormatError, which main() prints as an error
+    info = vocab.profile_info
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
     else:
@@ -350,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="what a .dat (file or profile name) holds")
     p.add_argument("target", help="path of a .dat file, or a profile name")
     p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    p.add_argument("--verify", action="store_true",
+                   help="check the whole file first (checksum, trie, every token); exit 1 if it is corrupt")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("profiles", help="known profiles and where they are")
