@@ -19,22 +19,25 @@ namespace Crayon.Streaming;
 internal sealed unsafe class LongestMatchEngine : TokenEngine
 {
     private readonly Tokenizer.Lease _lease;
-    private readonly bool[] _initialOnly = new bool[256];
-    private readonly bool _anyInitialOnly;
+    private bool[]? _initialOnly;   // found on first use (a file run needs it; a session does not)
 
-    public LongestMatchEngine(Tokenizer.Lease lease)
+    public LongestMatchEngine(Tokenizer.Lease lease) => _lease = lease;
+
+    /// <summary>The initial-only bytes, from one pass over the token table (a race computes it twice, harmlessly).</summary>
+    private bool[] InitialOnly()
     {
-        _lease = lease;
+        if (_initialOnly is { } known) return known;
         var inner = new bool[256];
-        var image = lease.Profile.Image;
+        var image = _lease.Profile.Image;
         for (int id = 0; id < image.VocabSize; id++)
         {
             ReadOnlySpan<byte> t = image.TokenAt(id);
             for (int k = 1; k < t.Length; k++) inner[t[k]] = true;
         }
+        var initial = new bool[256];
         int limit = Normalization == TextNormalization.None ? 256 : 128;
-        for (int b = 0; b < limit; b++)
-            if (!inner[b]) { _initialOnly[b] = true; _anyInitialOnly = true; }
+        for (int b = 0; b < limit; b++) initial[b] = !inner[b];
+        return _initialOnly = initial;
     }
 
     internal Profile Profile => _lease.Profile;
@@ -69,18 +72,18 @@ internal sealed unsafe class LongestMatchEngine : TokenEngine
         Span<int> room = ids.Reserve((int)length);
         fixed (int* o = room)
         {
-            long n = LongestMatch.Run(_lease.Profile.Image.Nodes, text, length, o, room.Length);
+            long n = LongestMatch.Run(_lease.Profile.Walk, text, length, o, room.Length);
             ids.Commit((int)Math.Min(n, room.Length));
         }
     }
 
     internal override int IndependentCut(ReadOnlySpan<byte> text)
     {
-        if (!_anyInitialOnly) return -1;
+        bool[] initialOnly = InitialOnly();
         bool nfc = Normalization != TextNormalization.None;
         for (int c = text.Length - 1; c > 0; c--)
         {
-            if (!_initialOnly[text[c]]) continue;
+            if (!initialOnly[text[c]]) continue;
             // NFC: the byte must reach the matcher unchanged, so nothing after it may compose with
             // it (e + U+0301 becomes é): an ASCII byte next is enough.
             if (nfc && (c + 1 >= text.Length || text[c + 1] >= 0x80)) continue;
