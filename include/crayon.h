@@ -468,6 +468,72 @@ CRAYON_API int64_t crayon_trainer_decode(const crayon_trainer *trainer, const in
 
 /* ==== end of trainer section =================================================================== */
 
+/* ==== Streaming: text in pieces, files into id shards (section owned by streaming) ============= */
+/*
+ * A crayon_stream is a tokenizer engine — the profile active on a crayon_vocab when the stream was
+ * made (pinned: a later crayon_set_profile does not change it), or a crayon_bpe with a special-token
+ * policy — plus one session over it. Feed text in pieces of any size (a piece may end inside a
+ * character, a token, a pre-tokenizer run or a special token); take ids out as they become final;
+ * finish ends the text. The ids are exactly those of crayon_tokenize / crayon_bpe_encode on the
+ * whole text in one call (docs/streaming.md says why). After finish the next feed starts a new text.
+ * The session holds only text whose ids are not final yet (normally a few hundred bytes at most);
+ * text with no safe point for longer than max_pending (default 256 MiB; e.g. one whitespace run that
+ * long) fails with CRAYON_E_UNSUPPORTED. A BPE stream needs UTF-8 (CRAYON_E_INVALID_UTF8, the message
+ * gives the offset in the text); a disallowed special token fails as in crayon_bpe_encode. Ids taken
+ * before such an error stay valid, but the stream is then failed: every later call repeats the error.
+ * The vocab or bpe may be freed while the stream lives.
+ * Thread-safety: feed/finish/take/ready/set_max_pending on one stream must not run concurrently;
+ * separate streams are independent. crayon_stream_file uses only the engine and may run on several
+ * threads at once; crayon_stream_free must not race with any call on the same stream.
+ */
+typedef struct crayon_stream crayon_stream;
+
+/* A longest-match stream over vocab's active profile (NFC profiles normalise as crayon_tokenize). */
+CRAYON_API int crayon_stream_new(const crayon_vocab *vocab, crayon_stream **out_stream);
+
+/* A BPE stream with the special-token policy of crayon_bpe_encode (no lists and flags 0: ordinary). */
+CRAYON_API int crayon_stream_new_bpe(const crayon_bpe *bpe, const char *const *allowed, size_t n_allowed,
+                                     const char *const *disallowed, size_t n_disallowed, uint32_t flags,
+                                     crayon_stream **out_stream);
+
+CRAYON_API void crayon_stream_free(crayon_stream *stream);
+
+/* Appends len bytes. Returns the number of ids ready to take, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_feed(crayon_stream *stream, const char *bytes, size_t len);
+
+/* Ends the text: all its ids become ready. Returns the number ready, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_finish(crayon_stream *stream);
+
+/* Moves up to cap ready ids into out, oldest first. Returns how many (0 when none), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_take(crayon_stream *stream, int32_t *out, size_t cap);
+
+/* The number of ids ready to take, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_ready(const crayon_stream *stream);
+
+/* The most bytes the session may hold waiting for a safe point (1 .. 2^31 - 1). */
+CRAYON_API int crayon_stream_set_max_pending(crayon_stream *stream, uint64_t bytes);
+
+/* Tokenizes the file input_path with the stream's engine, on `threads` threads (<= 0: all cores),
+ * in bounded memory, into output_path: the ids as little-endian unsigned integers of id_bytes bytes
+ * (2 or 4; 2 with ids above 65535 is CRAYON_E_INVALID_ARGUMENT, saying so), nothing else. With
+ * doc_sep (0 < doc_sep_len <= 4096) the file is documents separated by those bytes, each tokenized on its
+ * own; the separator itself is dropped and empty documents are skipped; otherwise the file is one
+ * document. bos >= 0 is written before each document's ids (-1: none). index_path (NULL: none)
+ * receives where each document starts (docs/streaming.md: "CRAYIDX1", id bytes, document count N,
+ * id count, then N + 1 little-endian uint64 offsets). Both files are written to temporary files in
+ * their directories, fsync'ed and renamed over the targets at the end; on any error or cancel they
+ * are removed, so a file under the final name is always complete. progress (may be NULL) is called
+ * on the calling thread with (user, bytes read, file size or 0); a non-zero return cancels
+ * (CRAYON_E_INVALID_ARGUMENT, "cancelled"). out_documents / out_tokens (may be NULL) receive the
+ * counts written (BOS ids included). */
+CRAYON_API int crayon_stream_file(const crayon_stream *stream, const char *input_path, const char *output_path,
+                                  const char *index_path, uint32_t id_bytes, const char *doc_sep,
+                                  size_t doc_sep_len, int64_t bos, int32_t threads,
+                                  crayon_progress_fn progress, void *user,
+                                  uint64_t *out_documents, uint64_t *out_tokens);
+
+/* ==== end of streaming section ================================================================= */
+
 #ifdef __cplusplus
 }
 #endif

@@ -112,6 +112,19 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                               c_size_t, _c_int64_p, c_int32]),
     "crayon_trainer_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_char_p, c_size_t]),
     # ---- end of trainer section
+    # ---- streaming section (sessions over a vocab or a bpe; files into id shards)
+    "crayon_stream_new": (c_int, [c_void_p, _c_void_pp]),
+    "crayon_stream_new_bpe": (c_int, [c_void_p, POINTER(c_char_p), c_size_t, POINTER(c_char_p), c_size_t,
+                                      c_uint32, _c_void_pp]),
+    "crayon_stream_free": (None, [c_void_p]),
+    "crayon_stream_feed": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_stream_finish": (c_int64, [c_void_p]),
+    "crayon_stream_take": (c_int64, [c_void_p, _c_int32_p, c_size_t]),
+    "crayon_stream_ready": (c_int64, [c_void_p]),
+    "crayon_stream_set_max_pending": (c_int, [c_void_p, c_uint64]),
+    "crayon_stream_file": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_size_t,
+                                   c_int64, c_int32, PROGRESS_FN, c_void_p, POINTER(c_uint64), POINTER(c_uint64)]),
+    # ---- end of streaming section
 }
 
 

@@ -1,6 +1,7 @@
 """The ``crayon`` command.
 
     crayon tokenize [--profile P | --dat F] [--pieces] [TEXT | -]
+    crayon tokenize --input FILE --output IDS [--dtype uint16|uint32] [--encoding E] [--doc-sep SEP] [--bos ID]
     crayon decode [--profile P | --dat F] IDS...
     crayon build VOCAB.json -o OUT.dat [--name N] [--source S] [--nfc]
     crayon learn SOURCES... -o VOCAB.json --size N [--max-token-bytes B] [--column C] [--max-bytes SIZE]
@@ -66,6 +67,9 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
 # ---- commands -----------------------------------------------------------------------------------
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
+    if getattr(args, "input", None):
+        from ._cli_shards import cmd_shards
+        return cmd_shards(args)
     vocab = _vocab(args)
     ids = vocab.tokenize(_read_text(args.text))
     if args.pieces:
@@ -305,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile_options(p)
     p.add_argument("--pieces", action="store_true", help="print the token strings as a JSON list")
     p.add_argument("text", nargs="?", help="text to tokenize; '-' or nothing reads stdin")
+    from ._cli_shards import add_shard_options
+    add_shard_options(p)
     p.set_defaults(func=cmd_tokenize)
 
     p = sub.add_parser("decode", help="token ids → text")
