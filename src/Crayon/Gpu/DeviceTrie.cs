@@ -1,26 +1,32 @@
+using Crayon.Dat;
 using Crayon.Profiles;
 
 namespace Crayon.Gpu;
 
 /// <summary>
-/// The kernels' view of a profile's trie: three int arrays (base, check, value), one entry per node.
-/// This is the one place that knows the .dat node layout on the GPU side; a new layout only changes
-/// <see cref="Flatten"/>. The kernels clamp every index, so any values are memory-safe.
+/// The kernels' view of a profile's trie: three int arrays, one entry per cell: base, check (the
+/// parent cell, or -1 for a free cell), value (the token id where a token ends, else -1). This is the
+/// one place that knows the .dat cell layout on the GPU side (format 3: <see cref="TrieCell"/> plus the
+/// value array); a new layout only changes <see cref="Flatten"/>. The profile is fully verified first
+/// (the upload reads every cell anyway), so the device never meets a cell the CPU would reject; the
+/// kernels still clamp every index, so any values are memory-safe.
 /// </summary>
 internal static unsafe class DeviceTrie
 {
     public static (int[] Base, int[] Check, int[] Value) Flatten(Profile profile)
     {
-        int n = profile.Image.NodeCount;
+        profile.Verify();
+        DatImage image = profile.Image;
+        int n = image.NodeCount;
         var b = new int[n];
         var c = new int[n];
         var v = new int[n];
-        Trie.TrieNode* nodes = profile.Image.Nodes;
         for (int i = 0; i < n; i++)
         {
-            b[i] = nodes[i].Base;
-            c[i] = nodes[i].Check;
-            v[i] = nodes[i].Value;
+            ulong cell = image.Cells[i];
+            b[i] = (int)TrieCell.Base(cell);
+            c[i] = TrieCell.IsFree(cell) ? -1 : (int)TrieCell.Parent(cell);
+            v[i] = TrieCell.IsTerminal(cell) ? image.Values[i] : -1;
         }
         return (b, c, v);
     }

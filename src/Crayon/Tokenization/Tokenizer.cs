@@ -99,9 +99,9 @@ public sealed unsafe class Tokenizer : IDisposable
             if (n >= 0) return n;
         }
         if (profile.Normalization == TextNormalization.None)
-            return LongestMatch.Run(profile.Image.Nodes, text, length, output, capacity);
+            return LongestMatch.Run(profile.Walk, text, length, output, capacity);
         using NormalizedText normalized = Nfc.Normalize(text, length);
-        return LongestMatch.Run(profile.Image.Nodes, normalized.Pointer, normalized.Length, output, capacity);
+        return LongestMatch.Run(profile.Walk, normalized.Pointer, normalized.Length, output, capacity);
     }
 
     public int[] Tokenize(ReadOnlySpan<byte> text)
@@ -147,7 +147,7 @@ public sealed unsafe class Tokenizer : IDisposable
                 catch (GpuException) { _gpuFailed = true; }   // documented: auto falls back to the CPU
             }
         }
-        return BatchTokenizer.Run(lease.Profile.Image.Nodes, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);
+        return BatchTokenizer.Run(lease.Profile.Walk, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);
     }
 
     public int VocabSize { get { using Lease l = Acquire(); return l.Profile.VocabSize; } }
