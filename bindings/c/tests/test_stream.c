@@ -6,6 +6,8 @@
  * pointers and bad arguments fail cleanly; a failed session stays failed; crayon_stream_file writes
  * the ids and the index, refuses bad widths, and leaves nothing behind when cancelled.
  */
+#define _POSIX_C_SOURCE 200809L   /* mkdtemp under -std=c11 */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
