@@ -9,8 +9,9 @@ namespace Crayon.Fuzz;
 /// quantifiers, so <c>X?+</c> / <c>X++</c> are written as the equivalent atomic groups <c>(?&gt;X?)</c> /
 /// <c>(?&gt;X+)</c>. .NET matches UTF-16 code units and its \p{..} classes follow its own Unicode
 /// tables, so the oracle holds only on texts built from <see cref="Alphabet"/>: code points whose
-/// classes no Unicode version has changed, plus symbols outside the BMP, whose two surrogates fall in
-/// the same class ([^\s\p{L}\p{N}]) as the symbol itself. Piece offsets are converted to UTF-8 bytes.
+/// classes no Unicode version has changed. A code point outside the BMP would be two UTF-16 units to
+/// the regex (and "[^\p{L}]?" takes only one of them), so the regex sees a BMP stand-in of the same
+/// class in its place, and piece offsets are counted in the real text's UTF-8 bytes.
 /// </summary>
 internal sealed class ReferenceSplitter(string pattern)
 {
@@ -35,30 +36,43 @@ internal sealed class ReferenceSplitter(string pattern)
         "a", "b", "x", "A", "Z", "s", "t", "d", "m", "l", "v", "e", "r", "S", "T", "D", "M", "L", "V", "E", "R",
         "'", "'", "'", "0", "1", "9", " ", " ", " ", "\t", "\n", "\r", "\v", "\f", "\u0085", "\u00A0", "\u2028", "\u3000",
         ".", ",", "!", "?", "/", "-", "_", "\"", "(", "$", "é", "É", "ǅ", "ʰ", "א", "中", "\u0301", "\u0903", "\u20DD",
-        "²", "٣", "Ⅻ", "½", "€", "©", "\u200B", "\u00AD", "\u0001", "😀", "🎉",
+        "²", "٣", "Ⅻ", "½", "€", "©", "\u200B", "\u00AD", "\u0001", "😀", "🎉", "𝐀", "𝟘", "𐍈",
     ];
 
-    /// <summary>The text the input bytes stand for: one alphabet entry per byte.</summary>
-    public static string Text(ReadOnlySpan<byte> input)
+    /// <summary>The BMP character the regex sees for each entry outside the BMP (same class).</summary>
+    private static readonly Dictionary<string, char> s_standIn = new()
     {
-        var sb = new StringBuilder(input.Length);
-        foreach (byte b in input) sb.Append(Alphabet[b % Alphabet.Length]);
-        return sb.ToString();
+        ["😀"] = '©', ["🎉"] = '©',   // So
+        ["𝐀"] = 'A',                  // Lu (MATHEMATICAL BOLD CAPITAL A)
+        ["𝟘"] = '0',                  // Nd (MATHEMATICAL DOUBLE-STRUCK DIGIT ZERO)
+        ["𐍈"] = 'א',                  // Lo (GOTHIC LETTER HWAIR)
+    };
+
+    /// <summary>The text the input bytes stand for (one alphabet entry per byte), as UTF-8, with the
+    /// one-char-per-entry string the regex runs on and the UTF-8 offset of each of its chars.</summary>
+    public static (byte[] Utf8, string ForRegex, int[] ByteAt) Text(ReadOnlySpan<byte> input)
+    {
+        var real = new StringBuilder(input.Length);
+        var forRegex = new StringBuilder(input.Length);
+        var byteAt = new int[input.Length + 1];
+        for (int i = 0; i < input.Length; i++)
+        {
+            string entry = Alphabet[input[i] % Alphabet.Length];
+            real.Append(entry);
+            forRegex.Append(entry.Length == 1 ? entry[0] : s_standIn[entry]);
+            byteAt[i + 1] = byteAt[i] + Encoding.UTF8.GetByteCount(entry);
+        }
+        return (Encoding.UTF8.GetBytes(real.ToString()), forRegex.ToString(), byteAt);
     }
 
     /// <summary>Pieces as (UTF-8 start, UTF-8 length).</summary>
-    public List<(int Start, int Length)> Split(string text)
+    public List<(int Start, int Length)> Split(string forRegex, int[] byteAt)
     {
         var pieces = new List<(int, int)>();
-        int charPos = 0, bytePos = 0;
-        for (Match m = _regex.Match(text); m.Success; m = m.NextMatch())
+        for (Match m = _regex.Match(forRegex); m.Success; m = m.NextMatch())
         {
             if (m.Length == 0) throw new FuzzFailure("the reference pattern matched the empty string");
-            bytePos += Encoding.UTF8.GetByteCount(text.AsSpan(charPos, m.Index - charPos));
-            int len = Encoding.UTF8.GetByteCount(text.AsSpan(m.Index, m.Length));
-            pieces.Add((bytePos, len));
-            bytePos += len;
-            charPos = m.Index + m.Length;
+            pieces.Add((byteAt[m.Index], byteAt[m.Index + m.Length] - byteAt[m.Index]));
         }
         return pieces;
     }
