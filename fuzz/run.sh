@@ -5,13 +5,15 @@
 #
 # Each target is fuzzed with libFuzzer until its budget (time or executions) is spent. A finding
 # (crash, failed invariant, hang, out-of-memory) stops libFuzzer, so the run is restarted with the
-# rest of the budget and the finding counted; its input lies in build/fuzz/findings/TARGET/.
-# Corpora: fuzz/corpus/TARGET (committed seeds, read-only) and build/fuzz/corpus/TARGET (grows).
+# rest of the budget and the finding counted; its input lies in $FUZZ_STATE/findings/TARGET/.
+# Corpora: fuzz/corpus/TARGET (committed seeds, read-only) and $FUZZ_STATE/corpus/TARGET (grows);
+# FUZZ_STATE defaults to build/fuzz.
 # Needs `make fuzz-build` (fuzz/build.sh). Exit status 1 when any target had a finding.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-B=${FUZZ_BUILD:-build/fuzz}   # the tools and working state (another copy can run while build/fuzz is rebuilt)
+B=${FUZZ_BUILD:-build/fuzz}     # the tools (a copy can fuzz on while build/fuzz is rebuilt)
+S=${FUZZ_STATE:-$B}              # working corpora, findings, logs
 TIME=60 RUNS= JOBS=1
 while getopts "t:n:j:" o; do
   case $o in t) TIME=$OPTARG RUNS= ;; n) RUNS=$OPTARG TIME= ;; j) JOBS=$OPTARG ;; *) exit 2 ;; esac
@@ -30,8 +32,8 @@ max_len() {
 
 # fuzz_one TARGET: writes build/fuzz/logs/TARGET.summary (one line: the table row).
 fuzz_one() {
-  local t=$1 work=$B/corpus/$1 found=$B/findings/$1 log=$B/logs/$1.log
-  mkdir -p "$work" "$found" "$B/logs"
+  local t=$1 work=$S/corpus/$1 found=$S/findings/$1 log=$S/logs/$1.log
+  mkdir -p "$work" "$found" "$S/logs"
   : > "$log"
   local cmd
   if [ "$t" = abi ]; then cmd=("$B/abi_fuzz")
@@ -62,19 +64,19 @@ fuzz_one() {
   done
   local secs=$((SECONDS - start)); [ "$secs" -gt 0 ] || secs=1
   printf '%-12s %12d %8d %7d %8d %7d %8d %8d %5d %7ds\n' "$t" "$execs" $((execs / secs)) "$cov" "$ft" "$corp" \
-    "$crashes" "$timeouts" "$ooms" "$secs" > "$B/logs/$t.summary"
+    "$crashes" "$timeouts" "$ooms" "$secs" > "$S/logs/$t.summary"
 }
 export -f fuzz_one max_len
-export ROOT TIME RUNS DOTNET B
+export ROOT TIME RUNS DOTNET B S
 
 [ -x "$B/dotnet_bridge" ] && [ -x "$B/abi_fuzz" ] || { echo "run make fuzz-build first"; exit 2; }
 printf '%s\n' $TARGETS | xargs -P "$JOBS" -I{} bash -c 'fuzz_one {}'
 printf '%-12s %12s %8s %7s %8s %7s %8s %8s %5s %8s\n' target executions exec/s cov ft corpus crashes timeouts ooms time
 status=0
 for t in $TARGETS; do
-  cat "$B/logs/$t.summary"
-  awk '{ if ($7 + $8 + $9 > 0) exit 1 }' "$B/logs/$t.summary" || status=1
+  cat "$S/logs/$t.summary"
+  awk '{ if ($7 + $8 + $9 > 0) exit 1 }' "$S/logs/$t.summary" || status=1
 done
 echo "cov: instrumented edges of the C harness itself; ft: libFuzzer features (for the .NET targets, the"
-echo "SharpFuzz-instrumented Crayon.dll edges x hit-count buckets). Findings: $B/findings/TARGET/; logs: $B/logs/."
+echo "SharpFuzz-instrumented Crayon.dll edges x hit-count buckets). Findings: $S/findings/TARGET/; logs: $S/logs/."
 exit $status

@@ -56,8 +56,17 @@ internal sealed class DatTarget : IFuzzTarget
         foreach (int id in ids)
             FuzzFailure.Check((uint)id < (uint)profile.VocabSize, $"tokenize produced id {id} outside vocab_size {profile.VocabSize}");
         byte[] expected = profile.Normalization == TextNormalization.Nfc ? Nfc.Normalize(text) : text;
-        FuzzFailure.Check(back.AsSpan().SequenceEqual(expected),
-            $"round trip differs: text {FuzzFailure.Hex(expected)} decoded as {FuzzFailure.Hex(back)} (ids {string.Join(",", ids.Take(32))})");
+        if (back.AsSpan().SequenceEqual(expected)) return;
+        // Say where: the first differing byte and the id whose bytes cover it.
+        int at = back.AsSpan().CommonPrefixLength(expected), covered = 0, k = 0;
+        for (; k < ids.Length; k++)
+        {
+            int len = tokenizer.Decode(ids.AsSpan(k, 1)).Length;
+            if (covered + len > at) break;
+            covered += len;
+        }
+        string culprit = k < ids.Length ? $"id {ids[k]} (#{k}) decodes to {FuzzFailure.Hex(tokenizer.Decode(ids.AsSpan(k, 1)))} where the text has {FuzzFailure.Hex(expected.AsSpan(covered, Math.Min(16, expected.Length - covered)))}" : "the ids end early";
+        throw new FuzzFailure($"round trip differs at byte {at} of {expected.Length} (decoded {back.Length}): {culprit}");
     }
 
     public IEnumerable<(string Name, byte[] Data)> Seeds()
