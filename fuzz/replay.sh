@@ -7,10 +7,7 @@ cd "$(dirname "$0")/.."
 export CRAYON_TIKTOKEN_DIR=${CRAYON_TIKTOKEN_DIR:-$(pwd)/build/tiktoken}
 export CRAYON_PROFILE_DIR=${CRAYON_PROFILE_DIR:-$(pwd)/build/profiles}
 status=0
-for t in dat tiktoken bpe pretokenize trainer decode; do
-  dirs=(fuzz/corpus/$t); [ -d fuzz/reproducers/$t ] && dirs+=(fuzz/reproducers/$t)
-  dotnet build/fuzz/replay/Crayon.Fuzz.dll replay "$t" "${dirs[@]}" || status=1
-done
+dotnet build/fuzz/replay/Crayon.Fuzz.dll replay-all fuzz/corpus fuzz/reproducers || status=1
 dirs=(); for d in fuzz/corpus/abi fuzz/reproducers/abi; do [ -d "$d" ] && dirs+=("$d"); done
 if build/fuzz/abi_fuzz -runs=0 "${dirs[@]}" > build/fuzz/abi-replay.log 2>&1; then
   echo "replay abi: $(find "${dirs[@]}" -type f | wc -l) inputs, 0 failures"
