@@ -7,8 +7,8 @@
  *      result must equal one of the two profiles' ids for that text (computed beforehand on private
  *      handles), and both profiles' results must be seen.
  *   2. load/free: SOAK_LOADS (10^5) crayon_load_dat_buffer / crayon_load_dat of a small profile built
- *      here, + tokenize + crayon_free;
- *      resident memory after the first 10% and at the end must differ by less than SOAK_RSS_SLACK_MB.
+ *      here, + tokenize + crayon_free; resident memory is sampled after each tenth, and the peak of
+ *      the second half must exceed the peak of the first by less than SOAK_RSS_SLACK_MB (32).
  *   3. BPE: SOAK_CALLS crayon_bpe_encode calls across the worker threads on one encoding (cl100k_base
  *      from $CRAYON_TEST_TIKTOKEN when set, else a small one), each equal to the ids computed
  *      beforehand, while another thread loads and frees SOAK_LOADS small encodings
@@ -209,11 +209,27 @@ static uint8_t *read_file(const char *path, size_t *len)
     return data;
 }
 
-static int rss_flat(const char *what, double first, double last, double slack)
+/* Resident memory after each tenth of a loop: the series shows a plateau or a slope. */
+typedef struct { double mb[11]; } rss_series;
+static void rss_sample(rss_series *s, long i, long n)
 {
-    printf("%s: resident memory %.1f MB after 10%%, %.1f MB at the end (%+.1f MB; limit %.0f MB)\n",
-           what, first, last, last - first, slack);
-    if (last - first >= slack) { FAIL("%s: resident memory grew by %.1f MB", what, last - first); return 0; }
+    if (n >= 10 && (i + 1) % (n / 10) == 0 && (i + 1) / (n / 10) <= 10) s->mb[(i + 1) / (n / 10)] = rss_mb();
+}
+
+/* Flat: the highest sample of the second half exceeds the highest of the first half by less than
+ * slack. Peaks, not single samples: the garbage collector makes resident memory swing by tens of MB
+ * between collections, while a leak raises every peak. */
+static int rss_flat(const char *what, const rss_series *s, double slack)
+{
+    double early = 0, late = 0;
+    printf("%s: resident MB after each tenth:", what);
+    for (int k = 1; k <= 10; k++) {
+        printf(" %.1f", s->mb[k]);
+        if (k <= 5 && s->mb[k] > early) early = s->mb[k];
+        if (k > 5 && s->mb[k] > late) late = s->mb[k];
+    }
+    printf(" (peak %+.1f MB from the first half to the second; limit %.0f MB)\n", late - early, slack);
+    if (late - early >= slack) { FAIL("%s: resident memory grew by %.1f MB", what, late - early); return 0; }
     return 1;
 }
 
@@ -222,7 +238,8 @@ static void soak_load_free(long loads, double slack)
     size_t len;
     uint8_t *image = read_file(profile_small, &len);
     if (!image) { FAIL("cannot read %s", profile_small); return; }
-    double t0 = now(), first = 0;
+    double t0 = now();
+    rss_series series = {0};
     int32_t ids[4096];
     for (long i = 0; i < loads; i++) {
         crayon_vocab *v = NULL;
@@ -230,12 +247,12 @@ static void soak_load_free(long loads, double slack)
         if (s != CRAYON_OK) { FAIL("load %ld failed", i); break; }
         if (crayon_tokenize(v, texts[i % N_TEXTS], text_len(i % N_TEXTS), ids, 4096) < 0) FAIL("tokenize after load %ld failed", i);
         crayon_free(v);
-        if (i == loads / 10) first = rss_mb();
+        rss_sample(&series, i, loads);
     }
     double secs = now() - t0;
     printf("load/free: %ld loads of a %zu-byte profile (copied, borrowed, mapped file in turn) + tokenize + free in %.1f s (%.0f/s)\n",
            loads, len, secs, loads / secs);
-    rss_flat("load/free", first, rss_mb(), slack);
+    rss_flat("load/free", &series, slack);
     free(image);
 }
 
@@ -262,7 +279,7 @@ static result bpe_expect[N_TEXTS];
 static atomic_long bpe_calls_left, bpe_mismatches;
 static long bpe_loads_target;
 static long bpe_loads_done;
-static double bpe_rss_first, bpe_rss_last;
+static rss_series bpe_series;
 
 static int valid_text(size_t t) { return t != 5; }   /* texts[5] is not UTF-8: BPE rejects it */
 
@@ -294,10 +311,9 @@ static void *bpe_loader(void *arg)
         if (n != 5 || memcmp(ids, first, (size_t)n * sizeof(int32_t)) != 0)   /* hello | " wo" r l d */
             FAIL("small encoding %ld gave other ids (%lld)", i, (long long)n);
         crayon_bpe_free(b);
-        if (i == bpe_loads_target / 10) bpe_rss_first = rss_mb();
+        rss_sample(&bpe_series, i, bpe_loads_target);
         bpe_loads_done = i + 1;
     }
-    bpe_rss_last = rss_mb();
     return NULL;
 }
 
@@ -333,7 +349,7 @@ static void soak_bpe(int threads, long calls, long loads, double slack)
            calls, which, threads, encode_secs, calls / encode_secs, atomic_load(&bpe_mismatches));
     printf("bpe load/free: %ld encodings loaded, used and freed alongside, %.1f s in all\n", bpe_loads_done, secs);
     if (atomic_load(&bpe_mismatches)) FAIL("%ld BPE results differed", atomic_load(&bpe_mismatches));
-    rss_flat("bpe load/free", bpe_rss_first, bpe_rss_last, slack);
+    rss_flat("bpe load/free", &bpe_series, slack);
     crayon_bpe_free(shared_bpe);
 }
 
