@@ -44,22 +44,25 @@ fuzz_one() {
     local budget
     if [ -n "$RUNS" ]; then budget=(-runs=$((RUNS - execs))); [ $((RUNS - execs)) -gt 0 ] || break
     else local left=$((TIME - (SECONDS - start))); [ "$left" -gt 0 ] || break; budget=(-max_total_time="$left"); fi
-    local before; before=$(ls "$found" | wc -l)
+    local mark; mark=$(wc -l < "$log")
     "${cmd[@]}" "${budget[@]}" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
       -artifact_prefix="$found/" "$work" $seeds >> "$log" 2>&1
-    local n; n=$(grep -a 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
+    local rc=$?
+    local n; n=$(tail -n +"$((mark + 1))" "$log" | grep -a 'stat::number_of_executed_units' | tail -1 | awk '{print $2}')
     execs=$((execs + ${n:-0}))
     local line; line=$(grep -aE '^#[0-9]+.*cov: ' "$log" | tail -1)
     [[ $line =~ cov:\ ([0-9]+) ]] && cov=${BASH_REMATCH[1]}
     [[ $line =~ ft:\ ([0-9]+) ]] && ft=${BASH_REMATCH[1]}
     [[ $line =~ corp:\ ([0-9]+) ]] && corp=${BASH_REMATCH[1]}
-    local after; after=$(ls "$found" | wc -l)
-    if [ "$after" -gt "$before" ]; then
-      local newest; newest=$(ls -t "$found" | head -1)
-      case $newest in crash-*) crashes=$((crashes + 1)) ;; timeout-*|slow-*) timeouts=$((timeouts + 1)) ;; oom-*) ooms=$((ooms + 1)) ;; esac
-    else
-      break   # the budget ran out normally
-    fi
+    [ "$rc" -ne 0 ] || break   # the budget ran out normally
+    # A finding: libFuzzer names its input file after the kind (the same input twice is one file).
+    local unit; unit=$(tail -n +"$((mark + 1))" "$log" | grep -ao 'Test unit written to [^ ]*' | tail -1)
+    case ${unit##*/} in
+      timeout-*|slow-unit-*) timeouts=$((timeouts + 1)) ;;
+      oom-*) ooms=$((ooms + 1)) ;;
+      crash-*|leak-*) crashes=$((crashes + 1)) ;;
+      *) crashes=$((crashes + 1)); echo "$t: the fuzzer stopped without an input (setup failed?): see $log" >&2; break ;;
+    esac
     attempt=$((attempt + 1)); [ "$attempt" -lt 1000 ] || break
   done
   local secs=$((SECONDS - start)); [ "$secs" -gt 0 ] || secs=1
