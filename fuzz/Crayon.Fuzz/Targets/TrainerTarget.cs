@@ -9,7 +9,7 @@ namespace Crayon.Fuzz;
 /// <summary>
 /// The BPE trainer on hostile documents. Invariants: a batch with invalid UTF-8 fails with
 /// InvalidUtf8Exception and counts nothing; training is deterministic (the same documents fed in
-/// another order, one by one, on two threads, give the same merges and counts); a smaller
+/// reverse order, in two batches, give the same merges and counts); a smaller
 /// vocabulary is a prefix of a larger one; every merge joins earlier ids; encoding each document
 /// with the result decodes back, needs no more ids than bytes, and equals tiktoken-style encoding
 /// (BpeEncoding) with the same ranks.
