@@ -199,7 +199,7 @@ $(FUZZ_STAMP): $(DEPS_STAMP)
 	fi
 	@touch $@
 
-FUZZ_SOURCES := $(shell find fuzz -name '*.cs' -o -name '*.csproj' -o -name '*.c' -o -name '*.sh' 2>/dev/null)
+FUZZ_SOURCES := $(shell find fuzz \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' -o -name '*.c' -o -name '*.sh' \) -print 2>/dev/null)
 FUZZ_BUILT   := build/fuzz/.built
 fuzz-build: $(FUZZ_BUILT)
 $(FUZZ_BUILT): $(CS_SOURCES) $(FUZZ_SOURCES) include/crayon.h $(NATIVE) $(FUZZ_STAMP)
