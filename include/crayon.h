@@ -66,7 +66,7 @@ CRAYON_API int crayon_last_status(void);
  * it started with, and the old profile is released when the last such call returns.
  * crayon_free must not race with other calls on the same handle.
  *
- * Token ids (format version 1): fixed specials, then one id per byte value, then learned tokens in the
+ * Token ids: fixed specials, then one id per byte value, then learned tokens in the
  * order of the vocabulary list (docs/engine.md). Specials are never produced from text; decoding one
  * gives its name ("<BOS>", ...).
  */
@@ -97,14 +97,33 @@ CRAYON_API int64_t crayon_backend_report(char *out, size_t cap);
  * available. */
 CRAYON_API int crayon_vocab_create(const char *device, crayon_vocab **out_vocab);
 
-/* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped. */
+/* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped.
+ * Loading reads the header and a few fixed pages, not the whole file: it takes the same time for any
+ * profile size, and only the pages tokenizing touches become resident. No file, however hostile, can
+ * make a later call read out of bounds, and every id a call returns decodes to exactly the bytes it
+ * covered; a file whose trie and token table disagree makes the call that meets the disagreement fail
+ * with CRAYON_E_FORMAT. Corruption that leaves the file consistent (say, a changed trie cell) loads
+ * and tokenizes differently: crayon_vocab_verify / CRAYON_VERIFY check the whole file (checksum
+ * included). docs/dat-format.md, "Guarantees". */
 CRAYON_API int crayon_load_dat(const char *path, crayon_vocab **out_vocab);
+
+/* Load flags. CRAYON_VERIFY: verify the whole file before accepting it (as crayon_vocab_verify). */
+#define CRAYON_BORROW (1u << 0)
+#define CRAYON_VERIFY (1u << 1)
+
+/* crayon_load_dat with flags: 0 or CRAYON_VERIFY. */
+CRAYON_API int crayon_load_dat_flags(const char *path, uint32_t flags, crayon_vocab **out_vocab);
 
 /* Same, from a .dat image in memory. With CRAYON_BORROW the library reads the caller's bytes in
  * place (zero copy): they must stay valid and unchanged until the vocab is freed or switched to
- * another profile. Without it (flags = 0) the library copies them. */
-#define CRAYON_BORROW (1u << 0)
+ * another profile. Without it the library copies them. CRAYON_VERIFY as above. */
 CRAYON_API int crayon_load_dat_buffer(const void *data, size_t len, uint32_t flags, crayon_vocab **out_vocab);
+
+/* Full verification of the active profile: checksum (XXH3-64), every trie cell, and every token
+ * against the trie path that produces it. CRAYON_OK, or CRAYON_E_FORMAT naming the first problem.
+ * Reads the whole file (milliseconds for a 250k-id profile); afterwards tokenizing skips its
+ * first-use checks. Thread-safe like the calls above. */
+CRAYON_API int crayon_vocab_verify(crayon_vocab *vocab);
 
 /* Releases the tokenizer. NULL is a no-op. */
 CRAYON_API void crayon_free(crayon_vocab *vocab);
@@ -123,7 +142,8 @@ CRAYON_API int64_t crayon_list_profiles(char *out, size_t cap);
 CRAYON_API int64_t crayon_profile_name(const crayon_vocab *vocab, char *out, size_t cap);
 
 /* Metadata of the active profile as one JSON object (name, vocab_size, source, format_version,
- * bytes, checksum, trie_nodes, max_token_bytes, normalization: "nfc" or "none", path),
+ * bytes, checksum, verified (whether crayon_vocab_verify has passed), trie_nodes, max_token_bytes,
+ * normalization: "nfc" or "none", path),
  * NUL-terminated, same return convention. */
 CRAYON_API int64_t crayon_profile_info(const crayon_vocab *vocab, char *out, size_t cap);
 
@@ -306,6 +326,40 @@ CRAYON_API int64_t crayon_bpe_token_bytes(const crayon_bpe *bpe, int32_t id, cha
 CRAYON_API int crayon_bpe_encode_single_token(const crayon_bpe *bpe, const char *bytes, size_t len,
                                               int32_t *out_id);
 
+
+/* ---- Hugging Face tokenizer.json (byte-level BPE) -------------------------------------------- */
+/*
+ * A crayon_hf is a tokenizer.json with a byte-level BPE model (GPT-2, RoBERTa, Llama-3, Qwen-2
+ * style: ByteLevel or Split-regex + ByteLevel pre-tokenizers, added tokens with special / lstrip /
+ * rstrip / normalized / single_word, TemplateProcessing / RobertaProcessing / ByteLevel
+ * post-processors), encoded on the exact BPE engine with the ids Hugging Face tokenizers gives
+ * (docs/hf-tokenizers.md). A file outside that is CRAYON_E_UNSUPPORTED with a message naming the
+ * component; invalid JSON is CRAYON_E_FORMAT. Immutable: every call may run on any number of
+ * threads at once; crayon_hf_free must not race with them.
+ */
+typedef struct crayon_hf crayon_hf;
+
+/* From a tokenizer.json file (CRAYON_E_IO if unreadable) or from its bytes in memory. */
+CRAYON_API int crayon_hf_load(const char *path, crayon_hf **out_hf);
+CRAYON_API int crayon_hf_load_buffer(const void *json, size_t len, crayon_hf **out_hf);
+CRAYON_API void crayon_hf_free(crayon_hf *hf);
+
+/* Number of ids (the model's vocabulary plus the added tokens), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_hf_vocab_size(const crayon_hf *hf);
+
+/* Ids of text (valid UTF-8, else CRAYON_E_INVALID_UTF8), as HF's encode(text,
+ * add_special_tokens): added tokens are always matched; add_special_tokens != 0 adds the
+ * post-processor's BOS/EOS. Returns the count, minus the capacity needed, or CRAYON_FAILED (text that
+ * HF would handle differently, such as a byte with no token, is CRAYON_E_UNSUPPORTED). */
+CRAYON_API int64_t crayon_hf_encode(const crayon_hf *hf, const char *text, size_t len, int add_special_tokens,
+                                    int32_t *out, size_t cap);
+
+/* The UTF-8 bytes of ids, as HF's decode(ids, skip_special_tokens) before its final UTF-8 step (a
+ * cut in the middle of a character stays cut); unknown ids are skipped, as HF does. Returns the byte
+ * count, minus the capacity needed, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_hf_decode(const crayon_hf *hf, const int32_t *ids, size_t n, int skip_special_tokens,
+                                    char *out, size_t cap);
+
 /* ==== end of BPE section ======================================================================= */
 
 
@@ -413,6 +467,72 @@ CRAYON_API int64_t crayon_trainer_decode(const crayon_trainer *trainer, const in
 
 
 /* ==== end of trainer section =================================================================== */
+
+/* ==== Streaming: text in pieces, files into id shards (section owned by streaming) ============= */
+/*
+ * A crayon_stream is a tokenizer engine — the profile active on a crayon_vocab when the stream was
+ * made (pinned: a later crayon_set_profile does not change it), or a crayon_bpe with a special-token
+ * policy — plus one session over it. Feed text in pieces of any size (a piece may end inside a
+ * character, a token, a pre-tokenizer run or a special token); take ids out as they become final;
+ * finish ends the text. The ids are exactly those of crayon_tokenize / crayon_bpe_encode on the
+ * whole text in one call (docs/streaming.md says why). After finish the next feed starts a new text.
+ * The session holds only text whose ids are not final yet (normally a few hundred bytes at most);
+ * text with no safe point for longer than max_pending (default 256 MiB; e.g. one whitespace run that
+ * long) fails with CRAYON_E_UNSUPPORTED. A BPE stream needs UTF-8 (CRAYON_E_INVALID_UTF8, the message
+ * gives the offset in the text); a disallowed special token fails as in crayon_bpe_encode. Ids taken
+ * before such an error stay valid, but the stream is then failed: every later call repeats the error.
+ * The vocab or bpe may be freed while the stream lives.
+ * Thread-safety: feed/finish/take/ready/set_max_pending on one stream must not run concurrently;
+ * separate streams are independent. crayon_stream_file uses only the engine and may run on several
+ * threads at once; crayon_stream_free must not race with any call on the same stream.
+ */
+typedef struct crayon_stream crayon_stream;
+
+/* A longest-match stream over vocab's active profile (NFC profiles normalise as crayon_tokenize). */
+CRAYON_API int crayon_stream_new(const crayon_vocab *vocab, crayon_stream **out_stream);
+
+/* A BPE stream with the special-token policy of crayon_bpe_encode (no lists and flags 0: ordinary). */
+CRAYON_API int crayon_stream_new_bpe(const crayon_bpe *bpe, const char *const *allowed, size_t n_allowed,
+                                     const char *const *disallowed, size_t n_disallowed, uint32_t flags,
+                                     crayon_stream **out_stream);
+
+CRAYON_API void crayon_stream_free(crayon_stream *stream);
+
+/* Appends len bytes. Returns the number of ids ready to take, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_feed(crayon_stream *stream, const char *bytes, size_t len);
+
+/* Ends the text: all its ids become ready. Returns the number ready, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_finish(crayon_stream *stream);
+
+/* Moves up to cap ready ids into out, oldest first. Returns how many (0 when none), or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_take(crayon_stream *stream, int32_t *out, size_t cap);
+
+/* The number of ids ready to take, or CRAYON_FAILED. */
+CRAYON_API int64_t crayon_stream_ready(const crayon_stream *stream);
+
+/* The most bytes the session may hold waiting for a safe point (1 .. 2^31 - 1). */
+CRAYON_API int crayon_stream_set_max_pending(crayon_stream *stream, uint64_t bytes);
+
+/* Tokenizes the file input_path with the stream's engine, on `threads` threads (<= 0: all cores),
+ * in bounded memory, into output_path: the ids as little-endian unsigned integers of id_bytes bytes
+ * (2 or 4; 2 with ids above 65535 is CRAYON_E_INVALID_ARGUMENT, saying so), nothing else. With
+ * doc_sep (0 < doc_sep_len <= 4096) the file is documents separated by those bytes, each tokenized on its
+ * own; the separator itself is dropped and empty documents are skipped; otherwise the file is one
+ * document. bos >= 0 is written before each document's ids (-1: none). index_path (NULL: none)
+ * receives where each document starts (docs/streaming.md: "CRAYIDX1", id bytes, document count N,
+ * id count, then N + 1 little-endian uint64 offsets). Both files are written to temporary files in
+ * their directories, fsync'ed and renamed over the targets at the end; on any error or cancel they
+ * are removed, so a file under the final name is always complete. progress (may be NULL) is called
+ * on the calling thread with (user, bytes read, file size or 0); a non-zero return cancels
+ * (CRAYON_E_INVALID_ARGUMENT, "cancelled"). out_documents / out_tokens (may be NULL) receive the
+ * counts written (BOS ids included). */
+CRAYON_API int crayon_stream_file(const crayon_stream *stream, const char *input_path, const char *output_path,
+                                  const char *index_path, uint32_t id_bytes, const char *doc_sep,
+                                  size_t doc_sep_len, int64_t bos, int32_t threads,
+                                  crayon_progress_fn progress, void *user,
+                                  uint64_t *out_documents, uint64_t *out_tokens);
+
+/* ==== end of streaming section ================================================================= */
 
 #ifdef __cplusplus
 }

@@ -214,7 +214,7 @@ internal static unsafe class BpeExports
         return (pat, nameList, idList);
     }
 
-    private static SpecialPolicy Policy(BpeEncoding enc, byte** allowed, nuint nAllowed, byte** disallowed, nuint nDisallowed, uint flags)
+    internal static SpecialPolicy Policy(BpeEncoding enc, byte** allowed, nuint nAllowed, byte** disallowed, nuint nDisallowed, uint flags)
     {
         const uint AllowAll = 1u << 0, DisallowAll = 1u << 1;
         if ((flags & ~(AllowAll | DisallowAll)) != 0) throw new CrayonException(Status.InvalidArgument, $"unknown flags 0x{flags:X}");

@@ -21,6 +21,7 @@ namespace Crayon.Native;
 internal static unsafe class VocabExports
 {
     private const uint Borrow = 1u << 0;
+    private const uint Verify = 1u << 1;   // CRAYON_VERIFY
     private const uint DatNfc = 1u << 0;   // CRAYON_DAT_NFC
 
     // ---- backends -------------------------------------------------------------------------------
@@ -56,13 +57,19 @@ internal static unsafe class VocabExports
     }
 
     [UnmanagedCallersOnly(EntryPoint = "crayon_load_dat")]
-    public static int LoadDat(byte* path, nint* outVocab)
+    public static int LoadDat(byte* path, nint* outVocab) => LoadDatFile(path, 0, outVocab);
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_load_dat_flags")]
+    public static int LoadDatFlags(byte* path, uint flags, nint* outVocab) => LoadDatFile(path, flags, outVocab);
+
+    private static int LoadDatFile(byte* path, uint flags, nint* outVocab)
     {
         try
         {
             if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
             *outVocab = 0;
-            Profile profile = Profile.Map(Args.Utf8String(path, "path"));
+            if ((flags & ~Verify) != 0) return Guard.Error(Status.InvalidArgument, $"unknown flags 0x{flags:x} (a file takes CRAYON_VERIFY only)");
+            Profile profile = Profile.Map(Args.Utf8String(path, "path"), (flags & Verify) != 0);
             *outVocab = Handles.Create(new Tokenizer(profile));
             return Status.Ok;
         }
@@ -77,9 +84,9 @@ internal static unsafe class VocabExports
             if (outVocab == null) return Guard.Error(Status.InvalidArgument, "out_vocab is NULL");
             *outVocab = 0;
             if (data == null) return Guard.Error(Status.InvalidArgument, "data is NULL");
-            if ((flags & ~Borrow) != 0) return Guard.Error(Status.InvalidArgument, $"unknown flags 0x{flags:x}");
+            if ((flags & ~(Borrow | Verify)) != 0) return Guard.Error(Status.InvalidArgument, $"unknown flags 0x{flags:x}");
             if (len > int.MaxValue) return Guard.Error(Status.InvalidArgument, "len exceeds 2 GiB");
-            Profile profile = Profile.FromMemory(data, (long)len, (flags & Borrow) != 0);
+            Profile profile = Profile.FromMemory(data, (long)len, (flags & Borrow) != 0, (flags & Verify) != 0);
             *outVocab = Handles.Create(new Tokenizer(profile));
             return Status.Ok;
         }
@@ -91,6 +98,18 @@ internal static unsafe class VocabExports
     {
         try { Handles.Release<Tokenizer>(vocab, "vocab")?.Dispose(); }
         catch (Exception e) { Guard.Fail(e); }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "crayon_vocab_verify")]
+    public static int VocabVerify(nint vocab)
+    {
+        try
+        {
+            using var lease = Handles.Get<Tokenizer>(vocab, "vocab").Acquire();
+            lease.Profile.Verify();
+            return Status.Ok;
+        }
+        catch (Exception e) { return Guard.Fail(e); }
     }
 
     // ---- profiles -------------------------------------------------------------------------------
@@ -161,6 +180,7 @@ internal static unsafe class VocabExports
                 }
                 w.WriteNumber("bytes", p.Bytes);
                 w.WriteString("checksum", p.Checksum.ToString("x16"));
+                w.WriteBoolean("verified", p.IsFullyVerified);
                 w.WriteNumber("trie_nodes", p.NodeCount);
                 w.WriteNumber("max_token_bytes", p.MaxTokenBytes);
                 w.WriteString("normalization", p.Normalization == TextNormalization.Nfc ? "nfc" : "none");

@@ -39,8 +39,8 @@ QWEN2 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{
 BYTE_LEVEL = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
 
 
-def added(id_, content, special=True, lstrip=False, rstrip=False, normalized=None):
-    return {"id": id_, "content": content, "single_word": False, "lstrip": lstrip, "rstrip": rstrip,
+def added(id_, content, special=True, lstrip=False, rstrip=False, normalized=None, single_word=False):
+    return {"id": id_, "content": content, "single_word": single_word, "lstrip": lstrip, "rstrip": rstrip,
             "normalized": (not special) if normalized is None else normalized, "special": special}
 
 
@@ -230,7 +230,7 @@ def test_refuses_what_it_cannot_reproduce(files, where, component, message):
         Tokenizer(spec)
 
 
-def test_refuses_single_word_and_merges_rank_order_bpe_would_not_take():
+def test_refuses_merges_rank_order_bpe_would_not_take():
     vocab = {bytes_to_token(bytes([b])): b for b in range(256)}
     vocab.update({"ab": 256, "bc": 257, "abc": 258})
     spec = {"normalizer": None, "pre_tokenizer": split_then_bytes(GPT2_PATTERN), "decoder": BYTE_LEVEL,
@@ -246,9 +246,23 @@ def test_refuses_single_word_and_merges_rank_order_bpe_would_not_take():
     vocab.update({"de": 259, "bcde": 260, "abcde": 261})
     spec["model"]["merges"] = ["a b", "d e", "b c", "bc de", "a bcde"]
     assert Tokenizer(spec).encode("abcde").tokens == ["ab", "c", "de"]
-    spec["added_tokens"] = [dict(added(262, "<x>"), single_word=True)]
-    with pytest.raises(UnsupportedTokenizerError, match="single_word"):
-        Tokenizer(spec)
+
+
+def test_single_word_added_tokens_match_only_whole_words_as_hf(files, tmp_path):
+    spec = json.loads(Path(files["gpt2"]).read_text(encoding="utf-8"))   # every byte has a token
+    n = max(t["id"] for t in spec["added_tokens"]) + 1
+    spec["added_tokens"] += [added(n, "world", special=False, single_word=True),
+                             added(n + 1, "<sw>", single_word=True, lstrip=True, rstrip=True),
+                             added(n + 2, "ab", special=False, single_word=True, normalized=False)]
+    path = tmp_path / "single_word.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    around = ["", " ", "x", "_", "3", "é", "e\u0301", "\u0301", "Ⓐ", "Ⅻ", "‿", "\u200d", "!", "😀", "-", "日", "\n"]
+    docs = [f"{a}{w}{b}" for w in ("world", "<sw>", "ab") for a in around for b in around]
+    docs += ["hello world, worldwide world's underworld", "ab abc cab ab.ab", " <sw> x<sw> <sw>y <sw>"]
+    tok = Tokenizer.from_file(path)
+    ours = tok.encode_batch(docs)
+    assert_same(ours, hf(path, docs)["encodings"], docs)
+    assert any("world" in e.tokens for e in ours) and any(e.tokens.count("world") == 0 for e in ours)
 
 
 def tiny_spec(merges, extra_vocab, pattern=GPT2_PATTERN):
@@ -297,3 +311,77 @@ def test_added_tokens_outside_the_byte_alphabet_encode_and_decode_as_hf(files, t
     theirs = hf(path, docs, decode=seqs, skip_special_tokens=skip)
     assert_same([tok.encode(docs[0])], theirs["encodings"], docs)
     assert [tok.decode(s, skip_special_tokens=skip) for s in seqs] == theirs["decoded"]
+
+
+class _CHf:
+    """The C ABI's crayon_hf, straight through ctypes (what C, C++, Rust and Zig callers get)."""
+
+    def __init__(self, path: Path):
+        import ctypes
+        from crayon import _native
+        self.lib, self.ct = _native.lib(), ctypes
+        self.h = ctypes.c_void_p()
+        _native.check(self.lib.crayon_hf_load(str(path).encode(), ctypes.byref(self.h)))
+
+    def encode(self, text: str, add_special_tokens: bool) -> list[int]:
+        data = text.encode("utf-8")
+        out = (self.ct.c_int32 * (4 * len(data) + 8))()
+        n = self.lib.crayon_hf_encode(self.h, data, len(data), int(add_special_tokens), out, len(out))
+        assert n >= 0, self.lib.crayon_last_error()
+        return out[:n]
+
+    def decode(self, ids: list[int], skip: bool) -> str:
+        arr = (self.ct.c_int32 * max(1, len(ids)))(*ids)
+        need = -self.lib.crayon_hf_decode(self.h, arr, len(ids), int(skip), None, 0)
+        if need <= 0:
+            return ""
+        buf = self.ct.create_string_buffer(need)
+        assert self.lib.crayon_hf_decode(self.h, arr, len(ids), int(skip), buf, need) == need
+        return buf.raw[:need].decode("utf-8", "replace")
+
+    def close(self):
+        self.lib.crayon_hf_free(self.h)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "roberta", "llama3", "qwen2", "rustbpe", "single_word"])
+def test_the_c_abi_gives_hf_ids_and_text(files, name, tmp_path):
+    path = files.get(name)
+    if name == "single_word":   # the file of the single_word test, built again here
+        spec = json.loads(Path(files["gpt2"]).read_text(encoding="utf-8"))
+        spec["added_tokens"] += [added(50257, "world", special=False, single_word=True),
+                                 added(50258, "<sw>", single_word=True, lstrip=True, rstrip=True)]
+        path = tmp_path / "single_word.json"
+        path.write_text(json.dumps(spec), encoding="utf-8")
+    docs = DOCS[:60] + chat_docs(SPECIALS.get(name, ["world", "<sw>", "<|endoftext|>"]))
+    c = _CHf(path)
+    try:
+        for add in (True, False):
+            ours = [c.encode(d, add) for d in docs]
+            theirs = hf(path, docs, add_special_tokens=add, decode=ours[-12:], skip_special_tokens=add)
+            assert ours == [h["ids"] for h in theirs["encodings"]], name
+            assert [c.decode(ids, add) for ids in ours[-12:]] == theirs["decoded"]
+        assert c.lib.crayon_hf_vocab_size(c.h) == theirs["vocab_size"]
+    finally:
+        c.close()
+
+
+def test_the_c_abi_refuses_clearly(files, tmp_path):
+    import ctypes
+    from crayon import _native
+    lib, h = _native.lib(), ctypes.c_void_p()
+    bad = tmp_path / "bad.json"
+    spec = json.loads(Path(files["qwen2"]).read_text(encoding="utf-8"))
+    spec["normalizer"] = {"type": "NFKC"}
+    bad.write_text(json.dumps(spec), encoding="utf-8")
+    assert lib.crayon_hf_load(str(bad).encode(), ctypes.byref(h)) == -6 and not h.value   # CRAYON_E_UNSUPPORTED
+    assert b"normalizer NFKC is not supported" in lib.crayon_last_error()
+    assert lib.crayon_hf_load_buffer(b"{not json", 9, ctypes.byref(h)) == -3                  # CRAYON_E_FORMAT
+    assert lib.crayon_hf_load(str(tmp_path / "missing.json").encode(), ctypes.byref(h)) == -2  # CRAYON_E_IO
+    c = _CHf(files["gpt2"])
+    try:
+        out = (ctypes.c_int32 * 4)()
+        assert lib.crayon_hf_encode(c.h, b"\xff\xfe", 2, 0, out, 4) == -(1 << 63)   # CRAYON_FAILED
+        assert lib.crayon_last_status() == -8                                        # CRAYON_E_INVALID_UTF8
+        assert lib.crayon_hf_encode(c.h, b"hello world", 11, 0, out, 1) == -2       # room for 2 ids needed
+    finally:
+        c.close()

@@ -14,3 +14,4 @@ def native_version() -> str:
     return lib().crayon_version().decode()
 from .core.backends import check_backends  # noqa: E402
 from .core.vocabulary import CrayonVocab  # noqa: E402
+from .core.stream import TokenStream, stream_tokenize, shard_file  # noqa: E402

@@ -39,6 +39,8 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_vocab_create": (c_int, [c_char_p, _c_void_pp]),
     "crayon_load_dat": (c_int, [c_char_p, _c_void_pp]),
     "crayon_load_dat_buffer": (c_int, [c_void_p, c_size_t, c_uint32, _c_void_pp]),
+    "crayon_load_dat_flags": (c_int, [c_char_p, c_uint32, _c_void_pp]),
+    "crayon_vocab_verify": (c_int, [c_void_p]),
     "crayon_free": (None, [c_void_p]),
     "crayon_set_profile": (c_int, [c_void_p, c_char_p]),
     "crayon_list_profiles": (c_int64, [c_char_p, c_size_t]),
@@ -81,6 +83,12 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                           POINTER(c_char_p), c_size_t, POINTER(c_char_p), c_size_t,
                                           c_uint32, _c_int32_p, c_size_t, _c_int64_p, c_int32]),
     "crayon_bpe_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_void_p, c_size_t]),
+    "crayon_hf_load": (c_int, [c_char_p, _c_void_pp]),
+    "crayon_hf_load_buffer": (c_int, [c_void_p, c_size_t, _c_void_pp]),
+    "crayon_hf_free": (None, [c_void_p]),
+    "crayon_hf_vocab_size": (c_int64, [c_void_p]),
+    "crayon_hf_encode": (c_int64, [c_void_p, c_char_p, c_size_t, c_int, _c_int32_p, c_size_t]),
+    "crayon_hf_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_int, c_void_p, c_size_t]),
     "crayon_bpe_token_bytes": (c_int64, [c_void_p, c_int32, c_void_p, c_size_t]),
     "crayon_bpe_encode_single_token": (c_int, [c_void_p, c_char_p, c_size_t, _c_int32_p]),
     # ---- end of BPE section
@@ -104,6 +112,19 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                               c_size_t, _c_int64_p, c_int32]),
     "crayon_trainer_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_char_p, c_size_t]),
     # ---- end of trainer section
+    # ---- streaming section (sessions over a vocab or a bpe; files into id shards)
+    "crayon_stream_new": (c_int, [c_void_p, _c_void_pp]),
+    "crayon_stream_new_bpe": (c_int, [c_void_p, POINTER(c_char_p), c_size_t, POINTER(c_char_p), c_size_t,
+                                      c_uint32, _c_void_pp]),
+    "crayon_stream_free": (None, [c_void_p]),
+    "crayon_stream_feed": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_stream_finish": (c_int64, [c_void_p]),
+    "crayon_stream_take": (c_int64, [c_void_p, _c_int32_p, c_size_t]),
+    "crayon_stream_ready": (c_int64, [c_void_p]),
+    "crayon_stream_set_max_pending": (c_int, [c_void_p, c_uint64]),
+    "crayon_stream_file": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, c_uint32, c_char_p, c_size_t,
+                                   c_int64, c_int32, PROGRESS_FN, c_void_p, POINTER(c_uint64), POINTER(c_uint64)]),
+    # ---- end of streaming section
 }
 
 

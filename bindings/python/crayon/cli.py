@@ -1,6 +1,7 @@
 """The ``crayon`` command.
 
     crayon tokenize [--profile P | --dat F] [--pieces] [TEXT | -]
+    crayon tokenize --input FILE --output IDS [--dtype uint16|uint32] [--encoding E] [--doc-sep SEP] [--bos ID]
     crayon decode [--profile P | --dat F] IDS...
     crayon build VOCAB.json -o OUT.dat [--name N] [--source S] [--nfc]
     crayon learn SOURCES... -o VOCAB.json --size N [--max-token-bytes B] [--column C] [--max-bytes SIZE]
@@ -66,6 +67,9 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
 # ---- commands -----------------------------------------------------------------------------------
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
+    if getattr(args, "input", None):
+        from ._cli_shards import cmd_shards
+        return cmd_shards(args)
     vocab = _vocab(args)
     ids = vocab.tokenize(_read_text(args.text))
     if args.pieces:
@@ -245,7 +249,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     target = args.target
     if os.path.exists(target):
         target = os.path.abspath(target)
-    info = CrayonVocab(device="cpu", profile=target).profile_info
+    vocab = CrayonVocab(device="cpu", profile=target)
+    if args.verify:
+        vocab.verify()   # raises CrayonFormatError, which main() prints as an error
+    info = vocab.profile_info
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
     else:
@@ -302,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile_options(p)
     p.add_argument("--pieces", action="store_true", help="print the token strings as a JSON list")
     p.add_argument("text", nargs="?", help="text to tokenize; '-' or nothing reads stdin")
+    from ._cli_shards import add_shard_options
+    add_shard_options(p)
     p.set_defaults(func=cmd_tokenize)
 
     p = sub.add_parser("decode", help="token ids → text")
@@ -344,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="what a .dat (file or profile name) holds")
     p.add_argument("target", help="path of a .dat file, or a profile name")
     p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    p.add_argument("--verify", action="store_true",
+                   help="check the whole file first (checksum, trie, every token); exit 1 if it is corrupt")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("profiles", help="known profiles and where they are")

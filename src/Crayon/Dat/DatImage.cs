@@ -1,25 +1,34 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Runtime.Intrinsics;
 using Crayon.Normalization;
-using Crayon.Trie;
 
 namespace Crayon.Dat;
 
 /// <summary>
-/// A validated view of a .dat image that lives in memory the caller keeps alive (a mapping, a pinned
-/// copy or a borrowed buffer). Nothing is copied: the tokenizer walks <see cref="Nodes"/> in place.
-/// <see cref="Open"/> checks everything a later read depends on, so the hot loops need no bounds checks.
+/// A view of a .dat image (format 3) in memory the caller keeps alive (a mapping, a private copy or a
+/// borrowed buffer). Nothing is copied and, on purpose, almost nothing is read: <see cref="Open"/> checks
+/// the header, the section table, the specials, the metadata and the root cell — all in the file's
+/// first page — so loading costs the same for 50k and 250k ids and only the pages a walk touches
+/// become resident.
+/// Safety holds without a full scan because of how the file is read, not because it was checked
+/// (docs/dat-format.md, "Guarantees"): a step whose index falls outside the cells lands on the root,
+/// whose check no walk can match; every id is range-checked where it is used; and a token's bytes
+/// are compared with the bytes the walk matched the first time each cell emits it
+/// (<see cref="VerifiedCells"/>).
+/// <see cref="Verify"/> is the full check: checksum, every cell, every token against its trie path.
 /// </summary>
 internal readonly unsafe struct DatImage
 {
-    public readonly TrieNode* Nodes;
+    public readonly ulong* Cells;
+    public readonly int* Values;
     public readonly int NodeCount;
     public readonly uint* TokenOffsets; // vocab_size + 1 entries
     public readonly byte* TokenBytes;
+    public readonly uint TokenBytesLength;
     public readonly int VocabSize;
     public readonly int MaxTokenBytes;
     public readonly ulong Checksum;
+    public readonly byte* Data;
     public readonly long Length;
     public readonly string Name;
     public readonly string Source;
@@ -27,19 +36,29 @@ internal readonly unsafe struct DatImage
     public readonly uint FormatVersion;
     public readonly Lineage Lineage;
 
-    private DatImage(TrieNode* nodes, int nodeCount, uint* offsets, byte* bytes, int vocabSize, int maxTokenBytes,
-                     ulong checksum, long length, string name, string source, TextNormalization normalization,
-                     uint formatVersion, Lineage lineage)
+    private DatImage(ulong* cells, int* values, int nodeCount, uint* offsets, byte* bytes, uint bytesLength, int vocabSize,
+                     int maxTokenBytes, ulong checksum, byte* data, long length, string name, string source,
+                     TextNormalization normalization, Lineage lineage)
     {
-        Nodes = nodes; NodeCount = nodeCount; TokenOffsets = offsets; TokenBytes = bytes; VocabSize = vocabSize;
-        MaxTokenBytes = maxTokenBytes; Checksum = checksum; Length = length; Name = name; Source = source;
-        Normalization = normalization; FormatVersion = formatVersion; Lineage = lineage;
+        Cells = cells; Values = values; NodeCount = nodeCount; TokenOffsets = offsets; TokenBytes = bytes;
+        TokenBytesLength = bytesLength; VocabSize = vocabSize; MaxTokenBytes = maxTokenBytes; Checksum = checksum;
+        Data = data; Length = length; Name = name; Source = source; Normalization = normalization;
+        FormatVersion = DatLayout.Version; Lineage = lineage;
     }
 
-    public ReadOnlySpan<byte> TokenAt(int id) =>
-        new(TokenBytes + TokenOffsets[id], (int)(TokenOffsets[id + 1] - TokenOffsets[id]));
+    /// <summary>The bytes of token id, or a DatFormatException when the table puts them outside the file.</summary>
+    public ReadOnlySpan<byte> TokenAt(int id)
+    {
+        if ((uint)id >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(id), $"token id {id} is outside 0..{VocabSize - 1}");
+        uint start = TokenOffsets[id], end = TokenOffsets[id + 1];
+        if (start > end || end > TokenBytesLength) throw CorruptToken(id);
+        return new ReadOnlySpan<byte>(TokenBytes + start, (int)(end - start));
+    }
 
-    /// <summary>Validates the image at data[0..length) and returns a view of it, or throws DatFormatException.</summary>
+    internal static DatFormatException CorruptToken(int id) =>
+        Bad($"the token table puts token {id} outside its section (the file is corrupt; `crayon info --verify` checks it whole)");
+
+    /// <summary>Checks the fixed-size parts of the image at data[0..length) and returns a view, or throws DatFormatException.</summary>
     public static DatImage Open(byte* data, long length)
     {
         if (data == null) throw new ArgumentException("data is NULL");
@@ -49,9 +68,11 @@ internal readonly unsafe struct DatImage
         var header = new ReadOnlySpan<byte>(data, DatLayout.HeaderSize);
         if (!header[..8].SequenceEqual(DatLayout.Magic)) throw Bad("not a Crayon .dat file (bad magic)");
         uint version = U32(header, DatLayout.OffVersion);
-        if (version < DatLayout.OldestReadableVersion || version > DatLayout.Version)
-            throw Bad($"format version {version} is not supported (this library reads versions " +
-                      $"{DatLayout.OldestReadableVersion}..{DatLayout.Version}; rebuild the file from its list with crayon build)");
+        if (version != DatLayout.Version)
+            throw Bad(version is 1 or 2
+                ? $"format version {version} was written by an older Crayon; this library reads version {DatLayout.Version}. " +
+                  "Rebuild the file from its vocabulary list: crayon build LIST.json -o FILE.dat (the bundled profiles are rebuilt by `make profiles`)"
+                : $"format version {version} is not supported (this library reads version {DatLayout.Version})");
         uint flags = U32(header, DatLayout.OffFlags);
         if ((flags & ~DatLayout.KnownFlags) != 0)
             throw Bad($"unknown header flags 0x{flags & ~DatLayout.KnownFlags:x} (this library knows 0x{DatLayout.KnownFlags:x}: NFC)");
@@ -61,36 +82,25 @@ internal readonly unsafe struct DatImage
                 ? $"truncated: the header says {fileSize} bytes, {length} present"
                 : $"{length} bytes present but the header says {fileSize}");
         if (length % 8 != 0 || length > int.MaxValue) throw Bad("file size is not a multiple of 8 or exceeds 2 GiB");
-        Lineage lineage = Lineage.Root;
-        if (version == 1)
-        {
-            for (int i = DatLayout.OffVocabVersion; i < DatLayout.HeaderSize; i++)
-                if (header[i] != 0) throw Bad("reserved header bytes are not zero");
-        }
-        else
-        {
-            lineage = new Lineage(U32(header, DatLayout.OffVocabVersion), U64(header, DatLayout.OffParentChecksum));
-            if (!lineage.IsValid) throw Bad($"lineage: vocabulary version {lineage.Version} with parent checksum {lineage.ParentChecksum:x16} " +
-                                            "(version 1 has no parent; a later version has one)");
-        }
+        var lineage = new Lineage(U32(header, DatLayout.OffVocabVersion), U64(header, DatLayout.OffParentChecksum));
+        if (!lineage.IsValid) throw Bad($"lineage: vocabulary version {lineage.Version} with parent checksum {lineage.ParentChecksum:x16} " +
+                                        "(version 1 has no parent; a later version has one)");
 
         var all = new ReadOnlySpan<byte>(data, (int)length);
-        ulong stored = U64(header, DatLayout.OffChecksum);
-        ulong actual = DatChecksum.Compute(all);
-        if (stored != actual) throw Bad($"checksum mismatch (stored {stored:x16}, computed {actual:x16}): the file is corrupt");
-
         uint vocab = U32(header, DatLayout.OffVocabSize);
         uint nodeCount = U32(header, DatLayout.OffNodeCount);
         uint maxTok = U32(header, DatLayout.OffMaxTokenBytes);
         if (vocab < DatLayout.FirstLearnedId || vocab > DatLayout.MaxVocabSize) throw Bad($"vocab_size {vocab} out of range");
-        if (nodeCount < 257 || nodeCount > int.MaxValue / TrieNode.Size) throw Bad($"node_count {nodeCount} out of range");
-        if (U32(header, DatLayout.OffSectionCount) != DatLayout.SectionCount) throw Bad("section count is not 5");
+        if (nodeCount < 257 || nodeCount > int.MaxValue / 8) throw Bad($"node_count {nodeCount} out of range");
+        if (maxTok == 0 || maxTok > 1u << 20) throw Bad($"max_token_bytes {maxTok} out of range");
+        if (U32(header, DatLayout.OffSectionCount) != DatLayout.SectionCount) throw Bad($"section count is not {DatLayout.SectionCount}");
         long table = U32(header, DatLayout.OffSectionTable);
         if (table != DatLayout.HeaderSize) throw Bad("section table must follow the header");
 
         Span<long> off = stackalloc long[DatLayout.SectionCount];
         Span<long> size = stackalloc long[DatLayout.SectionCount];
         long minStart = DatLayout.AlignUp(table + DatLayout.SectionCount * DatLayout.SectionEntrySize);
+        if (minStart > length) throw Bad("the section table runs past the end of the file");
         for (int s = 0; s < DatLayout.SectionCount; s++)
         {
             var e = all.Slice((int)table + s * DatLayout.SectionEntrySize, DatLayout.SectionEntrySize);
@@ -102,106 +112,98 @@ internal readonly unsafe struct DatImage
             off[s] = (long)o; size[s] = (long)z;
             minStart = (long)o + (long)z;
         }
-        if (size[0] != (long)nodeCount * TrieNode.Size) throw Bad("trie section size does not match node_count");
-        if (size[1] != 4L * (vocab + 1)) throw Bad("token offset section size does not match vocab_size");
+        if (size[2] != 8L * nodeCount) throw Bad("cell section size does not match node_count");
+        if (size[3] != 4L * nodeCount) throw Bad("value section size does not match node_count");
+        if (size[4] != 4L * (vocab + 1)) throw Bad("token offset section size does not match vocab_size");
 
-        var nodes = (TrieNode*)(data + off[0]);
-        var offsets = (uint*)(data + off[1]);
-        byte* blob = data + off[2];
-        ValidateNodes(nodes, (int)nodeCount, (int)vocab);
-        ValidateTokens(offsets, (int)vocab, size[2], maxTok);
+        var cells = (ulong*)(data + off[2]);
+        var values = (int*)(data + off[3]);
+        var offsets = (uint*)(data + off[4]);
+        byte* blob = data + off[5];
+        uint blobLen = (uint)size[5];
+        // The root's check is what clamped steps meet; its base is the first-byte table's offset.
+        if (TrieCell.Base(cells[0]) != 1 || !TrieCell.IsFree(cells[0])) throw Bad("trie root must have base 1 and no parent");
 
-        var specials = all.Slice((int)off[3], (int)size[3]);
-        if (specials.Length < 4 || U32(specials, 0) != DatLayout.SpecialCount || specials.Length != 4 + 4 * DatLayout.SpecialCount)
+        var specials = all.Slice((int)off[0], (int)size[0]);
+        if (specials.Length != 4 + 4 * DatLayout.SpecialCount || U32(specials, 0) != DatLayout.SpecialCount)
             throw Bad("special token section must list the 4 fixed specials");
         for (int i = 0; i < DatLayout.SpecialCount; i++)
             if (U32(specials, 4 + 4 * i) != i) throw Bad("special token ids must be 0..3");
 
-        var meta = all.Slice((int)off[4], (int)size[4]);
+        var meta = all.Slice((int)off[1], (int)size[1]);
         string name = ReadString(ref meta, "name");
         string source = ReadString(ref meta, "source");
         if (!meta.IsEmpty) throw Bad("trailing bytes in the metadata section");
 
         var normalization = (flags & DatLayout.FlagNfc) != 0 ? TextNormalization.Nfc : TextNormalization.None;
-        return new DatImage(nodes, (int)nodeCount, offsets, blob, (int)vocab, (int)maxTok, stored, length, name, source,
-                            normalization, version, lineage);
+        return new DatImage(cells, values, (int)nodeCount, offsets, blob, blobLen, (int)vocab, (int)maxTok,
+                            U64(header, DatLayout.OffChecksum), data, length, name, source, normalization, lineage);
     }
 
-    /// <summary>Off in tests to exercise the scalar check alone; both must accept exactly the same images.</summary>
-    internal static bool UseVectors = Vector128.IsHardwareAccelerated;
-
-    private static void ValidateNodes(TrieNode* nodes, int count, int vocab)
+    /// <summary>
+    /// Full verification: the checksum, every cell's fields, the token table, and every token that the
+    /// trie can emit against the bytes of its path. Marks every cell verified on success.
+    /// </summary>
+    public void Verify(VerifiedCells verified)
     {
-        // Every reachable index is Base + byte ≤ count − 1, so the walk needs no bounds check.
-        // Each field is checked with one unsigned compare: (uint)(field + bias) > limit, where the
-        // bias 1 maps the allowed −1 of check/value to 0. The fast pass only says "some cell is bad";
-        // a failing image then pays for the scalar pass that names the cell.
-        uint maxBase = (uint)(count - 256), maxCheck = (uint)count, maxValue = (uint)vocab;
-        bool bad = false;
-        int i = 0;
-        if (UseVectors && count >= 4)
-        {
-            // 4 cells = 12 ints = 3 vectors; the field pattern (base, check, value) repeats every 3 vectors.
-            // Vector128 because the NativeAOT build targets the x64 baseline, where only 128-bit is accelerated.
-            uint* ints = (uint*)nodes;
-            Vector128<uint> b0 = Pattern(0, 0u, 1u, 1u), b1 = Pattern(1, 0u, 1u, 1u), b2 = Pattern(2, 0u, 1u, 1u);
-            Vector128<uint> l0 = Pattern(0, maxBase, maxCheck, maxValue), l1 = Pattern(1, maxBase, maxCheck, maxValue),
-                            l2 = Pattern(2, maxBase, maxCheck, maxValue);
-            Vector128<uint> acc = Vector128<uint>.Zero;
-            for (; i + 4 <= count; i += 4)
-            {
-                uint* q = ints + (long)i * 3;
-                acc |= Vector128.GreaterThan(Vector128.Load(q) + b0, l0);
-                acc |= Vector128.GreaterThan(Vector128.Load(q + 4) + b1, l1);
-                acc |= Vector128.GreaterThan(Vector128.Load(q + 8) + b2, l2);
-            }
-            bad = acc != Vector128<uint>.Zero;
-        }
-        for (; i < count; i++)
-        {
-            TrieNode n = nodes[i];
-            bad |= ((uint)n.Base > maxBase) | ((uint)(n.Check + 1) > maxCheck) | ((uint)(n.Value + 1) > maxValue);
-        }
-        if (bad)
-        {
-            for (i = 0; i < count; i++)
-            {
-                TrieNode n = nodes[i];
-                if ((uint)n.Base > maxBase) throw Bad($"trie node {i}: base {n.Base} out of range");
-                if (n.Check < -1 || n.Check >= count) throw Bad($"trie node {i}: check {n.Check} out of range");
-                if (n.Value < -1 || n.Value >= vocab) throw Bad($"trie node {i}: token id {n.Value} out of range");
-            }
-        }
-        if (nodes[0].Base != 1) throw Bad("trie root must have base 1");
-        for (int c = 0; c < 256; c++)
-        {
-            TrieNode n = nodes[1 + c];
-            if (n.Check != 0 || n.Value != DatLayout.ByteIdBase + c) throw Bad($"byte token {c} is missing from the trie");
-        }
-    }
+        ulong actual = DatChecksum.Compute(new ReadOnlySpan<byte>(Data, (int)Length));
+        if (actual != Checksum) throw Bad($"checksum mismatch (stored {Checksum:x16}, computed {actual:x16}): the file is corrupt");
 
-    private static void ValidateTokens(uint* offsets, int vocab, long blobLen, uint maxTok)
-    {
-        if (offsets[0] != 0) throw Bad("token offsets must start at 0");
+        if (TokenOffsets[0] != 0) throw Bad("token offsets must start at 0");
         uint longest = 0;
-        for (int i = 0; i < vocab; i++)
+        for (int i = 0; i < VocabSize; i++)
         {
-            if (offsets[i + 1] < offsets[i]) throw Bad($"token offsets decrease at id {i}");
-            longest = Math.Max(longest, offsets[i + 1] - offsets[i]);
+            if (TokenOffsets[i + 1] < TokenOffsets[i]) throw Bad($"token offsets decrease at id {i}");
+            longest = Math.Max(longest, TokenOffsets[i + 1] - TokenOffsets[i]);
         }
-        if (offsets[vocab] != blobLen) throw Bad("token offsets do not end at the token byte section's end");
-        for (int c = 0; c < 256; c++)
-            if (offsets[DatLayout.ByteIdBase + c + 1] - offsets[DatLayout.ByteIdBase + c] != 1) throw Bad($"byte token {c} is not one byte");
-        if (maxTok < longest || maxTok == 0) throw Bad("max_token_bytes is smaller than the longest token");
-    }
+        if (TokenOffsets[VocabSize] != TokenBytesLength) throw Bad("token offsets do not end at the token byte section's end");
+        if (MaxTokenBytes < longest) throw Bad("max_token_bytes is smaller than the longest token");
 
-    /// <summary>4 ints of the repeating (base, check, value) pattern, starting at field phase.</summary>
-    private static Vector128<uint> Pattern(int phase, uint forBase, uint forCheck, uint forValue)
-    {
-        Span<uint> v = stackalloc uint[4];
-        for (int k = 0; k < 4; k++)
-            v[k] = ((phase + k) % 3) switch { 0 => forBase, 1 => forCheck, _ => forValue };
-        return Vector128.Create<uint>(v);
+        for (int c = 0; c < 256; c++)
+        {
+            int id = DatLayout.ByteIdBase + c;
+            ReadOnlySpan<byte> token = TokenAt(id);
+            if (TrieCell.Check(Cells[1 + c]) != TrieCell.TerminalBit || Values[1 + c] != id || token.Length != 1 || token[0] != c)
+                throw Bad($"byte {c} is not token {id} at trie cell {1 + c}");
+        }
+        uint count = (uint)NodeCount;
+        for (uint t = 1; t < count; t++)
+        {
+            ulong cell = Cells[t];
+            int value = Values[t];
+            if (TrieCell.IsFree(cell))
+            {
+                if (TrieCell.Base(cell) != 0 || value != -1) throw Bad($"trie cell {t}: a free cell with a base or a token");
+                continue;
+            }
+            if (TrieCell.Base(cell) > count - 256) throw Bad($"trie cell {t}: base {TrieCell.Base(cell)} out of range");
+            uint parent = TrieCell.Parent(cell);
+            if (parent >= count || (parent != 0 && TrieCell.IsFree(Cells[parent])) || t - TrieCell.Base(Cells[parent]) > 255)
+                throw Bad($"trie cell {t}: parent {parent} does not lead here");
+            if (TrieCell.IsTerminal(cell) != value >= 0 || value >= VocabSize) throw Bad($"trie cell {t}: token id {value} out of range");
+        }
+        Span<byte> path = stackalloc byte[MaxTokenBytes <= 4096 ? MaxTokenBytes : 0];
+        byte[]? rented = MaxTokenBytes <= 4096 ? null : new byte[MaxTokenBytes];
+        if (rented is not null) path = rented;
+        for (uint t = 257; t < count; t++)
+        {
+            if (!TrieCell.IsTerminal(Cells[t])) continue;
+            // Walk up to a byte cell, collecting the path backwards; a chain longer than any token is a cycle.
+            int n = 0;
+            uint at = t;
+            while (at > 256)
+            {
+                if (n == path.Length) throw Bad($"trie cell {t}: its path is longer than max_token_bytes (a cycle?)");
+                uint parent = TrieCell.Parent(Cells[at]);
+                path[path.Length - 1 - n++] = (byte)(at - TrieCell.Base(Cells[parent]));
+                at = parent;
+            }
+            if (n == path.Length) throw Bad($"trie cell {t}: its path is longer than max_token_bytes");
+            path[path.Length - 1 - n++] = (byte)(at - 1);
+            if (!TokenAt(Values[t]).SequenceEqual(path[(path.Length - n)..]))
+                throw Bad($"trie cell {t} ends token {Values[t]}, whose bytes differ from the trie path (the trie and the token table disagree)");
+        }
+        verified.AddAll();
     }
 
     private static string ReadString(ref ReadOnlySpan<byte> s, string what)
@@ -217,5 +219,5 @@ internal readonly unsafe struct DatImage
 
     private static uint U32(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt32LittleEndian(s.Slice(at));
     private static ulong U64(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt64LittleEndian(s.Slice(at));
-    private static DatFormatException Bad(string message) => new("invalid .dat: " + message);
+    internal static DatFormatException Bad(string message) => new("invalid .dat: " + message);
 }

@@ -1,8 +1,9 @@
 namespace Crayon.Dat;
 
 /// <summary>
-/// Constants of the .dat format, version 2 (docs/dat-format.md is the prose contract; version 1 files,
-/// which lack the lineage fields, are still read).
+/// Constants of the .dat format, version 3 (docs/dat-format.md is the prose contract). Versions 1 and 2
+/// (12-byte cells, a hand-written checksum, validated by a full scan) are refused with a message that
+/// says how to rebuild them.
 /// All integers are little-endian; every section starts on an 8-byte boundary; the file length is a
 /// multiple of 8 so the checksum can run over whole 64-bit words.
 /// </summary>
@@ -11,8 +12,7 @@ internal static class DatLayout
     /// <summary>"CRAYDAT" followed by 0x1A (stops `type`/`cat` on binary) — 8 bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "CRAYDAT\x1A"u8;
 
-    public const uint Version = 2;
-    public const uint OldestReadableVersion = 1;
+    public const uint Version = 3;
     public const int HeaderSize = 64;
     public const int SectionEntrySize = 24;
     public const int Alignment = 8;
@@ -28,17 +28,19 @@ internal static class DatLayout
     public const int OffSectionCount = 40;
     public const int OffSectionTable = 44;
     public const int OffMaxTokenBytes = 48;
-    public const int OffVocabVersion = 52;     // version 2: u32, 1 for a list built from scratch
-    public const int OffParentChecksum = 56;   // version 2: u64, the parent's checksum, 0 if none
+    public const int OffVocabVersion = 52;     // u32, 1 for a list built from scratch
+    public const int OffParentChecksum = 56;   // u64, the parent's checksum, 0 if none
 
-    /// <summary>Section kinds; each appears exactly once, in this order.</summary>
-    public const uint SectionTrie = 1;        // TrieNode[node_count] (12 bytes each)
-    public const uint SectionTokenOffsets = 2; // uint32[vocab_size + 1], start of each token's bytes
-    public const uint SectionTokenBytes = 3;  // the concatenated token bytes
-    public const uint SectionSpecials = 4;    // uint32 count, uint32 ids[count]
-    public const uint SectionMetadata = 5;    // uint32 len + UTF-8 name, uint32 len + UTF-8 source
+    /// <summary>Section kinds; each appears exactly once, in this order. The small ones come first, so
+    /// that loading (header, specials, metadata, the root cell) reads only the file's first page.</summary>
+    public const uint SectionSpecials = 1;    // u32 count, u32 ids[count]
+    public const uint SectionMetadata = 2;    // u32 len + UTF-8 name, u32 len + UTF-8 source
+    public const uint SectionCells = 3;       // u64[node_count]: TrieCell (base, parent | terminal bit)
+    public const uint SectionValues = 4;      // i32[node_count]: the token id ending at each cell, −1 if none
+    public const uint SectionTokenOffsets = 5; // u32[vocab_size + 1], start of each token's bytes
+    public const uint SectionTokenBytes = 6;  // the concatenated token bytes
 
-    public const int SectionCount = 5;
+    public const int SectionCount = 6;
 
     /// <summary>Header flag bits. Bit 0: the profile expects NFC text (TextNormalization.Nfc); other bits are rejected.</summary>
     public const uint FlagNfc = 1u << 0;

@@ -6,7 +6,7 @@ using Crayon.Trie;
 namespace Crayon.Dat;
 
 /// <summary>
-/// Compiles a vocabulary list into a .dat image (format version 2). Ids: the 4 specials, the 256 byte
+/// Compiles a vocabulary list into a .dat image (format version 3). Ids: the 4 specials, the 256 byte
 /// tokens, then each distinct multi-byte entry in list order (paper §8.1: an id never depends on
 /// anything but the list, and appending entries keeps every earlier id). Empty entries, single bytes
 /// (already byte tokens) and repeats are skipped. Same list, same name, source and normalisation →
@@ -39,6 +39,7 @@ public static class DatWriter
         if (vocabSize > DatLayout.MaxVocabSize) throw new ArgumentException($"vocabulary too large ({vocabSize} > {DatLayout.MaxVocabSize})");
 
         TrieNode[] nodes = DoubleArrayBuilder.Build(learned, c => DatLayout.ByteIdBase + c);
+        int cellCount = nodes.Length;
 
         // id -> bytes table.
         var tokenBytes = new byte[vocabSize][];
@@ -54,11 +55,12 @@ public static class DatWriter
 
         long[] sizes =
         [
-            (long)nodes.Length * TrieNode.Size,
-            4L * (vocabSize + 1),
-            blobLen,
             4L + 4L * DatLayout.SpecialCount,
             8L + nameBytes.Length + sourceBytes.Length,
+            8L * cellCount,
+            4L * cellCount,
+            4L * (vocabSize + 1),
+            blobLen,
         ];
         long pos = DatLayout.AlignUp(DatLayout.HeaderSize + DatLayout.SectionCount * DatLayout.SectionEntrySize);
         long[] offsets = new long[sizes.Length];
@@ -72,7 +74,7 @@ public static class DatWriter
         W32(img, DatLayout.OffFlags, normalization == TextNormalization.Nfc ? DatLayout.FlagNfc : 0);
         W64(img, DatLayout.OffFileSize, (ulong)pos);
         W32(img, DatLayout.OffVocabSize, (uint)vocabSize);
-        W32(img, DatLayout.OffNodeCount, (uint)nodes.Length);
+        W32(img, DatLayout.OffNodeCount, (uint)cellCount);
         W32(img, DatLayout.OffSectionCount, DatLayout.SectionCount);
         W32(img, DatLayout.OffSectionTable, DatLayout.HeaderSize);
         W32(img, DatLayout.OffMaxTokenBytes, (uint)maxLen);
@@ -87,15 +89,17 @@ public static class DatWriter
             W64(img, e + 16, (ulong)sizes[s]);
         }
 
-        Span<byte> trie = img.Slice((int)offsets[0]);
-        for (int i = 0; i < nodes.Length; i++)
+        Span<byte> cells = img.Slice((int)offsets[2]);
+        Span<byte> values = img.Slice((int)offsets[3]);
+        for (int i = 0; i < cellCount; i++)
         {
-            W32(trie, i * 12, (uint)nodes[i].Base);
-            W32(trie, i * 12 + 4, (uint)nodes[i].Check);
-            W32(trie, i * 12 + 8, (uint)nodes[i].Value);
+            TrieNode n = nodes[i];
+            uint check = n.Check == TrieNode.Free ? TrieCell.FreeCheck : (uint)n.Check | (n.Value >= 0 ? TrieCell.TerminalBit : 0);
+            BinaryPrimitives.WriteUInt64LittleEndian(cells.Slice(i * 8), TrieCell.Pack(n.Check == TrieNode.Free && i != 0 ? 0 : (uint)n.Base, check));
+            W32(values, i * 4, (uint)n.Value);
         }
-        Span<byte> offs = img.Slice((int)offsets[1]);
-        Span<byte> blob = img.Slice((int)offsets[2]);
+        Span<byte> offs = img.Slice((int)offsets[4]);
+        Span<byte> blob = img.Slice((int)offsets[5]);
         uint at = 0;
         for (int id = 0; id < vocabSize; id++)
         {
@@ -104,10 +108,10 @@ public static class DatWriter
             at += (uint)tokenBytes[id].Length;
         }
         W32(offs, vocabSize * 4, at);
-        Span<byte> specials = img.Slice((int)offsets[3]);
+        Span<byte> specials = img.Slice((int)offsets[0]);
         W32(specials, 0, DatLayout.SpecialCount);
         for (int i = 0; i < DatLayout.SpecialCount; i++) W32(specials, 4 + 4 * i, (uint)i);
-        Span<byte> meta = img.Slice((int)offsets[4]);
+        Span<byte> meta = img.Slice((int)offsets[1]);
         W32(meta, 0, (uint)nameBytes.Length);
         nameBytes.CopyTo(meta.Slice(4));
         W32(meta, 4 + nameBytes.Length, (uint)sourceBytes.Length);

@@ -1,28 +1,36 @@
 using System.Runtime.InteropServices;
 using Crayon.Dat;
+using Crayon.Profiles;
 using Crayon.Tokenization;
 using Crayon.Training;
-using Crayon.Trie;
 
 namespace Crayon.Learning;
 
 /// <summary>
 /// One candidate vocabulary compiled into a trie, and what greedy longest match does with it on the
 /// counted phrases: how often each token is used, what dropping a token would cost, and which
-/// adjacent tokens occur together most. Ids are 260 + list index, as in a .dat built from the list.
+/// adjacent tokens occur together most. Ids are 260 + list index: the list is a .dat's list (distinct
+/// entries of two bytes or more), compiled by <see cref="DatWriter"/> and walked like any profile.
 /// </summary>
-internal sealed unsafe class GreedyMeasure
+internal sealed unsafe class GreedyMeasure : IDisposable
 {
     private readonly List<byte[]> _vocab;
-    private readonly TrieNode[] _nodes;
+    private readonly Profile _profile;
 
     public GreedyMeasure(List<byte[]> vocab)
     {
         _vocab = vocab;
-        var keys = new List<(byte[] Key, int Value)>(vocab.Count);
-        for (int i = 0; i < vocab.Count; i++) keys.Add((vocab[i], DatLayout.FirstLearnedId + i));
-        _nodes = DoubleArrayBuilder.Build(keys, c => DatLayout.ByteIdBase + c);
+        _profile = Profile.FromBytes(DatWriter.Build(vocab, "", ""));
+        if (_profile.VocabSize != DatLayout.FirstLearnedId + vocab.Count)
+        {
+            _profile.Release();
+            throw new ArgumentException("a candidate list holds repeats or entries shorter than two bytes");
+        }
     }
+
+    public void Dispose() => _profile.Release();
+
+    private ref readonly TrieWalk Walk => ref _profile.Walk;
 
     /// <summary>Each token's uses in the greedy segmentation of every phrase, weighted by the phrase's
     /// count. Phrases are shared out over the cores, each with its own counters.</summary>
@@ -35,10 +43,9 @@ internal sealed unsafe class GreedyMeasure
         {
             var uses = new long[_vocab.Count];
             int* o = stackalloc int[IdsPerPhrase];
-            fixed (TrieNode* n = _nodes)
-                for (int e = w; e < count; e += workers)
+            for (int e = w; e < count; e += workers)
                 {
-                    int k = Segment(n, phrases, e, o);
+                    int k = Segment(Walk, phrases, e, o);
                     long weight = phrases.CountOf(e);
                     for (int t = 0; t < k; t++)
                         if (o[t] >= DatLayout.FirstLearnedId) uses[o[t] - DatLayout.FirstLearnedId] += weight;
@@ -60,16 +67,15 @@ internal sealed unsafe class GreedyMeasure
     {
         var cost = new long[_vocab.Count];
         int first;
-        fixed (TrieNode* n = _nodes)
-            for (int i = 0; i < _vocab.Count; i++)
+        for (int i = 0; i < _vocab.Count; i++)
             {
                 byte[] t = _vocab[i];
                 fixed (byte* b = t)
                 {
                     // The longest match on all but the last byte is the longest proper prefix token.
-                    LongestMatch.Run(n, b, t.Length - 1, &first, 1);
+                    LongestMatch.Run(Walk, b, t.Length - 1, &first, 1);
                     int len = Length(first);
-                    long without = 1 + LongestMatch.Run(n, b + len, t.Length - len, null, 0);
+                    long without = 1 + LongestMatch.Run(Walk, b + len, t.Length - len, null, 0);
                     cost[i] = uses[i] * (without - 1);
                 }
             }
@@ -85,10 +91,9 @@ internal sealed unsafe class GreedyMeasure
     {
         var pairs = new Dictionary<long, long>();
         int* o = stackalloc int[IdsPerPhrase];
-        fixed (TrieNode* n = _nodes)
-            for (int e = 0; e < phrases.Count; e++)
+        for (int e = 0; e < phrases.Count; e++)
             {
-                int k = Segment(n, phrases, e, o);
+                int k = Segment(Walk, phrases, e, o);
                 long weight = phrases.CountOf(e);
                 for (int t = 0; t + 1 < k; t++)
                 {
@@ -102,12 +107,11 @@ internal sealed unsafe class GreedyMeasure
         ranked.Sort(static (a, b) => a.Count != b.Count ? b.Count.CompareTo(a.Count) : a.Pair.CompareTo(b.Pair));
         var result = new List<byte[]>(count);
         var added = new ChunkTable(count);   // two pairs can spell the same token ("ab"+"c", "a"+"bc")
-        fixed (TrieNode* n = _nodes)
-            foreach (var (pair, _) in ranked)
+        foreach (var (pair, _) in ranked)
             {
                 if (result.Count >= count) break;
                 byte[] token = [.. Bytes(MergeLoop.Left(pair)), .. Bytes(MergeLoop.Right(pair))];
-                if (Contains(n, token) || added.Find(token) >= 0) continue;
+                if (Contains(Walk, token) || added.Find(token) >= 0) continue;
                 added.Add(token);
                 result.Add(token);
             }
@@ -118,10 +122,10 @@ internal sealed unsafe class GreedyMeasure
     private const int IdsPerPhrase = VocabularyLearner.PhraseBytes;
 
     /// <summary>Greedy longest match of one counted phrase into ids; returns the token count.</summary>
-    private static int Segment(TrieNode* n, ChunkTable phrases, int entry, int* ids)
+    private static int Segment(in TrieWalk walk, ChunkTable phrases, int entry, int* ids)
     {
         ReadOnlySpan<byte> phrase = phrases.Chunk(entry);
-        fixed (byte* b = phrase) return (int)LongestMatch.Run(n, b, phrase.Length, ids, IdsPerPhrase);
+        fixed (byte* b = phrase) return (int)LongestMatch.Run(walk, b, phrase.Length, ids, IdsPerPhrase);
     }
 
     private int Length(int id) => id >= DatLayout.FirstLearnedId ? _vocab[id - DatLayout.FirstLearnedId].Length : 1;
@@ -129,10 +133,10 @@ internal sealed unsafe class GreedyMeasure
     private byte[] Bytes(int id) => id >= DatLayout.FirstLearnedId ? _vocab[id - DatLayout.FirstLearnedId] : [(byte)(id - DatLayout.ByteIdBase)];
 
     /// <summary>Whether token is a key of the trie (the whole string matches as one token).</summary>
-    private static bool Contains(TrieNode* n, byte[] token)
+    private static bool Contains(in TrieWalk walk, byte[] token)
     {
         int id;
         fixed (byte* b = token)
-            return LongestMatch.Run(n, b, token.Length, &id, 1) == 1;
+            return LongestMatch.Run(walk, b, token.Length, &id, 1) == 1;
     }
 }

@@ -25,6 +25,7 @@ public static class VocabularyExtension
     /// <summary>The child image: parent ids unchanged, then <paramref name="added"/> in order.</summary>
     public static byte[] Build(Profile parent, IReadOnlyList<byte[]> added, string name, string source)
     {
+        parent.Verify();   // a corrupt parent's tokens would pass into the child
         List<byte[]> list = LearnedTokens(parent);
         list.AddRange(added);
         byte[] image = DatWriter.Build(list, name, source, parent.Image.Normalization, Lineage.ChildOf(parent.Image));

@@ -116,7 +116,8 @@ public sealed class VocabularyLearner
         ChunkTable pairSample = Sample(sample, PairSampleBytes);
         for (int r = 0; r < Refinements; r++)
         {
-            active.AddRange(new GreedyMeasure(active).FrequentPairs(pairSample, Math.Max(1, _maxTokens / 4), _maxTokenBytes));
+            using (var paired = new GreedyMeasure(active))
+                active.AddRange(paired.FrequentPairs(pairSample, Math.Max(1, _maxTokens / 4), _maxTokenBytes));
             Report(++done, total);
             uses = Prune(ref active, fixedCount, phrases, RefineRounds, ref done, total);
         }
@@ -135,7 +136,7 @@ public sealed class VocabularyLearner
     {
         for (int round = 0; ; round++)
         {
-            var measure = new GreedyMeasure(active);
+            using var measure = new GreedyMeasure(active);
             long[] uses = measure.Uses(phrases);
             int learned = active.Count - fixedCount, excess = learned - _maxTokens, unused = 0;
             for (int i = fixedCount; i < uses.Length; i++) if (uses[i] == 0) unused++;

@@ -400,4 +400,27 @@ internal static unsafe class Nfc
         dst[2] = (byte)(0x80 | (cp >> 6) & 0x3F); dst[3] = (byte)(0x80 | cp & 0x3F);
         return 4;
     }
+    /// <summary>
+    /// The last position c in (floor, text.Length) before which normalisation is final, whatever
+    /// follows text: NFC(text[..c]) + NFC(text[c..] + more) == NFC(text + more). That holds before
+    /// an ASCII byte and before a complete code point that nothing before it combines with or
+    /// reorders past (NFC_QC Yes, combining class 0) — the boundaries <see cref="Scan"/> cuts
+    /// segments at, so each side is normalised exactly as in the whole. Returns 0 when there is
+    /// none above floor (the streaming session then waits for more text). Used by Streaming/.
+    /// </summary>
+    public static int LastSafeCut(ReadOnlySpan<byte> text, int floor)
+    {
+        for (int c = text.Length - 1; c > floor && c > 0; c--)
+        {
+            byte b = text[c];
+            if (b < 0x80) return c;
+            if (b < 0xC2) continue;   // a continuation byte, or a byte that never starts a character
+            fixed (byte* p = &text[c])
+            {
+                int cp = Decode(p, text.Length - c, out _);
+                if (cp >= 0 && (Props(cp) & (T.QcNo | T.QcMaybe | 0xFF)) == 0) return c;
+            }
+        }
+        return 0;
+    }
 }

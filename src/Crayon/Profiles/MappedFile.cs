@@ -4,16 +4,15 @@ using System.Runtime.InteropServices;
 namespace Crayon.Profiles;
 
 /// <summary>
-/// A read-only mapping of a whole file. On Linux it calls mmap directly with MAP_POPULATE: the loader
-/// validates every page right away, and one populate call costs less than taking the page faults one
-/// by one (map + validate of the 1.4 MB lite profile, median of 300: 405 µs populated, 886 µs faulting,
-/// 805 µs through MemoryMappedFile; a noisy shared 2-core machine, so read the ratio, not the values).
-/// Elsewhere, or if libc cannot be reached, it falls back to MemoryMappedFile.
+/// A read-only mapping of a whole file. On Linux it calls mmap directly, without MAP_POPULATE: the
+/// loader reads only the file's first page, so what becomes resident is what tokenizing touches
+/// (populating paid off when every load read every page). Elsewhere, or if libc cannot be reached,
+/// it falls back to MemoryMappedFile.
 /// </summary>
 internal sealed unsafe class MappedFile : IDisposable
 {
     /// <summary>Switch for measurements and tests (MAP_POPULATE, then the MemoryMappedFile fallback).</summary>
-    internal static bool UseMmap = true, Populate = true;
+    internal static bool UseMmap = true, Populate = false;
 
     private readonly IDisposable? _managed;
     private nint _address;

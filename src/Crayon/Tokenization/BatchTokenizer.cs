@@ -1,5 +1,5 @@
 using Crayon.Normalization;
-using Crayon.Trie;
+using System.Runtime.ExceptionServices;
 
 namespace Crayon.Tokenization;
 
@@ -15,7 +15,7 @@ namespace Crayon.Tokenization;
 /// </summary>
 internal static unsafe class BatchTokenizer
 {
-    public static long Run(TrieNode* nodes, TextNormalization normalization, ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths,
+    public static long Run(in TrieWalk walk, TextNormalization normalization, ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths,
                            int* output, long capacity, long* offsets, int threads)
     {
         int n = texts.Length;
@@ -35,7 +35,7 @@ internal static unsafe class BatchTokenizer
         nint[] textArr = texts.ToArray();
         long[] lenArr = lengths.ToArray();
         if (normalization == TextNormalization.None)
-            return Run(nodes, textArr, lenArr, totalBytes, output, capacity, offsets, threads);
+            return Run(walk, textArr, lenArr, totalBytes, output, capacity, offsets, threads);
 
         for (int i = 0; i < n; i++)   // Nfc's own limit, checked here so it is not wrapped in an AggregateException
             if (lenArr[i] > int.MaxValue) throw new ArgumentException($"document {i} is too long for an NFC profile (at most 2^31 - 1 bytes per text)");
@@ -51,7 +51,7 @@ internal static unsafe class BatchTokenizer
                 lenArr[i] = normalized[i].Length;
                 totalBytes += lenArr[i];
             }
-            return Run(nodes, textArr, lenArr, totalBytes, output, capacity, offsets, threads);
+            return Run(walk, textArr, lenArr, totalBytes, output, capacity, offsets, threads);
         }
         finally
         {
@@ -59,7 +59,7 @@ internal static unsafe class BatchTokenizer
         }
     }
 
-    private static long Run(TrieNode* nodes, nint[] textArr, long[] lenArr, long totalBytes, int* output, long capacity,
+    private static long Run(TrieWalk walk, nint[] textArr, long[] lenArr, long totalBytes, int* output, long capacity,
                             long* offsets, int threads)
     {
         int n = textArr.Length;
@@ -67,7 +67,7 @@ internal static unsafe class BatchTokenizer
         int[] chunkStart = SplitByBytes(lenArr, chunks, totalBytes);
         chunks = chunkStart.Length - 1;
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        nint nodesP = (nint)nodes, outP = (nint)output, offP = (nint)offsets;
+        nint outP = (nint)output, offP = (nint)offsets;
 
         if (capacity >= totalBytes)
         {
@@ -80,13 +80,13 @@ internal static unsafe class BatchTokenizer
                 chunkByteStart[c] = acc;
                 for (int i = chunkStart[c]; i < chunkStart[c + 1]; i++) acc += lenArr[i];
             }
-            Parallel.For(0, chunks, options, c =>
+            ForEachChunk(chunks, options, c =>
             {
                 int* o = (int*)outP + chunkByteStart[c];
                 long written = 0;
                 for (int i = chunkStart[c]; i < chunkStart[c + 1]; i++)
                 {
-                    long k = LongestMatch.Run((TrieNode*)nodesP, (byte*)textArr[i], lenArr[i], o + written, long.MaxValue);
+                    long k = LongestMatch.Run(walk, (byte*)textArr[i], lenArr[i], o + written, long.MaxValue);
                     ((long*)offP)[i + 1] = k;
                     written += k;
                 }
@@ -104,23 +104,33 @@ internal static unsafe class BatchTokenizer
         }
 
         // Counting pass, then exact placement.
-        Parallel.For(0, chunks, options, c =>
+        ForEachChunk(chunks, options, c =>
         {
             for (int i = chunkStart[c]; i < chunkStart[c + 1]; i++)
-                ((long*)offP)[i + 1] = LongestMatch.Run((TrieNode*)nodesP, (byte*)textArr[i], lenArr[i], null, 0);
+                ((long*)offP)[i + 1] = LongestMatch.Run(walk, (byte*)textArr[i], lenArr[i], null, 0);
         });
         FinishOffsets(offsets, n);
         long total = offsets[n];
         if (total > capacity) return -total;
-        Parallel.For(0, chunks, options, c =>
+        ForEachChunk(chunks, options, c =>
         {
             for (int i = chunkStart[c]; i < chunkStart[c + 1]; i++)
             {
                 long at = ((long*)offP)[i];
-                LongestMatch.Run((TrieNode*)nodesP, (byte*)textArr[i], lenArr[i], (int*)outP + at, long.MaxValue);
+                LongestMatch.Run(walk, (byte*)textArr[i], lenArr[i], (int*)outP + at, long.MaxValue);
             }
         });
         return total;
+    }
+
+    /// <summary>Parallel.For that rethrows a corrupt profile's DatFormatException itself, not wrapped.</summary>
+    private static void ForEachChunk(int chunks, ParallelOptions options, Action<int> body)
+    {
+        try { Parallel.For(0, chunks, options, body); }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0 && e.InnerExceptions[0] is Dat.DatFormatException)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     private static void FinishOffsets(long* offsets, int n)

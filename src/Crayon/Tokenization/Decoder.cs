@@ -2,7 +2,10 @@ using Crayon.Dat;
 
 namespace Crayon.Tokenization;
 
-/// <summary>Ids back to bytes through the id → bytes table of a profile.</summary>
+/// <summary>
+/// Ids back to bytes through the id → bytes table of a profile. Each token's extent is checked against
+/// the section (two compares), since loading does not scan the table.
+/// </summary>
 internal static unsafe class Decoder
 {
     /// <summary>
@@ -14,13 +17,15 @@ internal static unsafe class Decoder
         uint* offs = image.TokenOffsets;
         byte* blob = image.TokenBytes;
         uint vocab = (uint)image.VocabSize;
+        uint blobLen = image.TokenBytesLength;
         long total = 0;
         for (int i = 0; i < ids.Length; i++)
         {
             int id = ids[i];
             if ((uint)id >= vocab) throw new UnknownTokenIdException(id, i, image.VocabSize);
-            uint start = offs[id];
-            int len = (int)(offs[id + 1] - start);
+            uint start = offs[id], end = offs[id + 1];
+            if (start > end || end > blobLen) throw DatImage.CorruptToken(id);
+            int len = (int)(end - start);
             if (total + len <= output.Length)
             {
                 if (len == 1) output[(int)total] = blob[start];

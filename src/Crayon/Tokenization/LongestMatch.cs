@@ -1,14 +1,17 @@
 using System.Runtime.CompilerServices;
-using Crayon.Trie;
+using Crayon.Dat;
 
 namespace Crayon.Tokenization;
 
 /// <summary>
 /// Greedy longest match (paper, algorithm 4.1) over UTF-8 bytes, walking the mapped double array.
-/// The first byte of every token is a direct index (node 1 + b, always a token: the byte fallback), so
-/// each token costs one table read plus one node per extra byte; the loader guarantees that
-/// Base + 255 is inside the array, so the inner walk has no bounds check. Ids go straight into the
-/// caller's buffer; nothing is allocated.
+/// The first byte of every token is a direct index (cell 1 + b, always a token: the byte fallback), so
+/// each token costs one cell read per byte plus one id read at its end. Nothing in the file is trusted
+/// beyond what the loader checked in constant time: a step whose index falls past the cells goes to the
+/// root instead (one compare and move), whose check no walk matches; and the first time a cell emits
+/// its token (byte cells included), the token's stored bytes are
+/// compared with the bytes the walk matched (<see cref="Admit"/>); after that one bit says so. Ids go
+/// straight into the caller's buffer; nothing is allocated.
 /// </summary>
 internal static unsafe class LongestMatch
 {
@@ -16,34 +19,101 @@ internal static unsafe class LongestMatch
     /// Tokenizes text[0..length) and writes ids to output while there is room (capacity ids).
     /// Returns the total number of tokens, which is larger than capacity when the output was too small
     /// (the first capacity ids are then written). capacity = 0 counts only.
+    /// Throws DatFormatException when the profile's trie and token table disagree.
+    /// </summary>
+    public static long Run(in TrieWalk walk, byte* text, long length, int* output, long capacity)
+    {
+        var state = new Position { Text = text, Written = output };
+        int* outputEnd = EndOf(output, capacity);   // never written at or past this
+        byte* end = text + length;
+        while (true)
+        {
+            uint pending = Scan(walk, ref state, end, outputEnd);
+            if (pending == 0) return state.Written - output;
+            Admit(walk, pending, state.Text, state.TokenEnd);   // then resume at the same token
+        }
+    }
+
+    /// <summary>output + capacity, saturated: callers pass long.MaxValue for "room for everything".</summary>
+    private static int* EndOf(int* output, long capacity)
+    {
+        if (capacity <= 0) return output;
+        ulong room = ((ulong)nuint.MaxValue - (ulong)output) / sizeof(int);
+        return (ulong)capacity >= room ? (int*)nuint.MaxValue : output + capacity;
+    }
+
+    private struct Position
+    {
+        public byte* Text;       // where the next token starts
+        public int* Written;     // where its id goes (may run past the output's end: counting only)
+        public byte* TokenEnd;   // set when Scan stops at an unchecked cell
+    }
+
+    /// <summary>
+    /// The hot loop, kept free of calls so that its state stays in registers. Returns 0 at the end of
+    /// the text, or the cell of a token not yet checked (state then points at that token).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static long Run(TrieNode* nodes, byte* text, long length, int* output, long capacity)
+    private static uint Scan(in TrieWalk walk, ref Position state, byte* end, int* outputEnd)
     {
-        byte* p = text;
-        byte* end = text + length;
-        long count = 0;
+        ulong* cells = walk.Cells;
+        ulong* verified = walk.Verified;
+        int* values = walk.Values;
+        uint limit = walk.Limit;
+        byte* p = state.Text;
+        int* o = state.Written;
         while (p < end)
         {
             uint s = 1u + *p;
-            TrieNode* node = nodes + s;
-            int id = node->Value;        // the byte token: always present
-            byte* last = ++p;
-            while (p < end)
+            uint accept = s;             // the byte cell: always a token
+            ulong cell = cells[s];
+            byte* q = p + 1;
+            byte* last = q;
+            while (q < end)
             {
-                uint t = (uint)node->Base + *p;
-                TrieNode* next = nodes + t;
-                if ((uint)next->Check != s) break;
+                uint t = (uint)cell + *q;
+                ulong next = cells[t <= limit ? t : 0];   // past the cells: the root, which matches nothing
+                uint check = (uint)(next >> 32);
+                if ((check & TrieCell.ParentMask) != s) break;
                 s = t;
-                node = next;
-                p++;
-                int v = next->Value;
-                if (v >= 0) { id = v; last = p; }
+                cell = next;
+                q++;
+                if ((int)check < 0) { accept = t; last = q; }
             }
+            if ((verified[accept >> 6] & (1UL << (int)accept)) == 0)
+            {
+                state.Text = p;
+                state.Written = o;
+                state.TokenEnd = last;
+                return accept;
+            }
+            if (o < outputEnd) *o = values[accept];
+            o++;
             p = last;
-            if (count < capacity) output[count] = id;
-            count++;
         }
-        return count;
+        state.Text = p;
+        state.Written = o;
+        return 0;
+    }
+
+    /// <summary>
+    /// First use of a cell's token: its id must be in range and its stored bytes must be exactly the
+    /// bytes matched to reach the cell, or decode would not give back the text. The cell's path is
+    /// unique (each step is checked against the parent, and an out-of-range step lands on the root, which matches nothing),
+    /// so one check covers every later use.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Admit(in TrieWalk walk, uint cell, byte* start, byte* end)
+    {
+        int id = walk.Values[cell];
+        long matched = end - start;
+        if ((uint)id >= walk.VocabSize)
+            throw DatImage.Bad($"trie cell {cell} holds token id {id}, outside 0..{walk.VocabSize - 1} (the file is corrupt)");
+        uint a = walk.TokenOffsets[id], b = walk.TokenOffsets[id + 1];
+        if (a > b || b > walk.TokenBytesLength) throw DatImage.CorruptToken(id);
+        if (matched > walk.MaxTokenBytes || !new ReadOnlySpan<byte>(walk.TokenBytes + a, (int)(b - a)).SequenceEqual(new ReadOnlySpan<byte>(start, (int)matched)))
+            throw DatImage.Bad($"trie cell {cell} ends token {id}, but the token table holds other bytes for it " +
+                               "(the trie and the token table disagree: the file is corrupt or was altered)");
+        Interlocked.Or(ref walk.Verified[cell >> 6], 1UL << (int)cell);
     }
 }

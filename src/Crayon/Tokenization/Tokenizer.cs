@@ -79,9 +79,9 @@ public sealed unsafe class Tokenizer : IDisposable
         using Lease lease = Acquire();
         Profile profile = lease.Profile;
         if (profile.Normalization == TextNormalization.None)
-            return LongestMatch.Run(profile.Image.Nodes, text, length, output, capacity);
+            return LongestMatch.Run(profile.Walk, text, length, output, capacity);
         using NormalizedText normalized = Nfc.Normalize(text, length);
-        return LongestMatch.Run(profile.Image.Nodes, normalized.Pointer, normalized.Length, output, capacity);
+        return LongestMatch.Run(profile.Walk, normalized.Pointer, normalized.Length, output, capacity);
     }
 
     public int[] Tokenize(ReadOnlySpan<byte> text)
@@ -116,7 +116,7 @@ public sealed unsafe class Tokenizer : IDisposable
     public long TokenizeBatch(ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths, int* output, long capacity, long* offsets, int threads)
     {
         using Lease lease = Acquire();
-        return BatchTokenizer.Run(lease.Profile.Image.Nodes, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);
+        return BatchTokenizer.Run(lease.Profile.Walk, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);
     }
 
     public int VocabSize { get { using Lease l = Acquire(); return l.Profile.VocabSize; } }

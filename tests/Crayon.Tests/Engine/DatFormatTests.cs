@@ -23,12 +23,13 @@ public class DatFormatTests
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "sample", "tests");
         Assert.Equal("CRAYDAT\x1A"u8.ToArray(), img[..8]);
-        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
+        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
         Assert.Equal((ulong)img.Length, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(16)));
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(52)));   // vocabulary version 1
         Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(56)));  // no parent
         Assert.Equal(0, img.Length % 8);
-        for (int s = 0; s < 5; s++)
+        Assert.Equal(6u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(40)));
+        for (int s = 0; s < 6; s++)
             Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 24 * s + 8)) % 8);
         var p = Profile.FromBytes(img);
         Assert.Equal("sample", p.Name);
@@ -44,92 +45,118 @@ public class DatFormatTests
             Assert.Throws<DatFormatException>(() => Profile.FromBytes(img.AsSpan(0, len)));
     }
 
+    /// <summary>
+    /// Every image that loads keeps the lossless promise: each tokenize call either fails with a format
+    /// error or returns ids that decode to its input. Mutations anywhere, resealed or not; the full
+    /// verification rejects every one that changed the file.
+    /// </summary>
     [Fact]
-    public void Random_corruption_is_caught_by_the_checksum()
-    {
-        var rng = new Random(11);
-        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        for (int i = 0; i < 2000; i++)
-        {
-            byte[] bad = (byte[])img.Clone();
-            int flips = rng.Next(1, 4);
-            for (int f = 0; f < flips; f++) bad[rng.Next(bad.Length)] ^= (byte)rng.Next(1, 256);
-            Assert.Throws<DatFormatException>(() => Profile.FromBytes(bad));
-        }
-    }
-
-    /// <summary>A hostile file carries a correct checksum: validation alone must keep reads in bounds.</summary>
-    [Fact]
-    public void Hostile_files_with_a_valid_checksum_are_rejected_or_safe()
+    public void Every_accepted_mutation_round_trips_or_fails_cleanly_and_verify_rejects_it()
     {
         var rng = new Random(13);
         byte[] img = DatWriter.Build(EngineFixtures.RandomVocabulary(new Random(1), 300), "t", "s");
-        int rejected = 0;
-        byte[] probe = EngineFixtures.RandomBytes(rng, 4096);
+        byte[][] probes = [EngineFixtures.RandomBytes(rng, 4096), "abcde ab cd eabc dde aabbccdd "u8.ToArray(),
+                           System.Text.Encoding.UTF8.GetBytes(EngineFixtures.Sample)];
+        int loaded = 0, failedCleanly = 0, verifyRejected = 0, changed = 0;
         for (int i = 0; i < 3000; i++)
         {
             byte[] bad = (byte[])img.Clone();
-            int at = rng.Next(32, bad.Length); // keep magic/version/size mostly intact to reach deeper checks
-            if (rng.Next(2) == 0) BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(at & ~3), rng.Next(-3, 100000) * (rng.Next(2) == 0 ? 1 : -1));
+            int at = rng.Next(32, bad.Length);
+            if (rng.Next(2) == 0) BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(Math.Min(at & ~3, bad.Length - 4)), rng.Next(-3, 100000) * (rng.Next(2) == 0 ? 1 : -1));
             else bad[at] ^= (byte)rng.Next(1, 256);
-            BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(24), DatChecksum.Compute(bad));
+            bool resealed = rng.Next(2) == 0;
+            if (resealed) BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(24), DatChecksum.Compute(bad));
             Profile p;
             try { p = Profile.FromBytes(bad); }
-            catch (DatFormatException) { rejected++; continue; }
+            catch (DatFormatException) { continue; }
+            loaded++;
             using var tok = new Tokenizer(p);
-            int[] ids = tok.Tokenize(probe);
-            Assert.All(ids, id => Assert.InRange(id, 0, tok.VocabSize - 1));
-            tok.Decode(ids); // in range, so it must not throw
-        }
-        Assert.True(rejected > 1000, $"only {rejected} of 3000 hostile images were rejected");
-    }
-
-    /// <summary>The vectorised and the scalar cell checks accept exactly the same images.</summary>
-    [Fact]
-    public void Scalar_and_vector_validation_agree_on_hostile_cells()
-    {
-        var rng = new Random(17);
-        byte[] img = DatWriter.Build(EngineFixtures.RandomVocabulary(new Random(2), 200), "t", "s");
-        int trieStart = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 8));
-        int nodes = (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(36));
-        bool saved = DatImage.UseVectors;
-        try
-        {
-            for (int i = 0; i < 1500; i++)
+            foreach (byte[] probe in probes)
             {
-                byte[] bad = (byte[])img.Clone();
-                int cell = rng.Next(nodes), field = rng.Next(3);
-                int value = rng.Next(4) switch { 0 => -1, 1 => -2, 2 => nodes - 256 + rng.Next(-2, 3), _ => rng.Next(-5, nodes + 300) };
-                BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(trieStart + cell * 12 + field * 4), value);
-                BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(24), DatChecksum.Compute(bad));
-                bool Accepts(bool vectors)
-                {
-                    DatImage.UseVectors = vectors;
-                    try { Profile.FromBytes(bad).Release(); return true; }
-                    catch (DatFormatException) { return false; }
-                }
-                Assert.Equal(Accepts(false), Accepts(true));
+                int[] ids;
+                try { ids = tok.Tokenize(probe); }
+                catch (DatFormatException) { failedCleanly++; continue; }
+                Assert.All(ids, id => Assert.InRange(id, 0, tok.VocabSize - 1));
+                Assert.Equal(probe, tok.Decode(ids));
+            }
+            if (!bad.AsSpan().SequenceEqual(img) && !resealed)
+            {
+                changed++;
+                using var lease = tok.Acquire();
+                Assert.Throws<DatFormatException>(() => lease.Profile.Verify());
+                verifyRejected++;
             }
         }
-        finally { DatImage.UseVectors = saved; }
+        Assert.True(loaded > 500 && failedCleanly > 0 && changed > 0,
+                    $"loaded {loaded} of 3000, {failedCleanly} tokenize calls refused, {verifyRejected}/{changed} rejected by verify");
+    }
+
+    /// <summary>The case that motivated lazy checking: one byte of a token changed and the checksum resealed.</summary>
+    [Fact]
+    public void A_resealed_token_byte_change_is_refused_when_the_token_is_first_used_and_by_verify()
+    {
+        var words = EngineFixtures.SampleVocabulary();
+        byte[] img = DatWriter.Build(words, "t", "s");
+        using (var intact = new Tokenizer(Profile.FromBytes(img)))
+        {
+            using var lease = intact.Acquire();
+            lease.Profile.Verify();
+            Assert.True(lease.Profile.IsFullyVerified);
+        }
+        int blob = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 5 * 24 + 8));
+        int offsets = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 4 * 24 + 8));
+        int fox = 260 + words.FindIndex(w => w.AsSpan().SequenceEqual(" fox"u8));
+        int at = blob + (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(offsets + 4 * fox)) + 1;
+        byte[] bad = (byte[])img.Clone();
+        bad[at] = (byte)'b';   // " fox" now decodes as " box"
+        BinaryPrimitives.WriteUInt64LittleEndian(bad.AsSpan(24), DatChecksum.Compute(bad));
+
+        using var tok = new Tokenizer(Profile.FromBytes(bad));
+        Assert.Equal("the lazy dog"u8.ToArray(), tok.Decode(tok.Tokenize("the lazy dog"u8)));
+        var e = Assert.Throws<DatFormatException>(() => tok.Tokenize("the quick brown fox"u8));
+        Assert.Contains("disagree", e.Message);
+        Assert.Throws<DatFormatException>(() => tok.Tokenize("a fox again"u8));   // still refused: nothing was marked
+        using var again = tok.Acquire();
+        Assert.Contains("differ from the trie path", Assert.Throws<DatFormatException>(() => again.Profile.Verify()).Message);
+        Assert.Throws<DatFormatException>(() => Profile.FromBytes(bad, verify: true));
+    }
+
+    /// <summary>Loading reads a fixed amount: garbage deep in the cells loads, and only verification or a walk meets it.</summary>
+    [Fact]
+    public void Loading_does_not_scan_the_cells_and_garbage_there_stays_harmless()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.RandomVocabulary(new Random(3), 2000), "t", "s");
+        int cells = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 2 * 24 + 8));
+        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(36));
+        var rng = new Random(4);
+        byte[] bad = (byte[])img.Clone();
+        rng.NextBytes(bad.AsSpan(cells + 8 * 300, 8 * (count - 300)));   // keep the root and the byte cells
+        using var tok = new Tokenizer(Profile.FromBytes(bad));
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] probe = EngineFixtures.RandomBytes(rng, 256);
+            for (int k = 0; k < probe.Length; k++) probe[k] = (byte)"abcde "[probe[k] % 6];
+            try { Assert.Equal(probe, tok.Decode(tok.Tokenize(probe))); }
+            catch (DatFormatException) { }
+        }
+        using var lease = tok.Acquire();
+        Assert.Throws<DatFormatException>(() => lease.Profile.Verify());
     }
 
     [Fact]
-    public void Version_1_files_still_load_as_roots_and_lineage_must_be_consistent()
+    public void Older_formats_are_refused_with_how_to_rebuild_and_lineage_must_be_consistent()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        byte[] v1 = (byte[])img.Clone();
-        v1[8] = 1;
-        v1.AsSpan(52, 12).Clear();
-        BinaryPrimitives.WriteUInt64LittleEndian(v1.AsSpan(24), DatChecksum.Compute(v1));
-        Profile old = Profile.FromBytes(v1);
-        Assert.Equal(1u, old.Image.FormatVersion);
-        Assert.Equal(Lineage.Root, old.Image.Lineage);
-        old.Release();
-
+        foreach (byte version in new byte[] { 1, 2 })
+        {
+            byte[] old = (byte[])img.Clone();
+            old[8] = version;
+            var e = Assert.Throws<DatFormatException>(() => Profile.FromBytes(old));
+            Assert.Contains($"format version {version}", e.Message);
+            Assert.Contains("crayon build", e.Message);
+        }
         byte[] orphan = (byte[])img.Clone();      // version 2 of a vocabulary, but no parent
         BinaryPrimitives.WriteUInt32LittleEndian(orphan.AsSpan(52), 2);
-        BinaryPrimitives.WriteUInt64LittleEndian(orphan.AsSpan(24), DatChecksum.Compute(orphan));
         Assert.Contains("lineage", Assert.Throws<DatFormatException>(() => Profile.FromBytes(orphan)).Message);
     }
 
@@ -137,13 +164,24 @@ public class DatFormatTests
     public void Wrong_version_and_magic_say_so()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        byte[] v3 = (byte[])img.Clone();
-        v3[8] = 3;
-        BinaryPrimitives.WriteUInt64LittleEndian(v3.AsSpan(24), DatChecksum.Compute(v3));
-        Assert.Contains("version 3", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v3)).Message);
+        byte[] v4 = (byte[])img.Clone();
+        v4[8] = 4;
+        Assert.Contains("version 4", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v4)).Message);
         byte[] magic = (byte[])img.Clone();
         magic[0] = (byte)'X';
         Assert.Contains("magic", Assert.Throws<DatFormatException>(() => Profile.FromBytes(magic)).Message);
+    }
+
+    [Fact]
+    public void Verify_checks_the_checksum()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "a source string");
+        Profile.FromBytes(img, verify: true).Release();
+        byte[] bad = (byte[])img.Clone();
+        bad[img.AsSpan().IndexOf("source"u8)] = (byte)'S';   // the metadata: still valid UTF-8, loads fine
+        Profile p = Profile.FromBytes(bad);
+        Assert.Contains("checksum mismatch", Assert.Throws<DatFormatException>(() => p.Verify()).Message);
+        p.Release();
     }
 
     [Fact]
@@ -156,7 +194,7 @@ public class DatFormatTests
         {
             using var b = new Tokenizer(Profile.FromBytes(img));
             byte[] text = System.Text.Encoding.UTF8.GetBytes(EngineFixtures.Sample);
-            foreach (bool direct in new[] { true, false }) // mmap(MAP_POPULATE) and the MemoryMappedFile fallback
+            foreach (bool direct in new[] { true, false }) // mmap and the MemoryMappedFile fallback
             {
                 Profile mapped;
                 lock (MappedFileSwitch) { MappedFile.UseMmap = direct; try { mapped = Profile.Map(path); } finally { MappedFile.UseMmap = true; } }

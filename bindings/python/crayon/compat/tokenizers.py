@@ -166,8 +166,7 @@ class _Added:
         self.lstrip = bool(d.get("lstrip", False))
         self.rstrip = bool(d.get("rstrip", False))
         self.normalized = bool(d.get("normalized", not self.special))
-        if d.get("single_word"):
-            raise UnsupportedTokenizerError(f"added token {self.content!r} with single_word=true is not supported")
+        self.single_word = bool(d.get("single_word", False))
         if not self.content:
             raise UnsupportedTokenizerError("an added token with empty content is not supported")
 
@@ -192,6 +191,21 @@ def _added_tokens(items: list[dict], vocab: dict[str, int]) -> list[_Added]:
     return list(out.values())
 
 
+# What HF's single_word calls a word character: Rust regex's Unicode \w (UTS #18: Alphabetic, marks,
+# decimal digits, connector punctuation, join controls). Alphabetic is the letters, Nl, and
+# Other_Alphabetic, which is marks (covered) but for the enclosed and squared Latin letters below.
+_WORD_CATEGORIES = frozenset(("Nl", "Mn", "Mc", "Me", "Nd", "Pc"))
+_OTHER_ALPHABETIC_SYMBOLS = ((0x24B6, 0x24E9), (0x1F130, 0x1F149), (0x1F150, 0x1F169), (0x1F170, 0x1F189))
+
+
+def _is_word(c: str) -> bool:
+    import unicodedata
+    if c.isalpha() or c in "\u200c\u200d" or unicodedata.category(c) in _WORD_CATEGORIES:
+        return True
+    o = ord(c)
+    return any(lo <= o <= hi for lo, hi in _OTHER_ALPHABETIC_SYMBOLS)
+
+
 def _matcher(tokens: list[_Added]):
     import re
     if not tokens:
@@ -212,6 +226,9 @@ def _find(text: str, matcher) -> list[tuple[_Added | None, int, int]]:
     for m in regex.finditer(text):
         tok = by_content[m.group()]
         start, stop = m.start(), m.end()
+        if tok.single_word and ((start > 0 and _is_word(text[start - 1])) or
+                                (stop < len(text) and _is_word(text[stop]))):
+            continue   # inside a word: HF skips the match and leaves the text to the model
         if tok.lstrip:
             s = start
             while s > 0 and text[s - 1] in _WHITESPACE:
