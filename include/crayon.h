@@ -79,12 +79,14 @@ CRAYON_API int crayon_last_status(void);
 
 typedef struct crayon_vocab crayon_vocab;
 
-/* Backends present on this machine (bit flags). Only the CPU backend executes today. */
+/* Backends present on this machine (bit flags). A GPU flag means the device opened and the embedded
+ * kernels loaded on it (see "GPU devices" below). */
 #define CRAYON_BACKEND_CPU    (1u << 0)
 #define CRAYON_BACKEND_AVX2   (1u << 1)
 #define CRAYON_BACKEND_AVX512 (1u << 2)
-#define CRAYON_BACKEND_CUDA   (1u << 3)   /* libcuda loads and reports >= 1 device             */
-#define CRAYON_BACKEND_ROCM   (1u << 4)   /* the HIP runtime loads and reports >= 1 device     */
+#define CRAYON_BACKEND_CUDA   (1u << 3)   /* libcuda.so.1 opens device 0 and loads the PTX     */
+#define CRAYON_BACKEND_ROCM   (1u << 4)   /* an AMD GPU on an OpenCL platform builds the kernels */
+#define CRAYON_BACKEND_OPENCL (1u << 5)   /* any OpenCL device builds the kernels (PoCL counts)  */
 CRAYON_API uint32_t crayon_backends(void);
 
 /* One line per backend: "name<TAB>yes|no<TAB>detail", e.g. "cuda\tno\tlibcuda.so.1 not found".
@@ -92,9 +94,20 @@ CRAYON_API uint32_t crayon_backends(void);
  * (NUL included), or CRAYON_FAILED. */
 CRAYON_API int64_t crayon_backend_report(char *out, size_t cap);
 
-/* A tokenizer with no profile yet. device: "auto", "cpu", "cuda" or "rocm" (NULL = "auto").
- * An unavailable or not-yet-implemented device is CRAYON_E_UNSUPPORTED, and the message lists what is
- * available. */
+/* A tokenizer with no profile yet. device: "auto", "cpu", "cuda", "rocm" or "opencl" (NULL = "auto").
+ * An unavailable device is CRAYON_E_UNSUPPORTED, and the message says why and lists what is available.
+ *
+ * GPU devices. The library loads the drivers itself at run time (libcuda.so.1 for "cuda",
+ * libOpenCL.so.1 for "rocm" = an AMD GPU on ROCm's OpenCL platform, and "opencl" = the first GPU of
+ * any OpenCL platform, else any OpenCL device); nothing is linked, and a machine without them runs the
+ * CPU path unchanged. On a GPU vocab crayon_tokenize and crayon_tokenize_batch run on the device
+ * (ids identical to the CPU's); crayon_decode and everything else run on the CPU. The active profile's
+ * trie is copied to the device once per profile and released on a switch or crayon_free. Calls on
+ * one device are serialised (thread-safe, not concurrent). A device error at run time is
+ * CRAYON_E_UNSUPPORTED with the driver's message.
+ * "auto" picks CUDA, then ROCm, then an OpenCL GPU (never an OpenCL CPU device such as PoCL), else the
+ * CPU; an auto vocab sends a batch to the GPU only when it holds at least 4 MiB of text (smaller ones
+ * and single texts stay on the CPU), and after a device error it stays on the CPU. */
 CRAYON_API int crayon_vocab_create(const char *device, crayon_vocab **out_vocab);
 
 /* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped.
@@ -150,8 +163,15 @@ CRAYON_API int64_t crayon_profile_info(const crayon_vocab *vocab, char *out, siz
 /* Vocabulary size of the active profile (specials and byte tokens included), or CRAYON_FAILED. */
 CRAYON_API int64_t crayon_vocab_size(const crayon_vocab *vocab);
 
-/* The device this tokenizer runs on ("cpu", ...), NUL-terminated, same return convention. */
+/* The device this tokenizer runs on ("cpu", "cuda", "rocm", "opencl"), NUL-terminated, same return convention. */
 CRAYON_API int64_t crayon_device(const crayon_vocab *vocab, char *out, size_t cap);
+
+/* What this tokenizer's device has done, as one JSON object: "device", and on a GPU also
+ * "description" (name, memory, driver), "device_bytes" (device memory this process holds on it),
+ * "calls", "pieces", "tokens", "rounds" (chunk re-walk rounds) and "kernel_seconds" / "copy_seconds"
+ * (wall time in kernels and in host<->device copies since creation). NUL-terminated, same return
+ * convention as crayon_backend_report. */
+CRAYON_API int64_t crayon_device_stats(const crayon_vocab *vocab, char *out, size_t cap);
 
 /* A capacity that crayon_tokenize always fits in for len input bytes: 3 * len (also valid per
  * document for the batch call, and for crayon_bpe_encode*). Every token covers at least one byte,

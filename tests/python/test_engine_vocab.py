@@ -330,7 +330,7 @@ def test_registry_knows_the_five_readme_profiles():
 
 def test_check_backends_is_truthful_about_the_cpu():
     b = check_backends()
-    assert set(b) == {"cpu", "avx2", "avx512", "cuda", "rocm"}
+    assert set(b) == {"cpu", "avx2", "avx512", "cuda", "rocm", "opencl"}
     assert b["cpu"] is True
     flags = set()
     with open("/proc/cpuinfo") as f:

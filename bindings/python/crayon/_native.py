@@ -48,6 +48,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_profile_info": (c_int64, [c_void_p, c_char_p, c_size_t]),
     "crayon_vocab_size": (c_int64, [c_void_p]),
     "crayon_device": (c_int64, [c_void_p, c_char_p, c_size_t]),
+    "crayon_device_stats": (c_int64, [c_void_p, c_char_p, c_size_t]),
     "crayon_tokenize_bound": (c_size_t, [c_size_t]),
     "crayon_tokenize": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int32_p, c_size_t]),
     "crayon_tokenize_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t,

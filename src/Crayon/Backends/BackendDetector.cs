@@ -5,9 +5,9 @@ using System.Text;
 namespace Crayon.Backends;
 
 /// <summary>
-/// What this machine really has. CPU features come from the runtime's intrinsics support; a GPU counts
-/// only when its driver library loads and reports at least one device (libcuda.so.1: cuInit +
-/// cuDeviceGetCount; libamdhip64.so: hipGetDeviceCount). Probed once, then cached.
+/// What this machine really has. CPU features come from the runtime's intrinsics support; a GPU backend
+/// counts only when its device opens and the embedded kernels load on it (cuda: libcuda.so.1 and
+/// cuModuleLoadData; rocm: an AMD GPU on an OpenCL platform; opencl: any OpenCL device). Probed once, then cached.
 /// </summary>
 public static unsafe class BackendDetector
 {
@@ -26,7 +26,8 @@ public static unsafe class BackendDetector
                 if (p.Present) f |= p.Name switch
                 {
                     "cpu" => BackendFlags.Cpu, "avx2" => BackendFlags.Avx2, "avx512" => BackendFlags.Avx512,
-                    "cuda" => BackendFlags.Cuda, "rocm" => BackendFlags.Rocm, _ => BackendFlags.None,
+                    "cuda" => BackendFlags.Cuda, "rocm" => BackendFlags.Rocm, "opencl" => BackendFlags.OpenCl,
+                    _ => BackendFlags.None,
                 };
             return f;
         }
@@ -45,8 +46,9 @@ public static unsafe class BackendDetector
         new("cpu", true, $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.ProcessArchitecture}"),
         ProbeCpuFeature("avx2", Avx2.IsSupported, ebxBit: 5),
         ProbeCpuFeature("avx512", Avx512F.IsSupported, ebxBit: 16),
-        ProbeCuda(),
-        ProbeRocm(),
+        ProbeGpu("cuda"),
+        ProbeGpu("rocm"),
+        ProbeGpu("opencl"),
     ];
 
     /// <summary>
@@ -66,42 +68,12 @@ public static unsafe class BackendDetector
         return new(name, false, cpu ? "CPU has it but the OS does not enable XSAVE" : "not supported by this CPU");
     }
 
-    private static Probe ProbeCuda()
-    {
-        const string lib = "libcuda.so.1";
-        if (!NativeLibrary.TryLoad(lib, out nint h)) return new("cuda", false, $"{lib} not found");
-        try
-        {
-            if (!NativeLibrary.TryGetExport(h, "cuInit", out nint init) || !NativeLibrary.TryGetExport(h, "cuDeviceGetCount", out nint count))
-                return new("cuda", false, $"{lib} lacks cuInit/cuDeviceGetCount");
-            int rc = ((delegate* unmanaged<uint, int>)init)(0);
-            if (rc != 0) return new("cuda", false, $"cuInit failed ({rc})");
-            int n = 0;
-            rc = ((delegate* unmanaged<int*, int>)count)(&n);
-            if (rc != 0) return new("cuda", false, $"cuDeviceGetCount failed ({rc})");
-            return n >= 1 ? new("cuda", true, $"{n} device(s)") : new("cuda", false, "driver loaded, 0 devices");
-        }
-        catch (Exception e) { return new("cuda", false, $"probe failed: {e.Message}"); }
-        // The driver stays loaded: unloading CUDA after cuInit is not supported by the driver.
-    }
-
-    private static Probe ProbeRocm()
-    {
-        string[] libs = ["libamdhip64.so", "libamdhip64.so.6", "libamdhip64.so.5"];
-        foreach (string lib in libs)
-        {
-            if (!NativeLibrary.TryLoad(lib, out nint h)) continue;
-            try
-            {
-                if (!NativeLibrary.TryGetExport(h, "hipGetDeviceCount", out nint count))
-                    return new("rocm", false, $"{lib} lacks hipGetDeviceCount");
-                int n = 0;
-                int rc = ((delegate* unmanaged<int*, int>)count)(&n);
-                if (rc != 0) return new("rocm", false, $"hipGetDeviceCount failed ({rc})");
-                return n >= 1 ? new("rocm", true, $"{n} device(s)") : new("rocm", false, "HIP runtime loaded, 0 devices");
-            }
-            catch (Exception e) { return new("rocm", false, $"probe failed: {e.Message}"); }
-        }
-        return new("rocm", false, "libamdhip64.so not found");
-    }
+    /// <summary>
+    /// A GPU backend is present when its device opens and its kernels build (see GpuDevices): the
+    /// detail is then the device's name, memory and driver version, else the reason it did not open.
+    /// </summary>
+    private static Probe ProbeGpu(string backend) =>
+        Gpu.GpuDevices.TryOpen(backend, out Gpu.GpuDevice? d, out string why)
+            ? new(backend, true, d!.Description + (d.IsGpu ? "" : " (an OpenCL CPU device: it runs, the CPU backend is faster)"))
+            : new(backend, false, why);
 }

@@ -10,4 +10,5 @@ public enum BackendFlags : uint
     Avx512 = 1u << 2,
     Cuda = 1u << 3,
     Rocm = 1u << 4,
+    OpenCl = 1u << 5,
 }

@@ -1,30 +1,50 @@
+using Crayon.Gpu;
+
 namespace Crayon.Backends;
 
 /// <summary>
-/// Turns a device request into the device that will run. Only "cpu" executes in this version; an
-/// explicit request for anything else fails with NotSupportedException naming what is available.
+/// Turns a device request into the device that will run.
+/// "cpu": the CPU. "cuda", "rocm", "opencl": that GPU backend, or NotSupportedException naming why not
+/// and what is available. "auto": the first of CUDA, ROCm, an OpenCL GPU that opens (never an OpenCL
+/// CPU device such as PoCL), else the CPU; an auto tokenizer sends a batch to the GPU only when it holds
+/// at least <see cref="AutoGpuMinBatchBytes"/> bytes, and falls back to the CPU if the GPU fails.
 /// </summary>
 public static class DeviceSelector
 {
-    public static readonly IReadOnlyList<string> Devices = ["auto", "cpu", "cuda", "rocm"];
+    public static readonly IReadOnlyList<string> Devices = ["auto", "cpu", "cuda", "rocm", "opencl"];
 
-    public static string Select(string? requested)
+    /// <summary>
+    /// Below this a batch stays on the CPU under "auto": the copies to and from the device and a few
+    /// launches cost about as much as the CPU's all-core walk of a few MiB. A guess from the link speed
+    /// (~10 GB/s over 5 bytes moved per text byte) against the CPU's ~0.5–1 GB/s; not yet measured on a GPU.
+    /// </summary>
+    public const long AutoGpuMinBatchBytes = 4L << 20;
+
+    public static string Select(string? requested) => Resolve(requested).Name;
+
+    internal readonly record struct Choice(string Name, GpuDevice? Gpu, bool Auto);
+
+    internal static Choice Resolve(string? requested)
     {
         string d = string.IsNullOrEmpty(requested) ? "auto" : requested.Trim().ToLowerInvariant();
         switch (d)
         {
-            case "auto":
             case "cpu":
-                return "cpu"; // auto: the best backend that executes, which today is always the CPU
+                return new("cpu", null, false);
+            case "auto":
+                foreach (string backend in GpuDevices.Backends)
+                {
+                    if (backend == "opencl" && !OpenClDevice.HasGpu()) continue;   // PoCL & co. are CPUs: the CPU path is faster
+                    if (GpuDevices.TryOpen(backend, out GpuDevice? gpu, out _) && gpu!.IsGpu) return new(backend, gpu, true);
+                }
+                return new("cpu", null, true);
             case "cuda":
             case "rocm":
-                var probe = BackendDetector.Probes.First(p => p.Name == d);
-                string why = probe.Present
-                    ? $"{d} is present ({probe.Detail}) but this version of Crayon only executes on the CPU"
-                    : $"{d} is not available: {probe.Detail}";
-                throw new NotSupportedException($"device '{d}': {why}; available: {Available()}");
+            case "opencl":
+                if (GpuDevices.TryOpen(d, out GpuDevice? device, out string why)) return new(d, device, false);
+                throw new NotSupportedException($"device '{d}' is not available: {why}; available: {Available()}");
             default:
-                throw new ArgumentException($"unknown device '{requested}': use auto, cpu, cuda or rocm (available here: {Available()})");
+                throw new ArgumentException($"unknown device '{requested}': use auto, cpu, cuda, rocm or opencl (available here: {Available()})");
         }
     }
 
@@ -34,6 +54,8 @@ public static class DeviceSelector
         string cpu = "cpu";
         if (flags.HasFlag(BackendFlags.Avx512)) cpu += " (avx2, avx512)";
         else if (flags.HasFlag(BackendFlags.Avx2)) cpu += " (avx2)";
+        foreach (string backend in GpuDevices.Backends)
+            if (GpuDevices.TryOpen(backend, out _, out _)) cpu += ", " + backend;
         return cpu;
     }
 }

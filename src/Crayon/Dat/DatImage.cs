@@ -7,8 +7,8 @@ namespace Crayon.Dat;
 /// <summary>
 /// A view of a .dat image (format 3) in memory the caller keeps alive (a mapping, a private copy or a
 /// borrowed buffer). Nothing is copied and, on purpose, almost nothing is read: <see cref="Open"/> checks
-/// the header, the section table, the specials, the metadata and the root cell — all in the file's
-/// first page — so loading costs the same for 50k and 250k ids and only the pages a walk touches
+/// the header, the section table, the specials, the metadata, the root cell and the parents of the
+/// 256 byte cells — all in the file's first page — so loading costs the same for 50k and 250k ids and only the pages a walk touches
 /// become resident.
 /// Safety holds without a full scan because of how the file is read, not because it was checked
 /// (docs/dat-format.md, "Guarantees"): a step whose index falls outside the cells lands on the root,
@@ -121,8 +121,13 @@ internal readonly unsafe struct DatImage
         var offsets = (uint*)(data + off[4]);
         byte* blob = data + off[5];
         uint blobLen = (uint)size[5];
-        // The root's check is what clamped steps meet; its base is the first-byte table's offset.
+        // The root's check is what clamped steps meet; its base is the first-byte table's offset. The
+        // byte cells are entered directly, never by a step, so their parent must be the root: with
+        // any other parent a step could reach one by a second path, and the first-use check of a
+        // cell relies on each cell having one path. All 257 cells lie in the file's first page.
         if (TrieCell.Base(cells[0]) != 1 || !TrieCell.IsFree(cells[0])) throw Bad("trie root must have base 1 and no parent");
+        for (int c = 1; c <= 256; c++)
+            if (TrieCell.Parent(cells[c]) != 0) throw Bad($"byte cell {c} must have the root as parent");
 
         var specials = all.Slice((int)off[0], (int)size[0]);
         if (specials.Length != 4 + 4 * DatLayout.SpecialCount || U32(specials, 0) != DatLayout.SpecialCount)

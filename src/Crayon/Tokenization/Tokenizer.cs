@@ -1,4 +1,5 @@
 using Crayon.Backends;
+using Crayon.Gpu;
 using Crayon.Normalization;
 using Crayon.Profiles;
 
@@ -16,10 +17,21 @@ public sealed unsafe class Tokenizer : IDisposable
 
     public string Device { get; }
 
+    // GPU devices (see DeviceSelector): the batch and single-text calls run there; decode stays on the CPU.
+    private readonly GpuSession? _gpu;
+    private readonly bool _auto;
+    private volatile bool _gpuFailed;   // auto only: the GPU failed once, so this tokenizer stays on the CPU
+
     public Tokenizer(string? device = "auto")
     {
-        Device = DeviceSelector.Select(device);
+        var choice = DeviceSelector.Resolve(device);
+        Device = choice.Name;
+        _auto = choice.Auto;
+        if (choice.Gpu is not null) _gpu = new GpuSession(choice.Gpu);
     }
+
+    /// <summary>The device session (null on the CPU): tests and benchmarks tune its chunk and piece sizes.</summary>
+    internal GpuSession? Gpu => _gpu;
 
     /// <summary>Creates a tokenizer whose active profile is already loaded (takes ownership of it).</summary>
     public Tokenizer(Profile profile, string? device = "auto") : this(device)
@@ -78,6 +90,14 @@ public sealed unsafe class Tokenizer : IDisposable
     {
         using Lease lease = Acquire();
         Profile profile = lease.Profile;
+        if (_gpu is not null && !_auto)
+        {
+            // One document on the device; when the ids do not fit, the CPU writes the first capacity of them
+            // (the same ids), keeping this call's partial-output contract.
+            long* offs = stackalloc long[2];
+            long n = _gpu.Run(profile, [(nint)text], [length], output, capacity, offs);
+            if (n >= 0) return n;
+        }
         if (profile.Normalization == TextNormalization.None)
             return LongestMatch.Run(profile.Walk, text, length, output, capacity);
         using NormalizedText normalized = Nfc.Normalize(text, length);
@@ -116,6 +136,17 @@ public sealed unsafe class Tokenizer : IDisposable
     public long TokenizeBatch(ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths, int* output, long capacity, long* offsets, int threads)
     {
         using Lease lease = Acquire();
+        if (_gpu is not null && !_gpuFailed)
+        {
+            long bytes = 0;
+            foreach (long l in lengths) bytes += Math.Max(0, l);
+            if (!_auto) return _gpu.Run(lease.Profile, texts, lengths, output, capacity, offsets);
+            if (bytes >= DeviceSelector.AutoGpuMinBatchBytes)
+            {
+                try { return _gpu.Run(lease.Profile, texts, lengths, output, capacity, offsets); }
+                catch (GpuException) { _gpuFailed = true; }   // documented: auto falls back to the CPU
+            }
+        }
         return BatchTokenizer.Run(lease.Profile.Walk, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);
     }
 
@@ -127,5 +158,6 @@ public sealed unsafe class Tokenizer : IDisposable
     {
         Profile? old = Interlocked.Exchange(ref _active, null);
         old?.Release();
+        _gpu?.Dispose();
     }
 }

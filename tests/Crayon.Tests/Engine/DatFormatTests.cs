@@ -143,6 +143,26 @@ public class DatFormatTests
         Assert.Throws<DatFormatException>(() => lease.Profile.Verify());
     }
 
+    /// <summary>
+    /// A byte cell is entered directly; if its parent were another cell, a step could reach it by a
+    /// second path, and a token checked on one path would be trusted on the other. Found by the C
+    /// mutation test: such an image must not load.
+    /// </summary>
+    [Fact]
+    public void A_byte_cell_with_another_parent_is_refused_at_load()
+    {
+        byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
+        int cells = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 2 * 24 + 8));
+        for (int c = 0; c < 256; c += 51)
+        {
+            byte[] bad = (byte[])img.Clone();
+            int at = cells + 8 * (1 + c) + 4;   // the check word of byte cell 1 + c
+            uint check = BinaryPrimitives.ReadUInt32LittleEndian(bad.AsSpan(at));
+            BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(at), check | (uint)(1 + 't'));   // parent: the cell of "t"
+            Assert.Contains("byte cell", Assert.Throws<DatFormatException>(() => Profile.FromBytes(bad)).Message);
+        }
+    }
+
     [Fact]
     public void Older_formats_are_refused_with_how_to_rebuild_and_lineage_must_be_consistent()
     {

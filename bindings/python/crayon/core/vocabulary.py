@@ -41,7 +41,7 @@ from ._calls import byte_arrays, read_bytes, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
-DEVICES = ("auto", "cpu", "cuda", "rocm")
+DEVICES = ("auto", "cpu", "cuda", "rocm", "opencl")
 CRAYON_BORROW = 1
 CRAYON_VERIFY = 2
 _MAX_ID = 2 ** 31 - 1
@@ -206,6 +206,11 @@ class CrayonVocab(NativeObject):
     def device(self) -> str:
         """The device this vocab runs on ("cpu", ...); "auto" is resolved at creation."""
         return read_string(_native.lib().crayon_device, self._h(), initial=32)
+
+    def device_stats(self) -> dict[str, Any]:
+        """What the device has done (crayon_device_stats): on a GPU, its description, device memory
+        held, calls, tokens, and seconds in kernels and in copies; on the CPU just ``{"device": "cpu"}``."""
+        return json.loads(read_string(_native.lib().crayon_device_stats, self._h(), initial=512))
 
     # ---- tokenize / decode --------------------------------------------------------------------
 
