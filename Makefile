@@ -241,11 +241,10 @@ fuzz: fuzz-build peers profiles
 	fuzz/run.sh $(if $(FUZZ_RUNS),-n $(FUZZ_RUNS),-t $(FUZZ_TIME)) -j $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 # In make test: every committed seed and reproducer replayed once, then a 1-second fuzz smoke per
-# target, two at a time. The dat smoke runs without checksum repair while fuzz/open/dat holds
-# findings the loader does not handle yet (docs/fuzzing.md).
+# target, two at a time (docs/fuzzing.md).
 test-fuzz: fuzz-build peers profiles
 	fuzz/replay.sh
-	rm -rf build/fuzz-smoke && CRAYON_FUZZ_DAT_REPAIR=0 FUZZ_STATE=build/fuzz-smoke fuzz/run.sh -t 1 -j 2
+	rm -rf build/fuzz-smoke && FUZZ_STATE=build/fuzz-smoke fuzz/run.sh -t 1 -j 2
 
 # Not in make test: 10^6 tokenize calls across threads during profile swaps, 10^5 load/free cycles
 # with flat memory, the same for BPE (tests/soak/soak.c). SOAK_CALLS / SOAK_LOADS scale it.

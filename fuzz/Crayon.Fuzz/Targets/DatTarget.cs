@@ -14,20 +14,17 @@ namespace Crayon.Fuzz;
 /// profile) exactly; decoding ids the profile produced never fails with "unknown id".
 /// Input: byte 0 bit 0 asks for the size and checksum fields to be repaired first (otherwise nearly
 /// every mutation stops at the checksum and the validation behind it is never reached); the rest is
-/// the image. CRAYON_FUZZ_DAT_REPAIR=0 turns the repair off (make test's smoke, while fuzz/open/dat
-/// holds findings the loader does not handle yet).
+/// the image.
 /// </summary>
 internal sealed class DatTarget : IFuzzTarget
 {
     public string Name => "dat";
 
-    private static readonly bool s_repair = Environment.GetEnvironmentVariable("CRAYON_FUZZ_DAT_REPAIR") != "0";
-
     public void Run(ReadOnlySpan<byte> input)
     {
         if (input.IsEmpty) return;
         byte[] image = input[1..].ToArray();
-        if ((input[0] & 1) != 0 && s_repair) image = Repair.Apply(image);
+        if ((input[0] & 1) != 0) image = Repair.Apply(image);
         Profile profile;
         try
         {
