@@ -166,7 +166,7 @@ demo: python
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) bindings/python/examples/demo.py
 
 # ---- tests -------------------------------------------------------------------------------------
-test: test-abi test-c test-examples test-dotnet test-python test-nuget
+test: test-abi test-c test-examples test-dotnet test-python test-nuget test-fuzz
 
 test-dotnet: $(DEPS_STAMP) peers opencl
 	dotnet test tests/Crayon.Tests/Crayon.Tests.csproj -c $(CONFIG) --nologo
@@ -207,6 +207,52 @@ nuget: profiles
 test-nuget: nuget peers $(PY)
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python PY=$(abspath $(PY)) \
 	  tests/nuget/run.sh $(NUGET_DIR) $(PROFILE_DIR) $(TIKTOKEN_DIR)
+
+# ---- fuzzing and soak tests (docs/fuzzing.md) ------------------------------------------------------
+# make fuzz                       every target for FUZZ_TIME seconds (default 60) each
+# make fuzz FUZZ_RUNS=1000000     every target to that many executions
+# make fuzz FUZZ_TARGETS="bpe dat" FUZZ_JOBS=2
+# Prints executions, exec/s, coverage and findings per target; findings land in build/fuzz/findings.
+FUZZ_APT     := clang-14 libclang-rt-14-dev
+FUZZ_STAMP   := build/.fuzz-deps
+FUZZ_TIME    ?= 60
+FUZZ_RUNS    ?=
+FUZZ_JOBS    ?= 1
+FUZZ_TARGETS ?=
+.PHONY: fuzz fuzz-build test-fuzz soak
+
+$(FUZZ_STAMP): $(DEPS_STAMP)
+	@missing=""; for p in $(FUZZ_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+FUZZ_SOURCES := $(shell find fuzz \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' -o -name '*.c' -o -name '*.sh' \) -print 2>/dev/null)
+FUZZ_BUILT   := build/fuzz/.built
+fuzz-build: $(FUZZ_BUILT)
+$(FUZZ_BUILT): $(CS_SOURCES) $(FUZZ_SOURCES) include/crayon.h $(NATIVE) $(FUZZ_STAMP)
+	fuzz/build.sh
+	@touch $@
+
+fuzz: fuzz-build peers profiles
+	fuzz/run.sh $(if $(FUZZ_RUNS),-n $(FUZZ_RUNS),-t $(FUZZ_TIME)) -j $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+# In make test: every committed seed and reproducer replayed once, then a 1-second fuzz smoke per
+# target, two at a time (docs/fuzzing.md).
+test-fuzz: fuzz-build peers profiles
+	fuzz/replay.sh
+	rm -rf build/fuzz-smoke && FUZZ_STATE=build/fuzz-smoke fuzz/run.sh -t 1 -j 2
+
+# Not in make test: 10^6 tokenize calls across threads during profile swaps, 10^5 load/free cycles
+# with flat memory, the same for BPE (tests/soak/soak.c). SOAK_CALLS / SOAK_LOADS scale it.
+soak: $(NATIVE) profiles peers
+	@mkdir -p build/c-tests
+	$(CC) $(CFLAGS) -Iinclude tests/soak/soak.c -L$(NATIVE_DIR) -lcrayon -lpthread -Wl,-rpath,$(abspath $(NATIVE_DIR)) -o build/c-tests/soak
+	CRAYON_PROFILE_DIR=$(abspath $(PROFILE_DIR)) CRAYON_TEST_TIKTOKEN=$(abspath $(TIKTOKEN_DIR))/cl100k_base.tiktoken \
+	  build/c-tests/soak
 
 # ---- install -----------------------------------------------------------------------------------
 install: $(NATIVE)
