@@ -105,9 +105,11 @@ CRAYON_API int64_t crayon_backend_report(char *out, size_t cap);
  * trie is copied to the device once per profile and released on a switch or crayon_free. Calls on
  * one device are serialised (thread-safe, not concurrent). A device error at run time is
  * CRAYON_E_UNSUPPORTED with the driver's message.
- * "auto" picks CUDA, then ROCm, then an OpenCL GPU (never an OpenCL CPU device such as PoCL), else the
- * CPU; an auto vocab sends a batch to the GPU only when it holds at least 4 MiB of text (smaller ones
- * and single texts stay on the CPU), and after a device error it stays on the CPU. */
+ * "auto" runs on the CPU and opens no driver until its first batch of at least 4 MiB of text (opening
+ * them can cost half a second and tens of MB); then it picks CUDA, then ROCm, then an OpenCL GPU (never
+ * an OpenCL CPU device such as PoCL), else the CPU, and sends batches that large to that GPU (smaller
+ * ones and single texts stay on the CPU); after a device error it stays on the CPU. crayon_device
+ * reports "cpu" until then. */
 CRAYON_API int crayon_vocab_create(const char *device, crayon_vocab **out_vocab);
 
 /* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped.

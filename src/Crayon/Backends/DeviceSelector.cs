@@ -5,9 +5,10 @@ namespace Crayon.Backends;
 /// <summary>
 /// Turns a device request into the device that will run.
 /// "cpu": the CPU. "cuda", "rocm", "opencl": that GPU backend, or NotSupportedException naming why not
-/// and what is available. "auto": the first of CUDA, ROCm, an OpenCL GPU that opens (never an OpenCL
-/// CPU device such as PoCL), else the CPU; an auto tokenizer sends a batch to the GPU only when it holds
-/// at least <see cref="AutoGpuMinBatchBytes"/> bytes, and falls back to the CPU if the GPU fails.
+/// and what is available. "auto": the CPU until the tokenizer's first batch of at least
+/// <see cref="AutoGpuMinBatchBytes"/> bytes; then the first of CUDA, ROCm, an OpenCL GPU that opens
+/// (never an OpenCL CPU device such as PoCL), else the CPU; batches that large go to that GPU, and the
+/// tokenizer falls back to the CPU if the GPU fails.
 /// </summary>
 public static class DeviceSelector
 {
@@ -32,11 +33,9 @@ public static class DeviceSelector
             case "cpu":
                 return new("cpu", null, false);
             case "auto":
-                foreach (string backend in GpuDevices.Backends)
-                {
-                    if (backend == "opencl" && !OpenClDevice.HasGpu()) continue;   // PoCL & co. are CPUs: the CPU path is faster
-                    if (GpuDevices.TryOpen(backend, out GpuDevice? gpu, out _) && gpu!.IsGpu) return new(backend, gpu, true);
-                }
+                // No probing here: opening the drivers costs time and memory (with PoCL installed, 0.5 s
+                // and 60 MB), which a tokenizer that never sees a large batch should not pay.
+                // The tokenizer calls ProbeAuto on its first batch of AutoGpuMinBatchBytes or more.
                 return new("cpu", null, true);
             case "cuda":
             case "rocm":
@@ -46,6 +45,17 @@ public static class DeviceSelector
             default:
                 throw new ArgumentException($"unknown device '{requested}': use auto, cpu, cuda, rocm or opencl (available here: {Available()})");
         }
+    }
+
+    /// <summary>What "auto" runs on: the first of CUDA, ROCm, an OpenCL GPU that opens, else the CPU.</summary>
+    internal static Choice ProbeAuto()
+    {
+        foreach (string backend in GpuDevices.Backends)
+        {
+            if (backend == "opencl" && !OpenClDevice.HasGpu()) continue;   // PoCL & co. are CPUs: the CPU path is faster
+            if (GpuDevices.TryOpen(backend, out GpuDevice? gpu, out _) && gpu!.IsGpu) return new(backend, gpu, true);
+        }
+        return new("cpu", null, true);
     }
 
     private static string Available()

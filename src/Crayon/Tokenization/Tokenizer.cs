@@ -15,19 +15,33 @@ public sealed unsafe class Tokenizer : IDisposable
 {
     private Profile? _active;
 
-    public string Device { get; }
+    /// <summary>The device calls run on: "cpu", or a GPU backend's name ("auto" tells once it has probed).</summary>
+    public string Device => _device;
 
     // GPU devices (see DeviceSelector): the batch and single-text calls run there; decode stays on the CPU.
-    private readonly GpuSession? _gpu;
+    private volatile GpuSession? _gpu;
+    private volatile string _device;
     private readonly bool _auto;
+    private int _autoProbed;            // auto only: the first large batch looks for a GPU, once
     private volatile bool _gpuFailed;   // auto only: the GPU failed once, so this tokenizer stays on the CPU
 
     public Tokenizer(string? device = "auto")
     {
         var choice = DeviceSelector.Resolve(device);
-        Device = choice.Name;
+        _device = choice.Name;
         _auto = choice.Auto;
         if (choice.Gpu is not null) _gpu = new GpuSession(choice.Gpu);
+    }
+
+    /// <summary>Auto: the first large batch opens the GPU drivers (DeviceSelector.ProbeAuto); others keep
+    /// the CPU meanwhile.</summary>
+    private void ProbeAutoOnce()
+    {
+        if (Interlocked.Exchange(ref _autoProbed, 1) != 0) return;
+        var choice = DeviceSelector.ProbeAuto();
+        if (choice.Gpu is null) return;
+        _gpu = new GpuSession(choice.Gpu);
+        _device = choice.Name;
     }
 
     /// <summary>The device session (null on the CPU): tests and benchmarks tune its chunk and piece sizes.</summary>
@@ -136,15 +150,17 @@ public sealed unsafe class Tokenizer : IDisposable
     public long TokenizeBatch(ReadOnlySpan<nint> texts, ReadOnlySpan<long> lengths, int* output, long capacity, long* offsets, int threads)
     {
         using Lease lease = Acquire();
-        if (_gpu is not null && !_gpuFailed)
+        if (_gpu is { } explicitGpu && !_auto) return explicitGpu.Run(lease.Profile, texts, lengths, output, capacity, offsets);
+        if (_auto && !_gpuFailed)
         {
             long bytes = 0;
             foreach (long l in lengths) bytes += Math.Max(0, l);
-            if (!_auto) return _gpu.Run(lease.Profile, texts, lengths, output, capacity, offsets);
             if (bytes >= DeviceSelector.AutoGpuMinBatchBytes)
             {
-                try { return _gpu.Run(lease.Profile, texts, lengths, output, capacity, offsets); }
-                catch (GpuException) { _gpuFailed = true; }   // documented: auto falls back to the CPU
+                ProbeAutoOnce();
+                if (_gpu is { } gpu)
+                    try { return gpu.Run(lease.Profile, texts, lengths, output, capacity, offsets); }
+                    catch (GpuException) { _gpuFailed = true; }   // documented: auto falls back to the CPU
             }
         }
         return BatchTokenizer.Run(lease.Profile.Walk, lease.Profile.Normalization, texts, lengths, output, capacity, offsets, threads);

@@ -204,7 +204,8 @@ class CrayonVocab(NativeObject):
 
     @property
     def device(self) -> str:
-        """The device this vocab runs on ("cpu", ...); "auto" is resolved at creation."""
+        """The device this vocab runs on ("cpu", ...); "auto" says "cpu" until its first batch of
+        4 MiB or more looks for a GPU."""
         return read_string(_native.lib().crayon_device, self._h(), initial=32)
 
     def device_stats(self) -> dict[str, Any]:
