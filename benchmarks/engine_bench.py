@@ -80,7 +80,7 @@ def memory_probe(path: str) -> None:
     steps.append(("tokenized 1 MiB", rss_kib()))
     lib.crayon_vocab_verify(v)
     steps.append(("verified", rss_kib()))
-    print(" ".join(f"{name}={r['RssFile']}/{r['RssAnon']}" for name, r in steps))
+    print(" ".join(f"{r['RssFile']}/{r['RssAnon']}" for _, r in steps))   # in the order memory_table prints
 
 
 def memory_table(profiles: list[Path]) -> None:
@@ -91,7 +91,7 @@ def memory_table(profiles: list[Path]) -> None:
         if r.returncode != 0:
             print(f"{path.stem:<14} failed: {r.stderr.strip()[-200:]}")
             continue
-        cols = [part.split("=", 1)[1] for part in r.stdout.split()]
+        cols = r.stdout.split()
         print(f"{path.stem:<14} {path.stat().st_size / 1024:>9.0f}   " + " → ".join(cols))
 
 
