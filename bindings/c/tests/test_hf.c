@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "crayon.h"
-
-static int failures = 0;
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__,    \
-                    #cond, crayon_last_error());                                                 \
-            failures++;                                                                          \
-        }                                                                                        \
-    } while (0)
+#include "test_support.h"
 
 /* vocab: '!'..'~' as ids 0..93 (ByteLevel spells them as themselves), then merges h+e, l+l, he+ll, hell+o. */
 static char *tokenizer_json(const char *normalizer) {

@@ -14,16 +14,7 @@
 #include <unistd.h>
 
 #include "crayon.h"
-
-static int failures = 0;
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__,    \
-                    #cond, crayon_last_error());                                                 \
-            failures++;                                                                          \
-        }                                                                                        \
-    } while (0)
+#include "test_support.h"
 
 static const char *CL100K =
     "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*|"
@@ -31,27 +22,7 @@ static const char *CL100K =
 
 static crayon_bpe *small_encoding(void) {
     static const char *merges[] = {"he", "ll", "hell", "hello", " w", " wo", "rl", " wor", " world", "  "};
-    enum { NM = sizeof merges / sizeof merges[0], N = 256 + NM };
-    static char bytes[256];
-    const char *tokens[N];
-    size_t lens[N];
-    int32_t ranks[N];
-    for (int b = 0; b < 256; b++) {
-        bytes[b] = (char)b;
-        tokens[b] = &bytes[b];
-        lens[b] = 1;
-        ranks[b] = b;
-    }
-    for (int i = 0; i < NM; i++) {
-        tokens[256 + i] = merges[i];
-        lens[256 + i] = strlen(merges[i]);
-        ranks[256 + i] = 256 + i;
-    }
-    const char *names[] = {"<|endoftext|>"};
-    const int32_t ids[] = {1000};
-    crayon_bpe *bpe = NULL;
-    CHECK(crayon_bpe_from_ranks(tokens, lens, ranks, N, CL100K, names, ids, 1, &bpe) == CRAYON_OK);
-    return bpe;
+    return rank_encoding(merges, (int)(sizeof merges / sizeof merges[0]), CL100K);
 }
 
 /* Feeds text in two pieces cut at `cut`, takes ids through a 3-id buffer; returns the count. */
