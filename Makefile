@@ -38,6 +38,16 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 all: wheel examples demo
 
 # ---- machine setup -----------------------------------------------------------------------------
+# $(call apt_install,PACKAGES): installs those of PACKAGES that dpkg does not know yet (sudo unless root).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+endef
+
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -77,12 +87,7 @@ OPENCL_PACKAGES := pocl-opencl-icd ocl-icd-libopencl1 clinfo
 OPENCL_STAMP    := build/.opencl
 opencl: $(OPENCL_STAMP)
 $(OPENCL_STAMP): $(DEPS_STAMP)
-	@missing=""; for p in $(OPENCL_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_install,$(OPENCL_PACKAGES))
 	@mkdir -p build && touch $@
 
 # ---- native library ----------------------------------------------------------------------------
@@ -222,12 +227,7 @@ FUZZ_TARGETS ?=
 .PHONY: fuzz fuzz-build test-fuzz soak
 
 $(FUZZ_STAMP): $(DEPS_STAMP)
-	@missing=""; for p in $(FUZZ_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=$$( [ $$(id -u) -eq 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_install,$(FUZZ_APT))
 	@touch $@
 
 FUZZ_SOURCES := $(shell find fuzz \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' -o -name '*.c' -o -name '*.sh' \) -print 2>/dev/null)
