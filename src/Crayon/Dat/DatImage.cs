@@ -33,7 +33,7 @@ internal readonly unsafe struct DatImage
     public readonly string Name;
     public readonly string Source;
     public readonly TextNormalization Normalization;
-    public readonly uint FormatVersion;
+    public uint FormatVersion => DatLayout.Version;
     public readonly Lineage Lineage;
 
     private DatImage(ulong* cells, int* values, int nodeCount, uint* offsets, byte* bytes, uint bytesLength, int vocabSize,
@@ -43,7 +43,7 @@ internal readonly unsafe struct DatImage
         Cells = cells; Values = values; NodeCount = nodeCount; TokenOffsets = offsets; TokenBytes = bytes;
         TokenBytesLength = bytesLength; VocabSize = vocabSize; MaxTokenBytes = maxTokenBytes; Checksum = checksum;
         Data = data; Length = length; Name = name; Source = source; Normalization = normalization;
-        FormatVersion = DatLayout.Version; Lineage = lineage;
+        Lineage = lineage;
     }
 
     /// <summary>The bytes of token id, or a DatFormatException when the table puts them outside the file.</summary>
@@ -187,9 +187,7 @@ internal readonly unsafe struct DatImage
                 throw Bad($"trie cell {t}: parent {parent} does not lead here");
             if (TrieCell.IsTerminal(cell) != value >= 0 || value >= VocabSize) throw Bad($"trie cell {t}: token id {value} out of range");
         }
-        Span<byte> path = stackalloc byte[MaxTokenBytes <= 4096 ? MaxTokenBytes : 0];
-        byte[]? rented = MaxTokenBytes <= 4096 ? null : new byte[MaxTokenBytes];
-        if (rented is not null) path = rented;
+        Span<byte> path = MaxTokenBytes <= 4096 ? stackalloc byte[MaxTokenBytes] : new byte[MaxTokenBytes];
         for (uint t = 257; t < count; t++)
         {
             if (!TrieCell.IsTerminal(Cells[t])) continue;

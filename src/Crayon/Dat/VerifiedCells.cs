@@ -22,8 +22,6 @@ internal sealed unsafe class VerifiedCells : IDisposable
 
     public ulong* Bits => _bits;
 
-    public bool Contains(uint cell) => (_bits[cell >> 6] & (1UL << (int)cell)) != 0;
-
     public void Add(uint cell) => Interlocked.Or(ref _bits[cell >> 6], 1UL << (int)cell);
 
     /// <summary>After a full verification: every cell is known good.</summary>

@@ -37,8 +37,6 @@ internal sealed class HfAddedSet
             _byFirstByte[group.Key] = group.OrderByDescending(t => t.Content.Length).ToArray();
     }
 
-    public bool IsEmpty => _byFirstByte.Count == 0;
-
     /// <summary>Segments covering text[start..end) (empty text: none).</summary>
     public void Find(ReadOnlySpan<byte> text, int start, int end, List<HfSegment> output)
     {
@@ -46,7 +44,7 @@ internal sealed class HfAddedSet
         int i = start;
         while (i < end)
         {
-            HfAddedToken? hit = _byFirstByte.Count == 0 ? null : Longest(text, i, end);
+            HfAddedToken? hit = Longest(text, i, end);
             if (hit is null) { i++; continue; }
             int s = i, e = i + hit.Content.Length;
             i = e;   // matches never overlap, skipped or not (aho-corasick's iteration)

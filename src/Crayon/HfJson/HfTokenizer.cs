@@ -134,11 +134,6 @@ public sealed class HfTokenizer
         return output.ToArray();
     }
 
-    public int? TokenToId(string token) =>
-        _addedById.Values.FirstOrDefault(t => t.Text == token)?.Id ?? (_model.Vocab.TryGetValue(token, out int id) ? id : null);
-
-    public string? IdToToken(int id) => _tokenOf.TryGetValue(id, out string? t) ? t : null;
-
     private static string Kind(JsonElement e) => HfBpeModel.Str(e, "type") ?? "?";
 
     /// <summary>The split regex of a supported pre-tokenizer, and whether ByteLevel adds a prefix space.</summary>
