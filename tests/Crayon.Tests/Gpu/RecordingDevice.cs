@@ -12,19 +12,21 @@ internal sealed unsafe class RecordingDevice(GpuDevice inner) : GpuDevice
 {
     private readonly Dictionary<nint, GpuBuffer> _buffers = [];
     private readonly Dictionary<nint, long> _host = [];
-    private readonly bool[] _kernelPending = new bool[QueueCount], _copyPending = new bool[QueueCount];
+    private readonly bool[] _walkPending = new bool[QueueCount], _readOutPending = new bool[QueueCount], _pending = new bool[QueueCount];
     private readonly List<(nint Host, long Bytes)>[] _pageableCopies = [[], []];
     private int _launches;
 
-    /// <summary>Copies enqueued while the other queue had an unfinished kernel, and kernels enqueued while it had an unfinished copy.</summary>
-    public int Overlaps { get; private set; }
+    /// <summary>Uploads enqueued while the other queue had an unfinished WalkChunks.</summary>
+    public int UploadsBesideWalk { get; private set; }
+    /// <summary>Read-outs waited for (Synchronize) while the other queue had an unfinished WalkChunks.</summary>
+    public int ReadOutsBesideWalk { get; private set; }
     public int Launches => _launches;
     /// <summary>Async copies from pageable memory that were not waited for before the next command.</summary>
     public int UnwaitedPageableCopies { get; private set; }
     /// <summary>Launches after which the device "fails" (0: never).</summary>
     public int FailAtLaunch { get; set; }
     public int HostBlocks => _host.Count;
-    public bool Idle => !_kernelPending[0] && !_kernelPending[1] && !_copyPending[0] && !_copyPending[1];
+    public bool Idle => !_pending[0] && !_pending[1];
 
     public override string Backend => inner.Backend;
     public override string Description => inner.Description;
@@ -47,18 +49,16 @@ internal sealed unsafe class RecordingDevice(GpuDevice inner) : GpuDevice
 
     private GpuBuffer Inner(GpuBuffer b) => _buffers[b.Handle];
 
-    private void BeforeCommand(int queue, bool kernel)
+    private void BeforeCommand(int queue)
     {
         // A pageable async copy still unfinished when more work is queued would let the host touch its memory too early.
         UnwaitedPageableCopies += _pageableCopies[0].Count + _pageableCopies[1].Count;
         _pageableCopies[0].Clear(); _pageableCopies[1].Clear();
-        int other = 1 - queue;
-        if (kernel ? _copyPending[other] : _kernelPending[other]) Overlaps++;
+        _pending[queue] = true;
     }
 
     private void NoteCopy(int queue, void* host, long bytes)
     {
-        _copyPending[queue] = true;
         if (!IsPageLocked((nint)host, bytes)) _pageableCopies[queue].Add(((nint)host, bytes));
     }
 
@@ -71,33 +71,36 @@ internal sealed unsafe class RecordingDevice(GpuDevice inner) : GpuDevice
 
     public override void WriteAsync(int queue, GpuBuffer dst, long dstOffset, void* src, long bytes)
     {
-        BeforeCommand(queue, kernel: false);
+        BeforeCommand(queue);
+        if (_walkPending[1 - queue]) UploadsBesideWalk++;
         inner.WriteAsync(queue, Inner(dst), dstOffset, src, bytes);
         NoteCopy(queue, src, bytes);
     }
 
     public override void ReadAsync(int queue, GpuBuffer src, void* dst, long bytes)
     {
-        BeforeCommand(queue, kernel: false);
+        BeforeCommand(queue);
+        _readOutPending[queue] = true;
         inner.ReadAsync(queue, Inner(src), dst, bytes);
         NoteCopy(queue, dst, bytes);
     }
 
     public override void LaunchAsync(int queue, GpuKernel kernel, int threads, ReadOnlySpan<GpuView> views)
     {
-        BeforeCommand(queue, kernel: true);
+        BeforeCommand(queue);
         if (FailAtLaunch > 0 && ++_launches >= FailAtLaunch) throw new GpuException("test: device lost");
         if (FailAtLaunch == 0) _launches++;
         var mapped = new GpuView[views.Length];
         for (int i = 0; i < views.Length; i++) mapped[i] = new(Inner(views[i].Buffer), views[i].Length);
         inner.LaunchAsync(queue, kernel, threads, mapped);
-        _kernelPending[queue] = true;
+        if (kernel == GpuKernel.WalkChunks) _walkPending[queue] = true;
     }
 
     public override void Synchronize(int queue)
     {
+        if (_readOutPending[queue] && _walkPending[1 - queue]) ReadOutsBesideWalk++;
         inner.Synchronize(queue);
-        _kernelPending[queue] = _copyPending[queue] = false;
+        _pending[queue] = _walkPending[queue] = _readOutPending[queue] = false;
         _pageableCopies[queue].Clear();   // waited for: the host may use that memory now
     }
 
