@@ -210,7 +210,8 @@ class CrayonVocab(NativeObject):
 
     def device_stats(self) -> dict[str, Any]:
         """What the device has done (crayon_device_stats): on a GPU, its description, device memory
-        held, calls, tokens, and seconds in kernels and in copies; on the CPU just ``{"device": "cpu"}``."""
+        held, calls, tokens, seconds in kernels and in copies by the device's clock, and the calls'
+        wall seconds; on the CPU just ``{"device": "cpu"}``."""
         return json.loads(read_string(_native.lib().crayon_device_stats, self._h(), initial=512))
 
     # ---- tokenize / decode --------------------------------------------------------------------
