@@ -9,8 +9,8 @@ namespace Crayon.Gpu;
 /// kernels through cuLaunchKernel with ILGPU's parameter layout (<see cref="PackParameters"/>).
 /// Uses the device's primary context, made current on the calling thread before each operation.
 /// Each queue is a non-blocking stream; copies are cuMemcpy*Async (truly asynchronous from the
-/// page-locked memory of <see cref="AllocateHost"/>), and every command is bracketed by two events
-/// whose elapsed time, collected at <see cref="Synchronize"/>, is its device-side duration.
+/// page-locked memory of <see cref="AllocateHost"/>), and every command is bracketed by two (pooled)
+/// events whose elapsed time, collected at <see cref="Synchronize"/>, is its device-side duration.
 /// </summary>
 internal sealed unsafe class CudaDevice : GpuDevice
 {
@@ -159,49 +159,56 @@ internal sealed unsafe class CudaDevice : GpuDevice
         try
         {
             Check(_api, _api.StreamSynchronize(_streams[queue]), "cuStreamSynchronize (a kernel or copy failed)");
+            // Timings are a report, not a result: one the driver cannot give counts as zero.
             double kernel = 0, copy = 0;
             foreach (var (start, end, isKernel) in _timed[queue])
             {
                 float ms = 0;
-                Check(_api, _api.EventElapsedTime(&ms, start, end), "cuEventElapsedTime");
+                if (_api.EventElapsedTime(&ms, start, end) != 0) continue;
                 if (isKernel) kernel += ms / 1000.0; else copy += ms / 1000.0;
             }
             AddTimings(kernel, copy);
         }
         finally
         {
-            DestroyEvents(queue);
+            RecycleEvents(queue);
         }
     }
 
-    private nint BeginTimed(int queue)
+    /// <summary>Events go back here once their stream has passed them: creating one costs far more than recording it.</summary>
+    private readonly Stack<nint> _eventPool = new();
+
+    private nint RecordEvent(int queue)
     {
-        nint start;
-        Check(_api, _api.EventCreate(&start, 0), "cuEventCreate");
-        int rc = _api.EventRecord(start, _streams[queue]);
-        if (rc != 0) { _api.EventDestroy(start); Check(_api, rc, "cuEventRecord"); }
-        return start;
+        if (!_eventPool.TryPop(out nint ev))
+        {
+            nint created;
+            Check(_api, _api.EventCreate(&created, 0), "cuEventCreate");
+            ev = created;
+        }
+        int rc = _api.EventRecord(ev, _streams[queue]);
+        if (rc != 0) { _eventPool.Push(ev); Check(_api, rc, "cuEventRecord"); }
+        return ev;
     }
+
+    private nint BeginTimed(int queue) => RecordEvent(queue);
 
     private void EndTimed(int queue, nint start, bool kernel)
     {
-        nint end = 0;
-        int rc = _api.EventCreate(&end, 0);
-        if (rc == 0) rc = _api.EventRecord(end, _streams[queue]);
-        if (rc != 0)
-        {
-            _api.EventDestroy(start);
-            if (end != 0) _api.EventDestroy(end);
-            Check(_api, rc, "cuEventRecord");
-        }
+        nint end;
+        try { end = RecordEvent(queue); }
+        catch { _eventPool.Push(start); throw; }
         _timed[queue].Add((start, end, kernel));
     }
 
-    private void DestroyEvents(int queue)
+    private void RecycleEvents(int queue)
     {
-        foreach (var (start, end, _) in _timed[queue]) { _api.EventDestroy(start); _api.EventDestroy(end); }
+        foreach (var (start, end, _) in _timed[queue]) { _eventPool.Push(start); _eventPool.Push(end); }
         _timed[queue].Clear();
     }
+
+    /// <summary>CUDA events held now, pooled or in flight (tests: bounded, and none after Dispose).</summary>
+    internal int EventCount => _eventPool.Count + 2 * (_timed[0].Count + _timed[1].Count);
 
     /// <summary>ILGPU's PTX view parameter: .param .align 8 .b8 [16] = { u64 device pointer, s64 length }.</summary>
     [StructLayout(LayoutKind.Sequential, Size = 16)]
@@ -260,10 +267,11 @@ internal sealed unsafe class CudaDevice : GpuDevice
             {
                 if (_streams[q] == 0) continue;
                 _api.StreamSynchronize(_streams[q]);
-                DestroyEvents(q);
+                RecycleEvents(q);
                 _api.StreamDestroy(_streams[q]);
                 _streams[q] = 0;
             }
+            while (_eventPool.TryPop(out nint ev)) _api.EventDestroy(ev);
             for (int i = 0; i < _modules.Length; i++) if (_modules[i] != 0) { _api.ModuleUnload(_modules[i]); _modules[i] = 0; }
         }
         catch (GpuException) { /* the context is gone; nothing left to unload */ }
