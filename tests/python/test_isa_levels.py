@@ -149,3 +149,16 @@ def test_check_backends_is_what_the_report_says():
     b = crayon.check_backends()
     rows = {n: ok for n, ok, _ in backend_report()}
     assert b == {k: rows[k] for k in b}
+
+
+def test_without_its_engine_builds_the_dispatcher_fails_every_call_cleanly(tmp_path):
+    import shutil
+    shutil.copy(library_folder() / "libcrayon.so", tmp_path / "libcrayon.so")
+    code = ("import crayon\n"
+            "assert not crayon.check_backends()['cpu']\n"
+            "try:\n    crayon.CrayonVocab(device='cpu', profile='lite')\n"
+            "except crayon.CrayonError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, CRAYON_LIBRARY=str(tmp_path / "libcrayon.so")))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "could not load an engine build" in r.stdout and "libcrayon-x86-64.so" in r.stdout
