@@ -110,12 +110,13 @@ $(ISA_LIBS) &: $(CS_SOURCES) $(DEPS_STAMP)
 	done
 	@touch $(ISA_LIBS)
 
-DISPATCH_SRC := src/dispatch/dispatch.c src/dispatch/stubs.S src/dispatch/exports.py
+DISPATCH_SRC := src/dispatch/dispatch.c src/dispatch/stubs.S src/dispatch/exports.py src/dispatch/exports.map
 $(NATIVE): $(ISA_LIBS) $(DISPATCH_SRC) include/crayon.h
 	@mkdir -p build/dispatch
 	$(SYS_PYTHON) src/dispatch/exports.py include/crayon.h > build/dispatch/exports.inc
 	$(CC) -O2 -Wall -Wextra -Werror -Wno-format-truncation -shared -fPIC -fvisibility=hidden -Wl,-z,defs \
-	  -Wl,-soname,libcrayon.so -Ibuild/dispatch src/dispatch/dispatch.c src/dispatch/stubs.S -ldl -o $@
+	  -Wl,-soname,libcrayon.so -Wl,--version-script,src/dispatch/exports.map \
+	  -Ibuild/dispatch src/dispatch/dispatch.c src/dispatch/stubs.S -ldl -o $@
 
 # ---- profiles (cartridges) ---------------------------------------------------------------------
 # The committed vocabulary lists (profiles/*.json) are the source; the .dat files are built here.
