@@ -80,7 +80,10 @@ CRAYON_API int crayon_last_status(void);
 typedef struct crayon_vocab crayon_vocab;
 
 /* Backends present on this machine (bit flags). A GPU flag means the device opened and the embedded
- * kernels loaded on it (see "GPU devices" below). */
+ * kernels loaded on it (see "GPU devices" below). AVX2 / AVX512 mean the engine code in use runs them:
+ * libcrayon.so loads, from its own folder, the build for the highest x86-64 level the CPU has
+ * (libcrayon-x86-64.so, -x86-64-v3.so with AVX2, -x86-64-v4.so with AVX-512); the environment
+ * variable CRAYON_ISA=x86-64|x86-64-v3|x86-64-v4, read when the library loads, caps the level. */
 #define CRAYON_BACKEND_CPU    (1u << 0)
 #define CRAYON_BACKEND_AVX2   (1u << 1)
 #define CRAYON_BACKEND_AVX512 (1u << 2)
