@@ -14,8 +14,8 @@ namespace Crayon.Bpe;
 /// </summary>
 internal static class BytePairMerger
 {
-    /// <summary>The rank table and this thread's cache in front of it.</summary>
-    internal readonly struct Ranks(RankTable table, RankCache cache)
+    /// <summary>The rank table, this thread's cache in front of it, and the encoding's long-piece encoder (if any).</summary>
+    internal readonly struct Ranks(RankTable table, RankCache cache, LazyBacktrackingEncoder? longPieces = null)
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Get(ReadOnlySpan<byte> key) => cache.Get(table, key);
@@ -23,7 +23,12 @@ internal static class BytePairMerger
         public int MaxRank => table.MaxRank;
 
         public RankCache Cache => cache;
+
+        public LazyBacktrackingEncoder? LongPieces => longPieces;
     }
+
+    /// <summary>Pieces longer than this use the <see cref="BacktrackingEncoder"/> when the encoding has one.</summary>
+    internal const int BacktrackThreshold = HeapThreshold;
 
     /// <summary>Pieces longer than this use the heap (tests call every path directly).</summary>
     internal const int HeapThreshold = 96;
@@ -36,7 +41,9 @@ internal static class BytePairMerger
     /// <summary>Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks.</summary>
     public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
-        if (piece.Length > BucketThreshold) MergeWithBuckets(ranks, piece, ref output);
+        if (piece.Length > BacktrackThreshold && ranks.LongPieces?.Get(ranks) is { } backtracking)
+            backtracking.Encode(piece, ref output);
+        else if (piece.Length > BucketThreshold) MergeWithBuckets(ranks, piece, ref output);
         else if (piece.Length > HeapThreshold) MergeWithHeap(ranks, piece, ref output);
         else MergeLinear(ranks, piece, ref output);
     }
