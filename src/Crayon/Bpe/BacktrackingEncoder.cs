@@ -36,40 +36,52 @@ namespace Crayon.Bpe;
 /// </summary>
 internal sealed class BacktrackingEncoder
 {
-    private readonly TrieNode[] _trie;      // every producible token; Value = its rank, -1 elsewhere
-    private readonly int[] _length;         // per rank: bytes of the token (0: no producible token)
-    private readonly int[] _shorter;        // per rank: the longest producible token that is a proper prefix, or -1
-    private readonly int[] _split;          // per rank: [2r] left and [2r+1] right part of its last merge; -1 = one byte
-    private readonly PairTable _pairs;      // (left, right) → the rank of the token whose split they are
+    /// <summary>What the encoder needs of one rank, side by side: one cache line per token visited.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TokenInfo
+    {
+        public int Left;    // the parts of the token's last merge; -1 for a single byte
+        public int Right;
+        public int Length;  // bytes; 0 when the rank is not a producible token
+        public int Shorter; // the longest producible token that is a proper prefix, or -1
+    }
 
-    private BacktrackingEncoder(TrieNode[] trie, int[] length, int[] shorter, int[] split, PairTable pairs)
+    private readonly TrieNode[] _trie;      // every producible token; Value = its rank, -1 elsewhere
+    private readonly TokenInfo[] _tokens;   // per rank
+    private readonly PairTable _pairs;       // (left, right) → the rank of the token whose split they are
+
+    private BacktrackingEncoder(TrieNode[] trie, TokenInfo[] tokens, PairTable pairs)
     {
         _trie = trie;
-        _length = length;
-        _shorter = shorter;
-        _split = split;
+        _tokens = tokens;
         _pairs = pairs;
     }
 
+    /// <summary>Tokens left out because BPE never produces them (their bytes merge into other tokens).</summary>
+    public int LeftOut { get; private set; }
+
     /// <summary>Bytes held by the tables (the memory the encoding gains once a long piece is seen).</summary>
-    public long MemoryBytes => (long)_trie.Length * TrieNode.Size + 4L * (_length.Length + _shorter.Length + _split.Length) + _pairs.MemoryBytes;
+    public long MemoryBytes => (long)_trie.Length * TrieNode.Size + 16L * _tokens.Length + _pairs.MemoryBytes;
 
     /// <summary>
     /// Builds the tables for the ordinary tokens (rank r: arena[offsets[r] .. + lengths[r]], offsets[r] &lt; 0
     /// for no token). Returns null when this design is not exact for the vocabulary: a byte without a
-    /// token, or a token whose last merge is not of two lower ranks.
+    /// token, a token whose last merge is not of two lower ranks, or ranks beyond the pair table's
+    /// 21 bits (two million).
     /// </summary>
     public static BacktrackingEncoder? TryBuild(byte[] arena, int[] offsets, int[] lengths, BytePairMerger.Ranks ranks)
     {
+        if (ranks.MaxRank > PairTable.MaxRank) return null;
         int nRanks = Math.Min(offsets.Length, ranks.MaxRank + 1);
         var keys = new List<(byte[] Key, int Value)>(nRanks);
         var byteRank = new int[256];
         Array.Fill(byteRank, -1);
-        var length = new int[nRanks];
+        var info = new TokenInfo[nRanks];
         for (int r = 0; r < nRanks; r++)
         {
+            info[r] = new TokenInfo { Left = -1, Right = -1, Shorter = -1 };
             if (offsets[r] < 0) continue;
-            length[r] = lengths[r];
+            info[r].Length = lengths[r];
             if (lengths[r] == 1) byteRank[arena[offsets[r]]] = r;
             else keys.Add((arena.AsSpan(offsets[r], lengths[r]).ToArray(), r));
         }
@@ -77,30 +89,27 @@ internal sealed class BacktrackingEncoder
         TrieNode[] trie = DoubleArrayBuilder.Build(keys, c => byteRank[c]);
 
         // Each token's longest proper prefix that is a token, by walking the trie once per token.
-        var shorter = new int[nRanks];
         for (int r = 0; r < nRanks; r++)
-            shorter[r] = length[r] > 1 ? LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r] - 1), out _) : -1;
+            if (info[r].Length > 1) info[r].Shorter = LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r] - 1), out _);
 
         // Splits in rank order: a token's parts must be earlier tokens that form a valid pair under the
         // merges found so far (the pair table holds only lower ranks, so "valid" means: BPE restricted to
         // lower ranks stops at exactly these two parts, which the token's own rank then merges).
-        var split = new int[2 * nRanks];
         var pairs = new PairTable(keys.Count);
         var producible = new bool[nRanks];
-        var builder = new BacktrackingEncoder(trie, length, shorter, split, pairs);
+        var encoder = new BacktrackingEncoder(trie, info, pairs);
         for (int r = 0; r < nRanks; r++)
         {
-            split[2 * r] = split[2 * r + 1] = -1;
-            if (length[r] == 0) continue;
-            if (length[r] == 1) { producible[r] = true; continue; }
+            if (info[r].Length == 0) continue;
+            if (info[r].Length == 1) { producible[r] = true; continue; }
             ReadOnlySpan<byte> token = arena.AsSpan(offsets[r], lengths[r]);
-            for (int left = shorter[r]; left >= 0; left = shorter[left])
+            for (int left = info[r].Shorter; left >= 0; left = info[left].Shorter)
             {
                 if (left > r || !producible[left]) continue;
-                int right = ranks.Get(token[length[left]..]);
-                if (right < 0 || right > r || !producible[right] || !builder.IsValidPair(left, right)) continue;
-                split[2 * r] = left;
-                split[2 * r + 1] = right;
+                int right = ranks.Get(token[info[left].Length..]);
+                if (right < 0 || right > r || !producible[right] || !encoder.IsValidPair(left, right)) continue;
+                info[r].Left = left;
+                info[r].Right = right;
                 pairs.Add(left, right, r);
                 producible[r] = true;
                 break;
@@ -115,17 +124,19 @@ internal sealed class BacktrackingEncoder
         // Leave the tokens BPE never produces out of the trie and out of every prefix chain.
         for (int r = 0; r < nRanks; r++)
         {
-            if (length[r] < 2 || producible[r]) continue;
+            if (info[r].Length < 2 || producible[r]) continue;
             LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r]), out int node);
             trie[node].Value = -1;
+            info[r].Length = 0;
+            encoder.LeftOut++;
         }
         for (int r = 0; r < nRanks; r++)
         {
-            int s = shorter[r];
-            while (s >= 0 && !producible[s]) s = shorter[s];
-            shorter[r] = s;
+            int s = info[r].Shorter;
+            while (s >= 0 && !producible[s]) s = info[s].Shorter;
+            info[r].Shorter = s;
         }
-        return builder;
+        return encoder;
     }
 
     private static bool MergesIntoItself(BytePairMerger.Ranks ranks, ReadOnlySpan<byte> token, int rank)
@@ -168,22 +179,22 @@ internal sealed class BacktrackingEncoder
     /// </summary>
     private bool IsValidPair(int left, int right)
     {
-        ref int split = ref MemoryMarshal.GetArrayDataReference(_split);
+        ref TokenInfo tokens = ref MemoryMarshal.GetArrayDataReference(_tokens);
         int limit = int.MaxValue; // the boundary pair must rank at or above this to stay unmerged
         while (true)
         {
             int across = _pairs.Get(left, right);
             if ((uint)across < (uint)limit) return false;
-            int leftLeft = Unsafe.Add(ref split, 2 * left), rightLeft = Unsafe.Add(ref split, 2 * right);
-            if (leftLeft >= 0 && (rightLeft < 0 || left > right))
+            ref TokenInfo l = ref Unsafe.Add(ref tokens, left), r = ref Unsafe.Add(ref tokens, right);
+            if (l.Left >= 0 && (r.Left < 0 || left > right))
             {
                 limit = left;
-                left = Unsafe.Add(ref split, 2 * left + 1);
+                left = l.Right;
             }
-            else if (rightLeft >= 0)
+            else if (r.Left >= 0)
             {
                 limit = right + 1;
-                right = rightLeft;
+                right = r.Left;
             }
             else return true;
         }
@@ -198,13 +209,12 @@ internal sealed class BacktrackingEncoder
         try
         {
             Array.Clear(notBoundary, 0, (n >> 6) + 1);
-            ref int length = ref MemoryMarshal.GetArrayDataReference(_length);
-            ref int shorter = ref MemoryMarshal.GetArrayDataReference(_shorter);
+            ref TokenInfo info = ref MemoryMarshal.GetArrayDataReference(_tokens);
             int count = 0, pos = 0;
             int candidate = LongestMatch(_trie, piece, out _);
             while (pos < n)
             {
-                int end = pos + Unsafe.Add(ref length, candidate);
+                int end = pos + Unsafe.Add(ref info, candidate).Length;
                 if ((notBoundary[end >> 6] & (1UL << end)) == 0 && (count == 0 || IsValidPair(tokens[count - 1], candidate)))
                 {
                     tokens[count++] = candidate;
@@ -212,7 +222,7 @@ internal sealed class BacktrackingEncoder
                     if (pos < n) candidate = LongestMatch(_trie, piece[pos..], out _);
                     continue;
                 }
-                int next = Unsafe.Add(ref shorter, candidate);
+                int next = Unsafe.Add(ref info, candidate).Shorter;
                 if (next >= 0)
                 {
                     candidate = next;
@@ -223,7 +233,7 @@ internal sealed class BacktrackingEncoder
                 if (count == 0) throw new InvalidOperationException("BPE backtracking found no encoding (a bug)");
                 notBoundary[pos >> 6] |= 1UL << pos;
                 candidate = tokens[--count];
-                pos -= Unsafe.Add(ref length, candidate);
+                pos -= Unsafe.Add(ref info, candidate).Length;
                 // Its end is now marked, so the loop moves straight on to its shorter prefixes.
             }
             for (int k = 0; k < count; k++) output.Add(tokens[k]);
@@ -235,34 +245,46 @@ internal sealed class BacktrackingEncoder
         }
     }
 
-    /// <summary>Open addressing from a pair of ranks to a rank; built once, then only read.</summary>
+    /// <summary>
+    /// Open addressing from a pair of ranks to a rank, built once, then only read. Each slot is one
+    /// word (left, right and the rank, 21 bits each), so a probe costs one cache miss at most; and a
+    /// bit filter in front (16 bits per pair, small enough to stay in the L2 cache) answers most
+    /// lookups, which find nothing, without touching the table.
+    /// </summary>
     private sealed class PairTable
     {
-        private const ulong Empty = ulong.MaxValue; // ranks are non-negative, so no pair packs to this
-        private readonly ulong[] _keys;
-        private readonly int[] _values;
-        private readonly int _shift;
+        public const int MaxRank = (1 << Bits) - 2; // all ones is the empty slot
+        private const int Bits = 21;
+        private const ulong Field = (1UL << Bits) - 1;
+        private const ulong Empty = ulong.MaxValue;
+        private readonly ulong[] _slots;
+        private readonly ulong[] _filter;
+        private readonly int _shift, _filterShift;
 
         public PairTable(int capacityHint)
         {
             int bits = 4;
             while ((1 << bits) < 2 * capacityHint) bits++;
-            _keys = new ulong[1 << bits];
-            _values = new int[1 << bits];
-            Array.Fill(_keys, Empty);
+            _slots = new ulong[1 << bits];
+            Array.Fill(_slots, Empty);
             _shift = 64 - bits;
+            int filterBits = 12;
+            while ((1L << filterBits) < 16L * capacityHint) filterBits++;
+            _filter = new ulong[(1 << filterBits) >> 6];
+            _filterShift = 64 - filterBits;
         }
 
-        public long MemoryBytes => 12L * _keys.Length;
+        public long MemoryBytes => 8L * (_slots.Length + _filter.Length);
 
         public void Add(int left, int right, int rank)
         {
             ulong key = Pack(left, right);
-            int mask = _keys.Length - 1;
-            int s = Slot(key);
-            while (_keys[s] != Empty) s = (s + 1) & mask;
-            _keys[s] = key;
-            _values[s] = rank;
+            int mask = _slots.Length - 1;
+            int s = (int)(Mix(key) >> _shift);
+            while (_slots[s] != Empty) s = (s + 1) & mask;
+            _slots[s] = key | ((ulong)rank << (2 * Bits));
+            ulong f = FilterMix(key) >> _filterShift;
+            _filter[f >> 6] |= 1UL << (int)f;
         }
 
         /// <summary>The rank made from left and right, or -1.</summary>
@@ -270,20 +292,26 @@ internal sealed class BacktrackingEncoder
         public int Get(int left, int right)
         {
             ulong key = Pack(left, right);
-            ref ulong keys = ref MemoryMarshal.GetArrayDataReference(_keys);
-            int mask = _keys.Length - 1;
-            for (int s = Slot(key); ; s = (s + 1) & mask)
+            ulong f = FilterMix(key) >> _filterShift;
+            if ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), (nint)(f >> 6)) & (1UL << (int)f)) == 0) return -1;
+            ref ulong slots = ref MemoryMarshal.GetArrayDataReference(_slots);
+            int mask = _slots.Length - 1;
+            for (int s = (int)(Mix(key) >> _shift); ; s = (s + 1) & mask)
             {
-                ulong k = Unsafe.Add(ref keys, s);
-                if (k == key) return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), s);
-                if (k == Empty) return -1;
+                ulong slot = Unsafe.Add(ref slots, s);
+                if ((slot & (Field | Field << Bits)) == key) return (int)(slot >> (2 * Bits));
+                if (slot == Empty) return -1;
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ulong Pack(int left, int right) => ((ulong)(uint)left << 32) | (uint)right;
+        private static ulong Pack(int left, int right) => (uint)left | ((ulong)(uint)right << Bits);
+
+        // Two multipliers, so the filter bit and the slot are independent (both take the top bits).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong Mix(ulong key) => key * 0x9E3779B97F4A7C15UL;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private int Slot(ulong key) => (int)((key * 0x9E3779B97F4A7C15UL) >> _shift);
+        private static ulong FilterMix(ulong key) => key * 0xC2B2AE3D27D4EB4FUL;
     }
 }

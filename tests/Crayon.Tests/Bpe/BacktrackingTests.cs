@@ -42,26 +42,24 @@ public class BacktrackingTests
     /// <summary>Kinds of long piece (each as raw bytes; the merge does not care where pieces come from).</summary>
     internal static byte[] Text(string kind, int length, Random rng)
     {
-        var sb = new StringBuilder(length);
-        while (Encoding.UTF8.GetByteCount(sb.ToString()) < length)
+        var bytes = new List<byte>(length + 8);
+        string[] mixed = ["the", "ab", "x", "ё", "的", "1", "  ", "aaaa", "é", "zq", "\n", "🙂"];
+        while (bytes.Count < length)
         {
-            switch (kind)
+            string s = kind switch
             {
-                case "letters": sb.Append((char)('a' + rng.Next(26))); break;
-                case "repeated": sb.Append('a'); break;
-                case "digits": sb.Append((char)('0' + rng.Next(10))); break;
-                case "spaces": sb.Append(' '); break;
-                case "cjk": sb.Append((char)rng.Next(0x4E00, 0x9FA6)); break;
-                case "latin1": sb.Append((char)rng.Next(256)); break;
-                case "mixed":
-                    string[] parts = ["the", "ab", "x", "ё", "的", "1", "  ", "aaaa", "é", "zq", "\n", "🙂"];
-                    sb.Append(parts[rng.Next(parts.Length)]);
-                    break;
-                default: throw new ArgumentException(kind);
-            }
+                "letters" => ((char)('a' + rng.Next(26))).ToString(),
+                "repeated" => "a",
+                "digits" => ((char)('0' + rng.Next(10))).ToString(),
+                "spaces" => " ",
+                "cjk" => ((char)rng.Next(0x4E00, 0x9FA6)).ToString(),
+                "latin1" => ((char)rng.Next(256)).ToString(),
+                "mixed" => mixed[rng.Next(mixed.Length)],
+                _ => throw new ArgumentException(kind),
+            };
+            bytes.AddRange(Encoding.UTF8.GetBytes(s));
         }
-        byte[] b = Encoding.UTF8.GetBytes(sb.ToString());
-        return b.AsSpan(0, length).ToArray(); // may cut a character: the merge works on any bytes
+        return bytes.GetRange(0, length).ToArray(); // may cut a character: the merge works on any bytes
     }
 
     public static TheoryData<string> Encodings => new() { "cl100k_base", "o200k_base", "r50k_base", "p50k_base" };
@@ -75,7 +73,7 @@ public class BacktrackingTests
         var ranks = enc.MergeRanks;
         var sw = Stopwatch.StartNew();
         BacktrackingEncoder encoder = ranks.LongPieces!.Get(ranks) ?? throw new Xunit.Sdk.XunitException($"{name}: no backtracking encoder");
-        _out.WriteLine($"{name}: tables built in {sw.ElapsedMilliseconds} ms, {encoder.MemoryBytes / 1e6:F1} MB");
+        _out.WriteLine($"{name}: tables ready after {sw.ElapsedMilliseconds} ms (0 when another test built them), {encoder.MemoryBytes / 1e6:F1} MB, {encoder.LeftOut} tokens BPE never produces");
         var rng = new Random(name.Length);
         int[] lengths = [1, 2, 3, 5, 8, 13, 40, 95, 96, 97, 98, 200, 1000, 8191, 8192, 8193, 30_000];
         foreach (string kind in new[] { "letters", "repeated", "digits", "spaces", "cjk", "latin1", "mixed" })
@@ -212,6 +210,20 @@ public class BacktrackingTests
             byte[] piece = Enumerable.Range(0, rng.Next(97, 600)).Select(_ => (byte)"abc"[rng.Next(3)]).ToArray();
             Assert.Equal(MergeTests.ReferenceMerge(dict, piece), enc.EncodeOrdinary(Encoding.ASCII.GetString(piece)));
         }
+    }
+
+    /// <summary>A token that BPE never produces (no "ab" or "bc" to build "abc" from) is never proposed.</summary>
+    [Fact]
+    public void LeavesOutTokensThatBpeNeverProduces()
+    {
+        var tokens = Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).ToList();
+        tokens.Add("abc"u8.ToArray());
+        var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), Crayon.PreTokenize.KnownPatterns.Gpt2, [], []);
+        var ranks = enc.MergeRanks;
+        BacktrackingEncoder encoder = ranks.LongPieces!.Get(ranks)!;
+        Assert.Equal(1, encoder.LeftOut);
+        string text = string.Concat(Enumerable.Repeat("abc", 100));
+        Assert.Equal(Encoding.ASCII.GetBytes(text).Select(b => (int)b).ToArray(), enc.EncodeOrdinary(text));
     }
 
     /// <summary>A vocabulary missing a byte cannot encode every piece: no encoder, and the usual error.</summary>
