@@ -32,7 +32,10 @@ public sealed class BpeEncoding
     internal SpecialTokens Specials => _specials;
 
     /// <summary>This thread's view of the ranks for the merge paths (tests call them directly).</summary>
-    internal BytePairMerger.Ranks MergeRanks => new(_ranks, RankCache.For(_ranks), _longPieces);
+    internal BytePairMerger.Ranks MergeRanks => new(_ranks, RankCache.For(_ranks));
+
+    /// <summary>The long-piece encoder (tests build and call it directly).</summary>
+    internal LazyBacktrackingEncoder LongPieces => _longPieces;
 
     /// <summary>From a .tiktoken rank file.</summary>
     public static BpeEncoding FromTiktokenFile(string path, string pattern, IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
@@ -187,7 +190,7 @@ public sealed class BpeEncoding
 
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
-        var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks), _longPieces);
+        var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
         if (_pre is Gpt4Splitter g4)
         {
@@ -232,7 +235,7 @@ public sealed class BpeEncoding
         {
             int whole = ranks.Get(piece);
             if (whole >= 0) { w.Add(whole); return; }
-            BytePairMerger.Merge(ranks, piece, ref w);
+            BytePairMerger.Merge(ranks, piece, ref w, _longPieces);
             return;
         }
         else

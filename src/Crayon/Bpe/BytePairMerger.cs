@@ -14,8 +14,8 @@ namespace Crayon.Bpe;
 /// </summary>
 internal static class BytePairMerger
 {
-    /// <summary>The rank table, this thread's cache in front of it, and the encoding's long-piece encoder (if any).</summary>
-    internal readonly struct Ranks(RankTable table, RankCache cache, LazyBacktrackingEncoder? longPieces = null)
+    /// <summary>The rank table and this thread's cache in front of it.</summary>
+    internal readonly struct Ranks(RankTable table, RankCache cache)
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Get(ReadOnlySpan<byte> key) => cache.Get(table, key);
@@ -23,8 +23,6 @@ internal static class BytePairMerger
         public int MaxRank => table.MaxRank;
 
         public RankCache Cache => cache;
-
-        public LazyBacktrackingEncoder? LongPieces => longPieces;
     }
 
     /// <summary>Pieces longer than this use the <see cref="BacktrackingEncoder"/> when the encoding has one.</summary>
@@ -38,10 +36,14 @@ internal static class BytePairMerger
 
     private const int None = int.MaxValue;
 
-    /// <summary>Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks.</summary>
-    public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
+    /// <summary>
+    /// Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks; long pieces go to
+    /// the encoding's <paramref name="longPieces"/> encoder when it has one (a separate argument, so
+    /// the short-piece paths keep a two-word <see cref="Ranks"/> that travels in registers).
+    /// </summary>
+    public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output, LazyBacktrackingEncoder? longPieces = null)
     {
-        if (piece.Length > BacktrackThreshold && ranks.LongPieces?.Get(ranks) is { } backtracking)
+        if (piece.Length > BacktrackThreshold && longPieces?.Get(ranks) is { } backtracking)
             backtracking.Encode(piece, ref output);
         else if (piece.Length > BucketThreshold) MergeWithBuckets(ranks, piece, ref output);
         else if (piece.Length > HeapThreshold) MergeWithHeap(ranks, piece, ref output);

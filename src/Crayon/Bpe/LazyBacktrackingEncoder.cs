@@ -30,4 +30,13 @@ internal sealed class LazyBacktrackingEncoder(byte[] arena, int[] offsets, int[]
         }
         return _encoder;
     }
+
+    /// <summary>As <see cref="Get"/>, but waits for a build that another thread has started (tests).</summary>
+    internal BacktrackingEncoder? GetWaiting(BytePairMerger.Ranks ranks)
+    {
+        BacktrackingEncoder? encoder = Get(ranks);
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _state) != Done) spin.SpinOnce();
+        return encoder ?? _encoder;
+    }
 }

@@ -72,7 +72,7 @@ public class BacktrackingTests
         var enc = Peers.Encoding(name);
         var ranks = enc.MergeRanks;
         var sw = Stopwatch.StartNew();
-        BacktrackingEncoder encoder = ranks.LongPieces!.Get(ranks) ?? throw new Xunit.Sdk.XunitException($"{name}: no backtracking encoder");
+        BacktrackingEncoder encoder = enc.LongPieces.GetWaiting(ranks) ?? throw new Xunit.Sdk.XunitException($"{name}: no backtracking encoder");
         _out.WriteLine($"{name}: tables ready after {sw.ElapsedMilliseconds} ms (0 when another test built them), {encoder.MemoryBytes / 1e6:F1} MB, {encoder.LeftOut} tokens BPE never produces");
         var rng = new Random(name.Length);
         int[] lengths = [1, 2, 3, 5, 8, 13, 40, 95, 96, 97, 98, 200, 1000, 8191, 8192, 8193, 30_000];
@@ -102,7 +102,7 @@ public class BacktrackingTests
         if (!Peers.Available) { _out.WriteLine("skipped: run `make peers` first"); return; }
         var enc = Peers.Encoding(name);
         var ranks = enc.MergeRanks;
-        BacktrackingEncoder encoder = ranks.LongPieces!.Get(ranks)!;
+        BacktrackingEncoder encoder = enc.LongPieces.GetWaiting(ranks)!;
         var rng = new Random(7);
         var bytes = new List<byte>();
         for (int doc = 0; doc < 20_000; doc++)
@@ -164,7 +164,7 @@ public class BacktrackingTests
             }
         var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), Crayon.PreTokenize.KnownPatterns.Gpt2, [], []);
         var ranks = enc.MergeRanks;
-        BacktrackingEncoder encoder = ranks.LongPieces!.Get(ranks) ?? throw new Xunit.Sdk.XunitException("declined");
+        BacktrackingEncoder encoder = enc.LongPieces.GetWaiting(ranks) ?? throw new Xunit.Sdk.XunitException("declined");
         var rng = new Random(seed);
         byte[] abc = Encoding.UTF8.GetBytes(alphabet);
         for (int doc = 0; doc < 300; doc++)
@@ -189,7 +189,7 @@ public class BacktrackingTests
         tokens.Add("xy"u8.ToArray());
         var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), Crayon.PreTokenize.KnownPatterns.Gpt2, [], []);
         var ranks = enc.MergeRanks;
-        Assert.Null(ranks.LongPieces!.Get(ranks));
+        Assert.Null(enc.LongPieces.GetWaiting(ranks));
         Assert.Equal(Enumerable.Repeat(256, 100).ToArray(), enc.EncodeOrdinary(string.Concat(Enumerable.Repeat("xyz", 100))));
     }
 
@@ -220,7 +220,7 @@ public class BacktrackingTests
         tokens.Add("abc"u8.ToArray());
         var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), Crayon.PreTokenize.KnownPatterns.Gpt2, [], []);
         var ranks = enc.MergeRanks;
-        BacktrackingEncoder encoder = ranks.LongPieces!.Get(ranks)!;
+        BacktrackingEncoder encoder = enc.LongPieces.GetWaiting(ranks)!;
         Assert.Equal(1, encoder.LeftOut);
         string text = string.Concat(Enumerable.Repeat("abc", 100));
         Assert.Equal(Encoding.ASCII.GetBytes(text).Select(b => (int)b).ToArray(), enc.EncodeOrdinary(text));
@@ -232,7 +232,7 @@ public class BacktrackingTests
     {
         var enc = BpeEncoding.FromTiktokenData("YQ== 0\nYg== 1\nYWI= 2\n"u8, Crayon.PreTokenize.KnownPatterns.Gpt2, [], []);
         var ranks = enc.MergeRanks;
-        Assert.Null(ranks.LongPieces!.Get(ranks));
+        Assert.Null(enc.LongPieces.GetWaiting(ranks));
         Assert.Equal(Enumerable.Repeat(2, 100).ToArray(), enc.EncodeOrdinary(string.Concat(Enumerable.Repeat("ab", 100))));
     }
 }
