@@ -92,6 +92,26 @@ public class BacktrackingTests
     }
 
     /// <summary>
+    /// Many threads meet long pieces on a fresh encoding at once: one builds the tables while the
+    /// others use the merge paths, and every thread gets the same ids.
+    /// </summary>
+    [Fact]
+    public void ThreadsThatMeetTheBuildGetTheSameIds()
+    {
+        if (!Peers.Available) { _out.WriteLine("skipped: run `make peers` first"); return; }
+        var rng = new Random(11);
+        var docs = Enumerable.Range(0, 64).Select(i => Encoding.ASCII.GetString(Text("letters", 500 + 37 * i, rng))).ToArray();
+        int[][] expected = docs.Select(d => Peers.Encoding("cl100k_base").EncodeOrdinary(d)).ToArray();
+        var (tokens, ranks) = (new List<byte[]>(), new List<int>());
+        var reference = Peers.Encoding("cl100k_base");
+        for (int r = 0; r < reference.NRanks; r++) { tokens.Add(reference.TokenBytes(r).ToArray()); ranks.Add(r); }
+        var fresh = BpeEncoding.FromRanks(tokens, ranks, Crayon.PreTokenize.KnownPatterns.Cl100k, [], []);
+        int[][] got = fresh.EncodeBatch(docs.Length, i => Encoding.ASCII.GetBytes(docs[i]), SpecialPolicy.None, threads: 8);
+        for (int i = 0; i < docs.Length; i++) Assert.Equal(expected[i], got[i]);
+        Assert.NotNull(fresh.LongPieces.GetWaiting(fresh.MergeRanks));
+    }
+
+    /// <summary>
     /// Random short strings from the token alphabet: pieces of random tokens glued together, so that
     /// token boundaries, near-tokens and backtracking are all dense.
     /// </summary>
