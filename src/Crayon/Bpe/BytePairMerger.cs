@@ -10,7 +10,9 @@ namespace Crayon.Bpe;
 /// rank of each part. Two implementations with identical results, chosen by length:
 /// short pieces rescan a small array (cache-friendly, like tiktoken), long pieces use a binary heap
 /// of (rank, position) over a doubly linked list of parts, O(n log n), so a megabyte without
-/// whitespace (one huge piece) is not quadratic.
+/// whitespace (one huge piece) is not quadratic. When the encoding has a <see cref="BacktrackingEncoder"/>
+/// (linear, built on first use), pieces above <see cref="BacktrackThreshold"/> go there instead; these
+/// paths stay as its oracle in the tests and serve the vocabularies it declines.
 /// </summary>
 internal static class BytePairMerger
 {

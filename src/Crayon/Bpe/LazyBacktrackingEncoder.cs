@@ -24,9 +24,13 @@ internal sealed class LazyBacktrackingEncoder(byte[] arena, int[] offsets, int[]
         {
             _encoder = BacktrackingEncoder.TryBuild(arena, offsets, lengths, ranks);
         }
+        catch (OutOfMemoryException)
+        {
+            // The tables are a speed-up: without them the merge paths give the same ids.
+        }
         finally
         {
-            Volatile.Write(ref _state, Done); // a failed build (out of memory) leaves the merge paths in charge
+            Volatile.Write(ref _state, Done);
         }
         return _encoder;
     }
