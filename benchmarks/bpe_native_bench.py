@@ -8,6 +8,8 @@ Prints MB/s and tokens/s for one thread (one crayon_bpe_encode_ordinary call per
 all threads (one crayon_bpe_encode_batch call), the ratio to tiktoken, and the pathological single
 pieces (1 MB of one letter, of random letters, of digits, of spaces) next to English text of the same
 size. Ids are checked against tiktoken for the English documents before anything is timed.
+The full worst-case table (each kind of long piece at 1 KB to 16 MB, per byte against English of
+the same size, npm tiktoken beside it): benchmarks/bpe_worst_bench.py.
 """
 from __future__ import annotations
 

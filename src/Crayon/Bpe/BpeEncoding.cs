@@ -19,6 +19,7 @@ public sealed class BpeEncoding
     private readonly byte[] _arena;                       // bytes of every ordinary token
     private readonly int[] _decodeOffset;                 // per id: offset into _arena, or ~special index, or int.MinValue
     private readonly int[] _decodeLength;
+    private readonly LazyBacktrackingEncoder _longPieces; // built the first time a long piece is seen
 
     /// <summary>Largest id + 1 (ordinary ranks and special ids).</summary>
     public int NVocab { get; }
@@ -29,6 +30,12 @@ public sealed class BpeEncoding
     public PreTokenizer PreTokenizer => _pre;
 
     internal SpecialTokens Specials => _specials;
+
+    /// <summary>This thread's view of the ranks for the merge paths (tests call them directly).</summary>
+    internal BytePairMerger.Ranks MergeRanks => new(_ranks, RankCache.For(_ranks));
+
+    /// <summary>The long-piece encoder (tests build and call it directly).</summary>
+    internal LazyBacktrackingEncoder LongPieces => _longPieces;
 
     /// <summary>From a .tiktoken rank file.</summary>
     public static BpeEncoding FromTiktokenFile(string path, string pattern, IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
@@ -96,6 +103,7 @@ public sealed class BpeEncoding
             _decodeLength[r] = lengths[i];
         }
         _ranks = new RankTable(arena, offsets, lengths, ranks); // also rejects duplicate tokens
+        _longPieces = new LazyBacktrackingEncoder(arena, _decodeOffset, _decodeLength);
         for (int k = 0; k < _specials.Count; k++)
         {
             int id = _specials.Ids[k];
@@ -227,7 +235,7 @@ public sealed class BpeEncoding
         {
             int whole = ranks.Get(piece);
             if (whole >= 0) { w.Add(whole); return; }
-            BytePairMerger.Merge(ranks, piece, ref w);
+            BytePairMerger.Merge(ranks, piece, ref w, _longPieces);
             return;
         }
         else

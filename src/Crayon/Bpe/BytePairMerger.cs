@@ -10,7 +10,9 @@ namespace Crayon.Bpe;
 /// rank of each part. Two implementations with identical results, chosen by length:
 /// short pieces rescan a small array (cache-friendly, like tiktoken), long pieces use a binary heap
 /// of (rank, position) over a doubly linked list of parts, O(n log n), so a megabyte without
-/// whitespace (one huge piece) is not quadratic.
+/// whitespace (one huge piece) is not quadratic. When the encoding has a <see cref="BacktrackingEncoder"/>
+/// (linear, built on first use), pieces above <see cref="BacktrackThreshold"/> go there instead; these
+/// paths stay as its oracle in the tests and serve the vocabularies it declines.
 /// </summary>
 internal static class BytePairMerger
 {
@@ -25,6 +27,9 @@ internal static class BytePairMerger
         public RankCache Cache => cache;
     }
 
+    /// <summary>Pieces longer than this use the <see cref="BacktrackingEncoder"/> when the encoding has one.</summary>
+    internal const int BacktrackThreshold = HeapThreshold;
+
     /// <summary>Pieces longer than this use the heap (tests call every path directly).</summary>
     internal const int HeapThreshold = 96;
 
@@ -33,10 +38,16 @@ internal static class BytePairMerger
 
     private const int None = int.MaxValue;
 
-    /// <summary>Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks.</summary>
-    public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
+    /// <summary>
+    /// Merges <paramref name="piece"/> (at least 2 bytes) and writes its ranks; long pieces go to
+    /// the encoding's <paramref name="longPieces"/> encoder when it has one (a separate argument, so
+    /// the short-piece paths keep a two-word <see cref="Ranks"/> that travels in registers).
+    /// </summary>
+    public static void Merge(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output, LazyBacktrackingEncoder? longPieces = null)
     {
-        if (piece.Length > BucketThreshold) MergeWithBuckets(ranks, piece, ref output);
+        if (piece.Length > BacktrackThreshold && longPieces?.Get(ranks) is { } backtracking)
+            backtracking.Encode(piece, ref output);
+        else if (piece.Length > BucketThreshold) MergeWithBuckets(ranks, piece, ref output);
         else if (piece.Length > HeapThreshold) MergeWithHeap(ranks, piece, ref output);
         else MergeLinear(ranks, piece, ref output);
     }

@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Crayon.Trie;
+
+namespace Crayon.Bpe;
+
+/// <summary>
+/// Exact BPE of one long piece in time linear in its length, without simulating the merges.
+/// <para>
+/// BPE's output is the only "valid" token sequence for a text: the one that merging its own bytes
+/// gives back. A sequence is valid exactly when each adjacent pair of its tokens is (merging the
+/// bytes of two neighbours never reaches across them, and the merges inside each token are the same
+/// as on its own), so the encoder builds the answer left to right: it proposes the longest token at
+/// the current position, then ever shorter tokens that are prefixes of it, and keeps the first one
+/// that forms a valid pair with the previous token. When none does, the previous token was wrong:
+/// it is taken back and its own shorter prefixes are tried. A bit per position remembers the
+/// positions proven not to be token boundaries, so no position is ever re-explored: the work is
+/// linear, with a constant bounded by the longest token.
+/// </para>
+/// <para>
+/// Whether two tokens form a valid pair is decided by undoing their merges: each token was made by
+/// one merge of two smaller tokens (its split, what BPE does to its own bytes), and while the left
+/// token's right edge and the right token's left edge are undone in reverse merge order, a token
+/// across the boundary (a pair recorded as some token's split) that BPE would have merged before the
+/// merge that ended that state proves the pair invalid. This is the design of the backtracking
+/// encoder of GitHub's <c>bpe</c> crate (github.com/github/rust-gems), reimplemented here.
+/// </para>
+/// <para>
+/// It is exact when every token's split has lower ranks than the token itself (merges then happen
+/// in rank order); <see cref="TryBuild"/> checks that for every token and returns null for a
+/// vocabulary where it does not hold (the heap and bucket merges, which simulate BPE, serve it).
+/// Tokens that BPE can never produce (its own bytes merge into something else) are left out.
+/// Immutable once built: any number of threads may encode with one instance.
+/// </para>
+/// </summary>
+internal sealed class BacktrackingEncoder
+{
+    /// <summary>What the encoder needs of one rank, side by side: one cache line per token visited.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TokenInfo
+    {
+        public int Left;    // the parts of the token's last merge; -1 for a single byte
+        public int Right;
+        public int Length;  // bytes; 0 when the rank is not a producible token
+        public int Shorter; // the longest producible token that is a proper prefix, or -1
+    }
+
+    private readonly TrieNode[] _trie;      // every producible token; Value = its rank, -1 elsewhere
+    private readonly TokenInfo[] _tokens;   // per rank
+    private readonly PairTable _pairs;       // (left, right) → the rank of the token whose split they are
+
+    private BacktrackingEncoder(TrieNode[] trie, TokenInfo[] tokens, PairTable pairs)
+    {
+        _trie = trie;
+        _tokens = tokens;
+        _pairs = pairs;
+    }
+
+    /// <summary>Tokens left out because BPE never produces them (their bytes merge into other tokens).</summary>
+    public int LeftOut { get; private set; }
+
+    /// <summary>Bytes held by the tables (the memory the encoding gains once a long piece is seen).</summary>
+    public long MemoryBytes => (long)_trie.Length * TrieNode.Size + 16L * _tokens.Length + _pairs.MemoryBytes;
+
+    /// <summary>
+    /// Builds the tables for the ordinary tokens (rank r: arena[offsets[r] .. + lengths[r]], offsets[r] &lt; 0
+    /// for no token). Returns null when this design is not exact for the vocabulary: a byte without a
+    /// token, a token whose last merge is not of two lower ranks, or ranks beyond the pair table's
+    /// 21 bits (two million).
+    /// </summary>
+    public static BacktrackingEncoder? TryBuild(byte[] arena, int[] offsets, int[] lengths, BytePairMerger.Ranks ranks)
+    {
+        if (ranks.MaxRank > PairTable.MaxRank) return null;
+        int nRanks = Math.Min(offsets.Length, ranks.MaxRank + 1);
+        var keys = new List<(byte[] Key, int Value)>(nRanks);
+        var byteRank = new int[256];
+        Array.Fill(byteRank, -1);
+        var info = new TokenInfo[nRanks];
+        for (int r = 0; r < nRanks; r++)
+        {
+            info[r] = new TokenInfo { Left = -1, Right = -1, Shorter = -1 };
+            if (offsets[r] < 0) continue;
+            info[r].Length = lengths[r];
+            if (lengths[r] == 1) byteRank[arena[offsets[r]]] = r;
+            else keys.Add((arena.AsSpan(offsets[r], lengths[r]).ToArray(), r));
+        }
+        foreach (int r in byteRank) if (r < 0) return null;
+        TrieNode[] trie = DoubleArrayBuilder.Build(keys, c => byteRank[c]);
+
+        // Each token's longest proper prefix that is a token, by walking the trie once per token.
+        for (int r = 0; r < nRanks; r++)
+            if (info[r].Length > 1) info[r].Shorter = LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r] - 1), out _);
+
+        // Splits in rank order: a token's parts must be earlier tokens that form a valid pair under the
+        // merges found so far (the pair table holds only lower ranks, so "valid" means: BPE restricted to
+        // lower ranks stops at exactly these two parts, which the token's own rank then merges).
+        var pairs = new PairTable(keys.Count);
+        var producible = new bool[nRanks];
+        var encoder = new BacktrackingEncoder(trie, info, pairs);
+        for (int r = 0; r < nRanks; r++)
+        {
+            if (info[r].Length == 0) continue;
+            if (info[r].Length == 1) { producible[r] = true; continue; }
+            ReadOnlySpan<byte> token = arena.AsSpan(offsets[r], lengths[r]);
+            for (int left = info[r].Shorter; left >= 0; left = info[left].Shorter)
+            {
+                if (left > r || !producible[left]) continue;
+                int right = ranks.Get(token[info[left].Length..]);
+                if (right < 0 || right > r || !producible[right] || !encoder.IsValidPair(left, right)) continue;
+                info[r].Left = left;
+                info[r].Right = right;
+                pairs.Add(left, right, r);
+                producible[r] = true;
+                break;
+            }
+            if (producible[r]) continue;
+            // No split of two lower ranks: either BPE never produces this token (its bytes merge into
+            // other tokens; leave it out), or it does through a higher-ranked part, which this design
+            // cannot follow.
+            if (MergesIntoItself(ranks, token, r)) return null;
+        }
+
+        // Leave the tokens BPE never produces out of the trie and out of every prefix chain.
+        for (int r = 0; r < nRanks; r++)
+        {
+            if (info[r].Length < 2 || producible[r]) continue;
+            LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r]), out int node);
+            trie[node].Value = -1;
+            info[r].Length = 0;
+            encoder.LeftOut++;
+        }
+        for (int r = 0; r < nRanks; r++)
+        {
+            int s = info[r].Shorter;
+            while (s >= 0 && !producible[s]) s = info[s].Shorter;
+            info[r].Shorter = s;
+        }
+        return encoder;
+    }
+
+    private static bool MergesIntoItself(BytePairMerger.Ranks ranks, ReadOnlySpan<byte> token, int rank)
+    {
+        var w = TokenWriter.Growing(token.Length);
+        try
+        {
+            BytePairMerger.MergeWithHeap(ranks, token, ref w);
+            return w.Count == 1 && w.Written[0] == rank;
+        }
+        finally { w.Dispose(); }
+    }
+
+    /// <summary>The rank of the longest token that is a prefix of <paramref name="text"/> (-1: none) and its trie node.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int LongestMatch(TrieNode[] trie, ReadOnlySpan<byte> text, out int matchNode)
+    {
+        ref TrieNode nodes = ref MemoryMarshal.GetArrayDataReference(trie);
+        int best = -1, node = 0;
+        matchNode = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            // The builder pads the array so that Base + 255 of every node is inside it.
+            int child = Unsafe.Add(ref nodes, node).Base + text[i];
+            ref TrieNode c = ref Unsafe.Add(ref nodes, child);
+            if (c.Check != node) break;
+            node = child;
+            if (c.Value >= 0) { best = c.Value; matchNode = child; }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// True when BPE turns the bytes of <paramref name="left"/> followed by those of
+    /// <paramref name="right"/> into exactly these two tokens. Undoes the later merge of the two
+    /// boundary tokens at each step (the higher rank; for one token on both sides, the right copy,
+    /// which BPE merges second); at each state, a token across the boundary wins if its rank comes
+    /// before the merge that ended the state (a tie goes to the boundary pair when that merge was on
+    /// the right, since BPE takes the leftmost of equal ranks).
+    /// </summary>
+    private bool IsValidPair(int left, int right)
+    {
+        ref TokenInfo tokens = ref MemoryMarshal.GetArrayDataReference(_tokens);
+        int limit = int.MaxValue; // the boundary pair must rank at or above this to stay unmerged
+        while (true)
+        {
+            int across = _pairs.Get(left, right);
+            if ((uint)across < (uint)limit) return false;
+            ref TokenInfo l = ref Unsafe.Add(ref tokens, left), r = ref Unsafe.Add(ref tokens, right);
+            if (l.Left >= 0 && (r.Left < 0 || left > right))
+            {
+                limit = left;
+                left = l.Right;
+            }
+            else if (r.Left >= 0)
+            {
+                limit = right + 1;
+                right = r.Left;
+            }
+            else return true;
+        }
+    }
+
+    /// <summary>Writes the ranks of <paramref name="piece"/>'s BPE (at least one byte) to <paramref name="output"/>.</summary>
+    public void Encode(ReadOnlySpan<byte> piece, ref TokenWriter output)
+    {
+        int n = piece.Length;
+        int[] tokens = ArrayPool<int>.Shared.Rent(n);
+        ulong[] notBoundary = ArrayPool<ulong>.Shared.Rent((n >> 6) + 1);
+        try
+        {
+            Array.Clear(notBoundary, 0, (n >> 6) + 1);
+            ref TokenInfo info = ref MemoryMarshal.GetArrayDataReference(_tokens);
+            int count = 0, pos = 0;
+            int candidate = LongestMatch(_trie, piece, out _);
+            while (pos < n)
+            {
+                int end = pos + Unsafe.Add(ref info, candidate).Length;
+                if ((notBoundary[end >> 6] & (1UL << end)) == 0 && (count == 0 || IsValidPair(tokens[count - 1], candidate)))
+                {
+                    tokens[count++] = candidate;
+                    pos = end;
+                    if (pos < n) candidate = LongestMatch(_trie, piece[pos..], out _);
+                    continue;
+                }
+                int next = Unsafe.Add(ref info, candidate).Shorter;
+                if (next >= 0)
+                {
+                    candidate = next;
+                    continue;
+                }
+                // Nothing valid starts here after the previous token, so no valid encoding has a token
+                // boundary here: take the previous token back and try its shorter prefixes.
+                if (count == 0) throw new InvalidOperationException("BPE backtracking found no encoding (a bug)");
+                notBoundary[pos >> 6] |= 1UL << pos;
+                candidate = tokens[--count];
+                pos -= Unsafe.Add(ref info, candidate).Length;
+                // Its end is now marked, so the loop moves straight on to its shorter prefixes.
+            }
+            for (int k = 0; k < count; k++) output.Add(tokens[k]);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(tokens);
+            ArrayPool<ulong>.Shared.Return(notBoundary);
+        }
+    }
+
+    /// <summary>
+    /// Open addressing from a pair of ranks to a rank, built once, then only read. Each slot is one
+    /// word (left, right and the rank, 21 bits each), so a probe costs one cache miss at most; and a
+    /// bit filter in front (16 bits per pair, small enough to stay in the L2 cache) answers most
+    /// lookups, which find nothing, without touching the table.
+    /// </summary>
+    private sealed class PairTable
+    {
+        public const int MaxRank = (1 << Bits) - 2; // all ones is the empty slot
+        private const int Bits = 21;
+        private const ulong Field = (1UL << Bits) - 1;
+        private const ulong Empty = ulong.MaxValue;
+        private readonly ulong[] _slots;
+        private readonly ulong[] _filter;
+        private readonly int _shift, _filterShift;
+
+        public PairTable(int capacityHint)
+        {
+            int bits = 4;
+            while ((1 << bits) < 2 * capacityHint) bits++;
+            _slots = new ulong[1 << bits];
+            Array.Fill(_slots, Empty);
+            _shift = 64 - bits;
+            int filterBits = 12;
+            while ((1L << filterBits) < 16L * capacityHint) filterBits++;
+            _filter = new ulong[(1 << filterBits) >> 6];
+            _filterShift = 64 - filterBits;
+        }
+
+        public long MemoryBytes => 8L * (_slots.Length + _filter.Length);
+
+        public void Add(int left, int right, int rank)
+        {
+            ulong key = Pack(left, right);
+            int mask = _slots.Length - 1;
+            int s = (int)(Mix(key) >> _shift);
+            while (_slots[s] != Empty) s = (s + 1) & mask;
+            _slots[s] = key | ((ulong)rank << (2 * Bits));
+            ulong f = FilterMix(key) >> _filterShift;
+            _filter[f >> 6] |= 1UL << (int)f;
+        }
+
+        /// <summary>The rank made from left and right, or -1.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Get(int left, int right)
+        {
+            ulong key = Pack(left, right);
+            ulong f = FilterMix(key) >> _filterShift;
+            if ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), (nint)(f >> 6)) & (1UL << (int)f)) == 0) return -1;
+            ref ulong slots = ref MemoryMarshal.GetArrayDataReference(_slots);
+            int mask = _slots.Length - 1;
+            for (int s = (int)(Mix(key) >> _shift); ; s = (s + 1) & mask)
+            {
+                ulong slot = Unsafe.Add(ref slots, s);
+                if ((slot & (Field | Field << Bits)) == key) return (int)(slot >> (2 * Bits));
+                if (slot == Empty) return -1;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong Pack(int left, int right) => (uint)left | ((ulong)(uint)right << Bits);
+
+        // Two multipliers, so the filter bit and the slot are independent (both take the top bits).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong Mix(ulong key) => key * 0x9E3779B97F4A7C15UL;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong FilterMix(ulong key) => key * 0xC2B2AE3D27D4EB4FUL;
+    }
+}
