@@ -183,13 +183,14 @@ public sealed class BpeEncoding
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
+        PieceCache pieces = PieceCache.For(_ranks);
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
         if (_pre is Gpt4Splitter g4)
         {
             for (int pos = 0; pos < text.Length;)
             {
                 int end = g4.PieceEnd(text, pos);
-                EncodePiece(ranks, text[pos..end], ref w);
+                EncodePiece(ranks, pieces, text[pos..end], ref w);
                 pos = end;
             }
             return;
@@ -199,16 +200,20 @@ public sealed class BpeEncoding
             for (int pos = 0; pos < text.Length;)
             {
                 int end = o2.PieceEnd(text, pos);
-                EncodePiece(ranks, text[pos..end], ref w);
+                EncodePiece(ranks, pieces, text[pos..end], ref w);
                 pos = end;
             }
             return;
         }
         foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
-            EncodePiece(ranks, text.Slice(p.Start, p.Length), ref w);
+            EncodePiece(ranks, pieces, text.Slice(p.Start, p.Length), ref w);
     }
 
-    private void EncodePiece(in BytePairMerger.Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter w)
+    /// <summary>
+    /// One piece: most are one token (one probe of the rank cache or table answers them); the rest
+    /// were usually merged before, so the piece cache answers them; only new pieces are merged.
+    /// </summary>
+    private void EncodePiece(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
         if (piece.Length == 1)
         {
@@ -222,33 +227,32 @@ public sealed class BpeEncoding
             // Short pieces: the per-thread rank cache in front of the rank table answers most of them.
             int whole = ranks.Get(piece);
             if (whole >= 0) { w.Add(whole); return; }
+            if (piece.Length == 2) { BytePairMerger.Merge(ranks, piece, ref w); return; } // two bytes: nothing to cache
         }
-        else if (piece.Length > RankCache.PieceBytes)
+        else if (piece.Length > PieceCache.MaxBytes)
         {
             int whole = ranks.Get(piece);
             if (whole >= 0) { w.Add(whole); return; }
             BytePairMerger.Merge(ranks, piece, ref w);
             return;
         }
-        else
+        var key = new PieceCache.Key(piece);
+        if (pieces.TryWrite(key, ref w)) return;
+        if (piece.Length > 8)
         {
             // Longer pieces skip the rank cache (keys of 8 bytes at most), so the piece cache answers
-            // both outcomes for them: one token or a merge result; the 8 MB rank table misses the CPU cache.
-            if (ranks.Cache.TryWritePiece(piece, ref w)) return;
+            // both outcomes for them: one token or a merge result; the rank table misses the CPU cache.
             int whole = ranks.Get(piece);
             if (whole >= 0)
             {
                 w.Add(whole);
-                ranks.Cache.StorePiece(piece, [whole]);
+                pieces.Store(key, [whole]);
                 return;
             }
         }
-        // Words that are not one token recur too: remember their merge result.
-        if (piece.Length <= 8 && ranks.Cache.TryWritePiece(piece, ref w)) return;
         int before = w.Count;
         BytePairMerger.Merge(ranks, piece, ref w);
-        if (w.Fits && w.Count - before <= RankCache.PieceTokens)
-            ranks.Cache.StorePiece(piece, w.Written[before..]);
+        if (w.Fits) pieces.Store(key, w.Written[before..]);
     }
 
     private static void ValidateUtf8(ReadOnlySpan<byte> utf8)
