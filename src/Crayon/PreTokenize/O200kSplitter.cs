@@ -94,6 +94,7 @@ internal sealed class O200kSplitter : PreTokenizer
 
     private int LowerRun(ReadOnlySpan<byte> s, int j)
     {
+        j = AsciiLetters(s, j, lowerOnly: true);
         ReadOnlySpan<byte> ascii = _uc.Ascii;
         while (j < s.Length)
         {
