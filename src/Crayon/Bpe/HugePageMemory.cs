@@ -37,7 +37,7 @@ internal sealed unsafe partial class HugePageMemory : IDisposable
             try { _ = Madvise(_pointer, rounded, MadvHugePage); }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         }
-        NativeMemory.Clear(_pointer, rounded);
+        NativeMemory.Clear(_pointer, bytes);
         GC.AddMemoryPressure((long)rounded);
     }
 

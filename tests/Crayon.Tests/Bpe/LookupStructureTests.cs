@@ -66,8 +66,20 @@ public class LookupStructureTests
         tailDiffers[31] = (byte)'Y';                                   // differs only in the second 16 bytes
         Assert.Null(Probe(cache, tailDiffers));
 
-        cache.Store(new PieceCache.Key("too many"u8), [1, 2, 3, 4, 5, 6, 7, 8]); // more than MaxTokens: not kept
+        int[] eleven = [.. Enumerable.Range(100, 11)];                 // a long result: the second tier
+        cache.Store(new PieceCache.Key("日本語の文章"u8), eleven);
+        Assert.Equal(eleven, Probe(cache, "日本語の文章"u8.ToArray())!);
+        Assert.Equal([5, 6, 7], Probe(cache, piece)!);                 // the first tier is untouched
+
+        int[] tooMany = [.. Enumerable.Range(1, PieceCache.MaxTokens + 1)];
+        cache.Store(new PieceCache.Key("too many"u8), tooMany);        // more than MaxTokens: not kept
         Assert.Null(Probe(cache, "too many"u8.ToArray()));
+
+        // Another table: nothing stored for the first one may answer (ids belong to their table).
+        var other = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)(255 - b) })]);
+        Assert.Same(cache, PieceCache.For(other));
+        Assert.Null(Probe(cache, piece));
+        Assert.Null(Probe(cache, "日本語の文章"u8.ToArray()));
     }
 
     [Fact]
@@ -98,7 +110,7 @@ public class LookupStructureTests
 
     private static int[]? Probe(PieceCache cache, byte[] piece)
     {
-        var w = TokenWriter.Growing(8);
+        var w = TokenWriter.Growing(32);
         try { return cache.TryWrite(new PieceCache.Key(piece), ref w) ? w.Written.ToArray() : null; }
         finally { w.Dispose(); }
     }
