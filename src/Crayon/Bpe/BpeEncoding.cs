@@ -31,6 +31,9 @@ public sealed class BpeEncoding
 
     internal SpecialTokens Specials => _specials;
 
+    /// <summary>The rank table (benchmarks/bpe_stages times its parts apart).</summary>
+    internal RankTable RankTableForBenchmarks => _ranks;
+
     /// <summary>From a .tiktoken rank file.</summary>
     public static BpeEncoding FromTiktokenFile(string path, string pattern, IReadOnlyList<string> specialNames, IReadOnlyList<int> specialIds)
         => FromTiktokenData(File.ReadAllBytes(path), pattern, specialNames, specialIds);

@@ -6,7 +6,7 @@ namespace Crayon.Bpe;
 /// <summary>
 /// A small per-thread, direct-mapped cache in front of a <see cref="RankTable"/> for keys of up to
 /// eight bytes (whole pieces and merge pairs alike; hits and misses both cached). Text is Zipfian:
-/// a few thousand pieces make most of it, and a 64 KiB cache stays in L1/L2 where the rank table
+/// a few thousand pieces make most of it, and a 256 KiB cache stays in L2 where the rank table
 /// (megabytes) does not. Entries hold the key itself, so a hit is exact; a collision just evicts.
 /// </summary>
 /// <remarks>
