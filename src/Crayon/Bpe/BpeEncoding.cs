@@ -242,15 +242,35 @@ public sealed class BpeEncoding
             if (whole < 0) throw new InvalidDataException($"the encoding has no token for the byte 0x{piece[0]:X2}");
         }
         else if (piece.Length == 2) whole = _ranks.PairRank(piece[0], piece[1]);
-        else
+        else if (piece.Length <= 8) whole = ranks.Get(piece); // Zipf: the per-thread rank cache holds the common words
+        else if (piece.Length <= PieceCache.MaxBytes)
         {
-            uint h = RankTable.Hash(piece, out ulong head);
-            whole = piece.Length <= 8
-                ? ranks.Cache.Get(_ranks, piece, h, head) // Zipf: the per-thread rank cache holds the common words
-                : _ranks.Get(piece, h, head);             // longer pieces: straight to the table (one slot)
+            EncodeLongerPiece(ranks, pieces, piece, ref w);
+            return;
         }
+        else whole = _ranks.Get(piece);
         if (whole >= 0) w.Add(whole);
         else EncodeMerged(ranks, pieces, piece, ref w);
+    }
+
+    /// <summary>
+    /// 9 to 32 bytes: the piece cache first, for both outcomes (one token or a merge result). It costs
+    /// one cache line where the rank table costs a slot and the key's bytes in the arena (two misses),
+    /// and a piece that is not one token would then have probed the piece cache as well.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EncodeLongerPiece(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> piece, ref TokenWriter w)
+    {
+        var key = new PieceCache.Key(piece);
+        if (pieces.TryWrite(key, ref w)) return;
+        int whole = _ranks.Get(piece);
+        if (whole >= 0)
+        {
+            w.Add(whole);
+            pieces.Store(key, [whole]);
+            return;
+        }
+        MergeAndStore(ranks, pieces, key, piece, ref w);
     }
 
     /// <summary>A piece that is not one token: the piece cache, else the merge (whose result it then caches).</summary>
@@ -264,6 +284,11 @@ public sealed class BpeEncoding
         }
         var key = new PieceCache.Key(piece);
         if (pieces.TryWrite(key, ref w)) return;
+        MergeAndStore(ranks, pieces, key, piece, ref w);
+    }
+
+    private static void MergeAndStore(in BytePairMerger.Ranks ranks, PieceCache pieces, in PieceCache.Key key, ReadOnlySpan<byte> piece, ref TokenWriter w)
+    {
         int before = w.Count;
         BytePairMerger.Merge(ranks, piece, ref w);
         if (w.Fits) pieces.Store(key, w.Written[before..]);

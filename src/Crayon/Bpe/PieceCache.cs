@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics;
 namespace Crayon.Bpe;
 
 /// <summary>
-/// A per-thread cache of whole pieces (up to <see cref="MaxBytes"/> bytes) that are not one token →
-/// their merge result (up to <see cref="MaxTokens"/> ids; results of up to 7 ids, nearly all of them,
-/// in the first tier, longer ones in a second). Text is Zipfian and words recur, so most pieces
+/// A per-thread cache of whole pieces (up to <see cref="MaxBytes"/> bytes) → their ids: the merge
+/// result of a piece that is not one token, and the one id of a piece of 9 to 32 bytes that is (see
+/// BpeEncoding.EncodeLongerPiece). Up to <see cref="MaxTokens"/> ids; results of up to 7, nearly all
+/// of them, in the first tier, longer ones in a second. Text is Zipfian and words recur, so most pieces
 /// that need a merge were merged before; a hit costs one cache line where a merge costs ~0.5 µs.
 /// </summary>
 /// <remarks>
