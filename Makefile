@@ -91,11 +91,32 @@ $(OPENCL_STAMP): $(DEPS_STAMP)
 	@mkdir -p build && touch $@
 
 # ---- native library ----------------------------------------------------------------------------
+# libcrayon.so is a small dispatcher (src/dispatch) over one NativeAOT engine build per x86-64 level,
+# libcrayon-<level>.so beside it: when loaded it opens the highest level the CPU has (NativeAOT fixes
+# AVX2/AVX-512 use at compile time, and a build above the CPU refuses to start; dispatch.c says more).
+# CRAYON_ISA=x86-64 at run time caps it (the scalar fallback). `make native ISA_LEVELS=x86-64` builds
+# the baseline alone, a third of the time, for quick work; the dispatcher then loads that one.
+ISA_LEVELS   ?= x86-64 x86-64-v3 x86-64-v4
+ISA_LIBS     := $(patsubst %,$(NATIVE_DIR)/libcrayon-%.so,$(ISA_LEVELS))
 native: $(NATIVE)
-$(NATIVE): $(CS_SOURCES) $(DEPS_STAMP)
-	dotnet publish src/Crayon.Native/Crayon.Native.csproj -c $(CONFIG) -o $(NATIVE_DIR) --nologo -v quiet
-	@rm -f $(NATIVE_DIR)/*.dbg   # valgrind cannot read the DWARF 5 side file
-	@touch $@
+$(ISA_LIBS) &: $(CS_SOURCES) $(DEPS_STAMP)
+	@rm -f $(NATIVE_DIR)/libcrayon-*.so   # no stale level from an earlier ISA_LEVELS
+	@for isa in $(ISA_LEVELS); do \
+	  echo "dotnet publish (NativeAOT, $$isa)"; \
+	  dotnet publish src/Crayon.Native/Crayon.Native.csproj -c $(CONFIG) -o $(NATIVE_DIR)/$$isa --nologo -v quiet \
+	    -p:CrayonIsa=$$isa || exit 1; \
+	  cp $(NATIVE_DIR)/$$isa/libcrayon.so $(NATIVE_DIR)/libcrayon-$$isa.so || exit 1; \
+	  rm -f $(NATIVE_DIR)/$$isa/*.dbg; \
+	done
+	@touch $(ISA_LIBS)
+
+DISPATCH_SRC := src/dispatch/dispatch.c src/dispatch/stubs.S src/dispatch/exports.py src/dispatch/exports.map
+$(NATIVE): $(ISA_LIBS) $(DISPATCH_SRC) include/crayon.h
+	@mkdir -p build/dispatch
+	$(SYS_PYTHON) src/dispatch/exports.py include/crayon.h > build/dispatch/exports.inc
+	$(CC) -O2 -Wall -Wextra -Werror -Wno-format-truncation -shared -fPIC -fvisibility=hidden -Wl,-z,defs \
+	  -Wl,-soname,libcrayon.so -Wl,--version-script,src/dispatch/exports.map \
+	  -Ibuild/dispatch src/dispatch/dispatch.c src/dispatch/stubs.S -ldl -o $@
 
 # ---- profiles (cartridges) ---------------------------------------------------------------------
 # The committed vocabulary lists (profiles/*.json) are the source; the .dat files are built here.
@@ -131,7 +152,7 @@ learn-profiles: $(NATIVE) $(PY) corpora
 
 # ---- Python package ----------------------------------------------------------------------------
 python: $(NATIVE) profiles
-	@mkdir -p $(PKG)/lib && cp $(NATIVE) $(PKG)/lib/
+	@mkdir -p $(PKG)/lib && rm -f $(PKG)/lib/libcrayon-*.so && cp $(NATIVE) $(ISA_LIBS) $(PKG)/lib/
 	@if ls $(PROFILE_DIR)/*.dat >/dev/null 2>&1; then cp $(PROFILE_DIR)/*.dat $(PKG)/profiles/; fi
 
 wheel: python $(PY)
@@ -258,6 +279,7 @@ soak: $(NATIVE) profiles peers
 install: $(NATIVE)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(NATIVE) $(DESTDIR)$(PREFIX)/lib/libcrayon.so
+	install -m 755 $(ISA_LIBS) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/crayon.h $(DESTDIR)$(PREFIX)/include/crayon.h
 	@if ls $(PROFILE_DIR)/*.dat >/dev/null 2>&1; then install -d $(DESTDIR)$(PREFIX)/share/crayon/profiles && \
 	  install -m 644 $(PROFILE_DIR)/*.dat $(DESTDIR)$(PREFIX)/share/crayon/profiles/; fi

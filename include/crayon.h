@@ -80,7 +80,10 @@ CRAYON_API int crayon_last_status(void);
 typedef struct crayon_vocab crayon_vocab;
 
 /* Backends present on this machine (bit flags). A GPU flag means the device opened and the embedded
- * kernels loaded on it (see "GPU devices" below). */
+ * kernels loaded on it (see "GPU devices" below). AVX2 / AVX512 mean the engine code in use runs them:
+ * libcrayon.so loads, from its own folder, the build for the highest x86-64 level the CPU has
+ * (libcrayon-x86-64.so, -x86-64-v3.so with AVX2, -x86-64-v4.so with AVX-512); the environment
+ * variable CRAYON_ISA=x86-64|x86-64-v3|x86-64-v4, read when the library loads, caps the level. */
 #define CRAYON_BACKEND_CPU    (1u << 0)
 #define CRAYON_BACKEND_AVX2   (1u << 1)
 #define CRAYON_BACKEND_AVX512 (1u << 2)
@@ -105,11 +108,17 @@ CRAYON_API int64_t crayon_backend_report(char *out, size_t cap);
  * trie is copied to the device once per profile and released on a switch or crayon_free. Calls on
  * one device are serialised (thread-safe, not concurrent). A device error at run time is
  * CRAYON_E_UNSUPPORTED with the driver's message.
- * "auto" runs on the CPU and opens no driver until its first batch of at least 4 MiB of text (opening
- * them can cost half a second and tens of MB); then it picks CUDA, then ROCm, then an OpenCL GPU (never
- * an OpenCL CPU device such as PoCL), else the CPU, and sends batches that large to that GPU (smaller
- * ones and single texts stay on the CPU); after a device error it stays on the CPU. crayon_device
- * reports "cpu" until then. */
+ * A batch larger than one piece (64 MiB of text, less on devices under 2.5 GiB) is streamed in pieces,
+ * two in flight: while one piece's kernels run, the next is copied in and the previous one's ids copied
+ * out (two CUDA streams or OpenCL queues, from page-locked host staging buffers that the vocab keeps
+ * and crayon_free releases).
+ * "auto" (the rule): it runs on the CPU and opens no driver until a crayon_tokenize_batch call whose
+ * texts total at least 4 MiB (opening them can cost half a second and tens of MB). That call picks
+ * CUDA, then ROCm, then an OpenCL GPU (never an OpenCL CPU device such as PoCL), else the CPU, once
+ * per vocab; from then on every batch of 4 MiB or more runs on that GPU, while smaller batches and
+ * crayon_tokenize stay on the CPU. If the GPU fails at run time, that call is redone on the CPU (the
+ * caller gets correct ids, not an error) and the vocab stays on the CPU from then on. crayon_device
+ * reports "cpu" until a GPU is chosen. */
 CRAYON_API int crayon_vocab_create(const char *device, crayon_vocab **out_vocab);
 
 /* A tokenizer (device "auto") whose active profile is the .dat file at path, memory-mapped.
@@ -170,9 +179,10 @@ CRAYON_API int64_t crayon_device(const crayon_vocab *vocab, char *out, size_t ca
 
 /* What this tokenizer's device has done, as one JSON object: "device", and on a GPU also
  * "description" (name, memory, driver), "device_bytes" (device memory this process holds on it),
- * "calls", "pieces", "tokens", "rounds" (chunk re-walk rounds) and "kernel_seconds" / "copy_seconds"
- * (wall time in kernels and in host<->device copies since creation). NUL-terminated, same return
- * convention as crayon_backend_report. */
+ * "calls", "pieces", "tokens", "rounds" (chunk re-walk rounds), "kernel_seconds" / "copy_seconds"
+ * (time the device spent in kernels and in host<->device copies by its own clock, from events, since
+ * creation) and "wall_seconds" (the calls' wall time; kernel + copy seconds above it means copies ran
+ * beside kernels). NUL-terminated, same return convention as crayon_backend_report. */
 CRAYON_API int64_t crayon_device_stats(const crayon_vocab *vocab, char *out, size_t cap);
 
 /* A capacity that crayon_tokenize always fits in for len input bytes: 3 * len (also valid per

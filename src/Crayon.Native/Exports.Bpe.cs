@@ -126,19 +126,10 @@ internal static unsafe class BpeExports
                 else if (lens[i] > int.MaxValue)
                     throw new CrayonException(Status.InvalidArgument, $"lens[{i}] is too large (at most 2^31 - 1 bytes per document)");
             var policy = Policy(enc, allowed, nAllowed, disallowed, nDisallowed, flags);
-            int[][] ids = enc.EncodeBatch((int)n, i => new ReadOnlySpan<byte>(texts[i], (int)lens[i]), policy, threads);
-            long total = 0;
-            for (int i = 0; i < ids.Length; i++)
-            {
-                offsets[i] = total;
-                total += ids[i].Length;
-            }
-            offsets[ids.Length] = total;
-            if (total > (long)cap) return BufferResult.Needed(total);
-            if (total > 0 && output == null) throw new CrayonException(Status.InvalidArgument, "out is NULL");
-            for (int i = 0; i < ids.Length; i++)
-                ids[i].CopyTo(new Span<int>(output + offsets[i], ids[i].Length));
-            return total;
+            long capacity = cap > long.MaxValue ? long.MaxValue : (long)cap;
+            if (output == null && capacity != 0) throw new CrayonException(Status.InvalidArgument, "out is NULL with a non-zero cap");
+            long total = enc.EncodeBatch((int)n, i => new ReadOnlySpan<byte>(texts[i], (int)lens[i]), policy, output, capacity, offsets, threads);
+            return total >= 0 ? total : BufferResult.Needed(-total);
         }
         catch (Exception e) { return BufferResult.Fail(e); }
     }

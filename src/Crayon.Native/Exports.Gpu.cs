@@ -30,6 +30,7 @@ internal static unsafe class GpuExports
                     w.WriteNumber("rounds", t.Rounds);
                     w.WriteNumber("kernel_seconds", t.KernelSeconds);
                     w.WriteNumber("copy_seconds", t.CopySeconds);
+                    w.WriteNumber("wall_seconds", t.WallSeconds);
                 }
                 w.WriteEndObject();
             }

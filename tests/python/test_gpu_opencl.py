@@ -3,9 +3,12 @@
 `make test` installs PoCL (OpenCL on the CPU), so these run everywhere; they skip, saying why, only
 where no OpenCL device opens. The engine's own tests (tests/Crayon.Tests/Gpu) also force tiny chunk
 and piece sizes to put every boundary inside tokens; here the shipped defaults are checked end to end.
+CRAYON_TEST_GPU_DEVICE=cuda (or rocm) runs the same checks on that device, e.g. on a machine with an
+NVIDIA GPU next to benchmarks/gpu_bench.py.
 """
 from __future__ import annotations
 
+import os
 import random
 import threading
 from pathlib import Path
@@ -17,8 +20,12 @@ from crayon.core.backends import backend_report
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(not check_backends()["opencl"],
-                                reason=next((d for n, _, d in backend_report() if n == "opencl"), "no opencl"))
+DEVICE = os.environ.get("CRAYON_TEST_GPU_DEVICE", "opencl")
+DETAIL = next((d for n, _, d in backend_report() if n == DEVICE), f"unknown device {DEVICE}")
+# PoCL & co. say so in their report line: an OpenCL CPU device, where big batches are only slow.
+REAL_GPU = "OpenCL CPU device" not in DETAIL
+
+pytestmark = pytest.mark.skipif(not check_backends().get(DEVICE, False), reason=DETAIL)
 
 
 def real_documents(limit: int = 120) -> list[bytes]:
@@ -29,8 +36,8 @@ def real_documents(limit: int = 120) -> list[bytes]:
 
 def same_as_cpu(profile: str, docs: list[bytes]) -> None:
     cpu = CrayonVocab(device="cpu", profile=profile)
-    gpu = CrayonVocab(device="opencl", profile=profile)
-    assert gpu.device == "opencl"
+    gpu = CrayonVocab(device=DEVICE, profile=profile)
+    assert gpu.device == DEVICE
     assert gpu.tokenize_batch(docs) == cpu.tokenize_batch(docs)
 
 
@@ -53,7 +60,7 @@ def test_one_huge_document_matches_the_cpu():
 
 
 def test_single_text_and_decode_round_trip_on_the_device():
-    gpu = CrayonVocab(device="opencl", profile="lite")
+    gpu = CrayonVocab(device=DEVICE, profile="lite")
     cpu = CrayonVocab(device="cpu", profile="lite")
     text = "Crayon on the device: ça marche, 日本語, 🖍️ and a\ttab.\n" * 20
     assert gpu.tokenize(text) == cpu.tokenize(text)
@@ -63,7 +70,7 @@ def test_single_text_and_decode_round_trip_on_the_device():
 def test_switching_profiles_while_batches_run_gives_one_profiles_ids_per_call():
     docs = real_documents(30)
     expect = {p: CrayonVocab(device="cpu", profile=p).tokenize_batch(docs) for p in ("lite", "code")}
-    gpu = CrayonVocab(device="opencl", profile="lite")
+    gpu = CrayonVocab(device=DEVICE, profile="lite")
     stop = threading.Event()
     errors: list[str] = []
 
@@ -91,18 +98,18 @@ def test_switching_profiles_while_batches_run_gives_one_profiles_ids_per_call():
     assert errors == []
 
 
-def test_backends_report_names_the_opencl_device():
-    row = next(r for r in backend_report() if r[0] == "opencl")
+def test_backends_report_names_the_device():
+    row = next(r for r in backend_report() if r[0] == DEVICE)
     assert row[1] is True
     assert "MiB" in row[2] and "driver" in row[2]
 
 
 def test_device_memory_does_not_grow_over_many_calls_and_stats_count_the_work():
-    gpu = CrayonVocab(device="opencl", profile="lite")
+    gpu = CrayonVocab(device=DEVICE, profile="lite")
     docs = real_documents(40)
     gpu.tokenize_batch(docs)
     first = gpu.device_stats()
-    assert first["device"] == "opencl" and first["calls"] == 1 and first["tokens"] > 0
+    assert first["device"] == DEVICE and first["calls"] == 1 and first["tokens"] > 0
     assert first["kernel_seconds"] > 0 and first["device_bytes"] > 0
     for i in range(20):
         gpu.tokenize_batch(docs if i % 2 else docs[:5])
@@ -110,3 +117,25 @@ def test_device_memory_does_not_grow_over_many_calls_and_stats_count_the_work():
     assert after["calls"] == 21
     assert after["device_bytes"] == first["device_bytes"]
     assert CrayonVocab(device="cpu").device_stats() == {"device": "cpu"}
+
+
+@pytest.mark.skipif(not REAL_GPU, reason="needs a GPU: on an OpenCL CPU device 150 MiB takes long "
+                    "(tests/Crayon.Tests/Gpu force small pieces there instead)")
+def test_a_batch_of_several_pieces_matches_the_cpu_and_overlaps_copies_with_kernels():
+    text = b"".join(real_documents(400))
+    docs = [text[i:i + 4096] for i in range(0, len(text) - 4096, 4096)]
+    docs = (docs * (150 * 2**20 // (4096 * len(docs)) + 1))
+    docs.insert(len(docs) // 2, (text * (40_000_000 // len(text) + 1))[:40_000_000])   # cut by pieces
+    cpu = CrayonVocab(device="cpu", profile="lite")
+    gpu = CrayonVocab(device=DEVICE, profile="lite")
+    np = pytest.importorskip("numpy")
+    gpu.tokenize_batch(docs, numpy=True)   # first call: work buffers and page-locked staging
+    before = gpu.device_stats()
+    got = gpu.tokenize_batch(docs, numpy=True)
+    after = gpu.device_stats()
+    expect = cpu.tokenize_batch(docs, numpy=True)
+    assert [len(a) for a in got] == [len(b) for b in expect]
+    assert np.array_equal(np.concatenate(got), np.concatenate(expect))
+    assert after["pieces"] - before["pieces"] >= 3
+    assert after["kernel_seconds"] > before["kernel_seconds"]
+    assert after["copy_seconds"] > before["copy_seconds"]

@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace Crayon.Backends;
 
 /// <summary>
-/// What this machine really has. CPU features come from the runtime's intrinsics support; a GPU backend
+/// What this machine really runs. CPU features: those the loaded engine code uses; a GPU backend
 /// counts only when its device opens and the embedded kernels load on it (cuda: libcuda.so.1 and
 /// cuModuleLoadData; rocm: an AMD GPU on an OpenCL platform; opencl: any OpenCL device). Probed once, then cached.
 /// </summary>
@@ -43,28 +44,60 @@ public static unsafe class BackendDetector
 
     private static IReadOnlyList<Probe> Detect() =>
     [
-        new("cpu", true, $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.ProcessArchitecture}"),
+        new("cpu", true, $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.ProcessArchitecture}; {CodeLevel()}"),
         ProbeCpuFeature("avx2", Avx2.IsSupported, ebxBit: 5),
-        ProbeCpuFeature("avx512", Avx512F.IsSupported, ebxBit: 16),
+        ProbeCpuFeature("avx512", Avx512F.IsSupported && Avx512BW.IsSupported, ebxBit: 16),
         ProbeGpu("cuda"),
         ProbeGpu("rocm"),
         ProbeGpu("opencl"),
     ];
 
+    /// <summary>The run-time cap the dispatcher libcrayon.so reads (src/dispatch/dispatch.c).</summary>
+    public const string IsaVariable = "CRAYON_ISA";
+
+    private static readonly string[] s_levels = ["x86-64", "x86-64-v3", "x86-64-v4"];
+
     /// <summary>
-    /// A CPU feature is present when the runtime reports it, or when CPUID (leaf 7, EBX) has it and the
-    /// OS saves the wider registers (OSXSAVE). The second path matters for the NativeAOT library, which is
-    /// compiled for the x64 baseline and so answers IsSupported = false for AVX2 even on CPUs that have it.
+    /// The x86-64 level the running engine code was compiled for. Under NativeAOT, IsSupported of AVX2
+    /// and AVX-512 is a compile-time constant of the build (libcrayon-&lt;level&gt;.so, which the dispatcher
+    /// libcrayon.so picks for the CPU), so this is what the loaded code uses; under the JIT (tests, the
+    /// NuGet package) it is what the JIT uses on this CPU.
     /// </summary>
-    private static Probe ProbeCpuFeature(string name, bool runtimeSupported, int ebxBit)
+    public static string IsaLevel =>
+        Avx512F.IsSupported && Avx512BW.IsSupported && Avx512CD.IsSupported && Avx512DQ.IsSupported ? "x86-64-v4"
+        : Avx2.IsSupported && Bmi2.IsSupported && Fma.IsSupported ? "x86-64-v3"
+        : "x86-64";
+
+    private static string CodeLevel()
     {
-        if (runtimeSupported) return new(name, true, "used by the runtime");
+        if (!X86Base.IsSupported) return "engine code for the architecture's baseline";
+        int bits = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+        string level = $"engine code for {IsaLevel} ({bits}-bit vectors)";
+        string? cap = Environment.GetEnvironmentVariable(IsaVariable);
+        if (string.IsNullOrEmpty(cap) || cap == "auto") return level;
+        return Array.IndexOf(s_levels, cap) >= 0
+            ? $"{level}, {IsaVariable}={cap}"
+            : $"{level}; {IsaVariable}={cap} is not a level ({string.Join(", ", s_levels)}) and was ignored";
+    }
+
+    /// <summary>
+    /// A CPU feature is reported present when the running engine code uses it (see <see cref="IsaLevel"/>).
+    /// When it does not, the detail says whether the CPU has it (CPUID leaf 7, EBX, with the OS saving the
+    /// wider registers: OSXSAVE) and so why it is unused: a CRAYON_ISA cap, or an older engine build.
+    /// </summary>
+    private static Probe ProbeCpuFeature(string name, bool used, int ebxBit)
+    {
+        if (used) return new(name, true, $"used: the engine code is the {IsaLevel} build");
         if (!X86Base.IsSupported) return new(name, false, $"not an x86 CPU ({RuntimeInformation.ProcessArchitecture})");
         var (_, _, ecx1, _) = X86Base.CpuId(1, 0);
         bool osxsave = (ecx1 & (1 << 27)) != 0;
         var (maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
         bool cpu = maxLeaf >= 7 && (X86Base.CpuId(7, 0).Ebx & (1 << ebxBit)) != 0;
-        if (cpu && osxsave) return new(name, true, "CPUID; this build's longest-match loop is scalar and does not need it");
+        string? cap = Environment.GetEnvironmentVariable(IsaVariable);
+        if (cpu && osxsave)
+            return new(name, false, string.IsNullOrEmpty(cap)
+                ? $"the CPU has it; not used: the engine code loaded is the {IsaLevel} build"
+                : $"the CPU has it; not used: {IsaVariable}={cap} chose the {IsaLevel} build");
         return new(name, false, cpu ? "CPU has it but the OS does not enable XSAVE" : "not supported by this CPU");
     }
 

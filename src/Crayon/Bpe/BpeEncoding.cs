@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
+using Crayon.Batching;
 using System.Text;
 using System.Text.Unicode;
 using Crayon.PreTokenize;
@@ -305,32 +305,98 @@ public sealed class BpeEncoding
     public delegate ReadOnlySpan<byte> DocumentSource(int index);
 
     /// <summary>
-    /// Encodes n documents with one policy over <paramref name="threads"/> threads (&lt;= 0: all cores).
-    /// Errors name the document.
+    /// Encodes n documents with one policy over <paramref name="threads"/> threads (&lt;= 0: all cores)
+    /// into one flat buffer: document i's ids are output[offsets[i]..offsets[i + 1]] (offsets holds n + 1).
+    /// Returns the id total, or minus it when it exceeds <paramref name="capacity"/> (the offsets are
+    /// then filled, the ids are not). A capacity of at least the byte total always suffices (every token
+    /// covers at least one byte) and is the fast path: each chunk of documents is encoded straight into
+    /// the buffer (<see cref="ChunkedBatch.RunBounded"/>). Errors name the document.
     /// </summary>
-    public int[][] EncodeBatch(int n, DocumentSource docs, SpecialPolicy policy, int threads)
+    public unsafe long EncodeBatch(int n, DocumentSource docs, SpecialPolicy policy, int* output, long capacity,
+                                   long* offsets, int threads)
     {
+        if (offsets == null) throw new ArgumentException("offsets is NULL (it needs n + 1 entries)");
+        var lengths = new long[n];
+        long totalBytes = 0;
+        for (int i = 0; i < n; i++) totalBytes += lengths[i] = docs(i).Length;
+        threads = ChunkedBatch.Threads(threads);
+        if (capacity >= totalBytes)
+        {
+            if (output == null && totalBytes > 0) throw new ArgumentException("out is NULL");
+            return ChunkedBatch.RunBounded(lengths, output, offsets, threads, (i, dest, room) =>
+            {
+                var w = new TokenWriter(new Span<int>(dest, (int)room));   // room = the document's bytes (< 2^31)
+                EncodeDocument(docs, i, policy, ref w);
+                return w.Count;
+            });
+        }
+        // Smaller than the bound (a size query): encode into per-chunk buffers, copy only if it fits.
+        int[][] chunkIds = EncodeChunks(lengths, docs, policy, threads, offsets, out int[] chunkStart);
+        ChunkedBatch.FinishOffsets(offsets, n);
+        long total = offsets[n];
+        if (total > capacity) return -total;
+        if (output == null && total > 0) throw new ArgumentException("out is NULL");
+        for (int c = 0; c < chunkIds.Length; c++)
+            chunkIds[c].CopyTo(new Span<int>(output + offsets[chunkStart[c]], chunkIds[c].Length));
+        return total;
+    }
+
+    /// <summary>
+    /// Encodes n documents with one policy over <paramref name="threads"/> threads (&lt;= 0: all cores),
+    /// one array per document. Errors name the document.
+    /// </summary>
+    public unsafe int[][] EncodeBatch(int n, DocumentSource docs, SpecialPolicy policy, int threads)
+    {
+        var lengths = new long[n];
+        for (int i = 0; i < n; i++) lengths[i] = docs(i).Length;
+        var counts = new long[n + 1];
+        int[][] chunkIds;
+        int[] chunkStart;
+        fixed (long* c = counts)
+            chunkIds = EncodeChunks(lengths, docs, policy, ChunkedBatch.Threads(threads), c, out chunkStart);
         var results = new int[n][];
-        int workers = threads <= 0 ? Environment.ProcessorCount : threads;
-        workers = Math.Max(1, Math.Min(workers, n));
-        if (workers == 1)
+        for (int c = 0; c < chunkIds.Length; c++)
         {
-            for (int i = 0; i < n; i++) results[i] = EncodeDocument(docs, i, policy);
-            return results;
-        }
-        try
-        {
-            Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = workers },
-                i => results[i] = EncodeDocument(docs, i, policy));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            int at = 0;
+            for (int i = chunkStart[c]; i < chunkStart[c + 1]; i++)
+            {
+                int k = (int)counts[i + 1];
+                results[i] = chunkIds[c].AsSpan(at, k).ToArray();
+                at += k;
+            }
         }
         return results;
     }
 
-    private int[] EncodeDocument(DocumentSource docs, int i, SpecialPolicy policy)
+    /// <summary>Each chunk's ids in one array (per-document counts in counts[i + 1]): memory follows the
+    /// ids, not the byte bound, for callers that cannot give a buffer of the byte total.</summary>
+    private unsafe int[][] EncodeChunks(long[] lengths, DocumentSource docs, SpecialPolicy policy, int threads,
+                                        long* counts, out int[] chunkStart)
+    {
+        int[] starts = chunkStart = ChunkedBatch.SplitByBytes(lengths, ChunkedBatch.ChunkCount(lengths.Length, threads));
+        var chunkIds = new int[starts.Length - 1][];
+        nint countP = (nint)counts;
+        ChunkedBatch.ForEachChunk(chunkIds.Length, threads, c =>
+        {
+            long bytes = 0;
+            for (int i = starts[c]; i < starts[c + 1]; i++) bytes += lengths[i];
+            var w = TokenWriter.Growing((int)Math.Min(bytes / 3 + 16, 1 << 20));
+            try
+            {
+                for (int i = starts[c]; i < starts[c + 1]; i++)
+                {
+                    int before = w.Count;
+                    EncodeDocument(docs, i, policy, ref w);
+                    ((long*)countP)[i + 1] = w.Count - before;
+                }
+                chunkIds[c] = w.Written.ToArray();
+            }
+            finally { w.Dispose(); }
+        });
+        return chunkIds;
+    }
+
+    private void EncodeDocument(DocumentSource docs, int i, SpecialPolicy policy, ref TokenWriter w)
     {
         ReadOnlySpan<byte> text = docs(i);
         if (!Utf8.IsValid(text))
@@ -340,13 +406,7 @@ public sealed class BpeEncoding
         }
         try
         {
-            var w = TokenWriter.Growing(text.Length / 3 + 16);
-            try
-            {
-                EncodeValid(text, policy, ref w);
-                return w.Written.ToArray();
-            }
-            finally { w.Dispose(); }
+            EncodeValid(text, policy, ref w);
         }
         catch (DisallowedSpecialException e)
         {

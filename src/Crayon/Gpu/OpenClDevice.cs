@@ -8,7 +8,10 @@ namespace Crayon.Gpu;
 /// SDK. device "opencl" takes the first GPU of any platform, else the first device of any kind (PoCL's
 /// CPU device on machines without a GPU); "rocm" takes a GPU of AMD's platform (ROCm's OpenCL).
 /// The embedded OpenCL C (ILGPU's output, __global pointers only) is built for the chosen device.
-/// Hand-written function pointers rather than Silk.NET.OpenCL: about twenty entry points, no
+/// Each queue is an in-order command queue with profiling on (a command's event gives its device-side
+/// duration); copies are non-blocking, and host staging memory is a CL_MEM_ALLOC_HOST_PTR buffer kept
+/// mapped, which GPU drivers back with page-locked memory so the copy engine runs beside the kernels.
+/// Hand-written function pointers rather than Silk.NET.OpenCL: about twenty-five entry points, no
 /// reflection, nothing for the NativeAOT trimmer to get wrong.
 /// </summary>
 internal sealed unsafe class OpenClDevice : GpuDevice
@@ -19,10 +22,18 @@ internal sealed unsafe class OpenClDevice : GpuDevice
     private const uint CL_DEVICE_TYPE = 0x1000, CL_DEVICE_MAX_MEM_ALLOC_SIZE = 0x1010, CL_DEVICE_GLOBAL_MEM_SIZE = 0x101F,
                        CL_DEVICE_NAME = 0x102B, CL_DRIVER_VERSION = 0x102D, CL_DEVICE_VERSION = 0x102F;
     private const uint CL_PROGRAM_BUILD_LOG = 0x1183;
-    private const ulong CL_MEM_READ_WRITE = 1 << 0;
+    private const ulong CL_MEM_READ_WRITE = 1 << 0, CL_MEM_ALLOC_HOST_PTR = 1 << 4;
+    private const ulong CL_MAP_READ = 1 << 0, CL_MAP_WRITE = 1 << 1;
+    private const ulong CL_QUEUE_PROFILING_ENABLE = 1 << 1;
+    private const uint CL_PROFILING_COMMAND_START = 0x1282, CL_PROFILING_COMMAND_END = 0x1283;
 
     private readonly Api _api;
-    private readonly nint _context, _queue;
+    private readonly nint _context;
+    private readonly nint[] _queues = new nint[QueueCount];
+    /// <summary>Per queue: the events of enqueued commands not yet collected, and whether each is a kernel.</summary>
+    private readonly List<(nint Event, bool Kernel)>[] _timed = [[], []];
+    /// <summary>Mapped host staging buffers: pointer → the cl_mem behind it.</summary>
+    private readonly Dictionary<nint, nint> _hostBuffers = [];
     private readonly nint[] _programs = new nint[2], _kernels = new nint[2];
 
     public override string Backend { get; }
@@ -103,8 +114,11 @@ internal sealed unsafe class OpenClDevice : GpuDevice
         Check(err, "clCreateContext");
         try
         {
-            _queue = api.CreateCommandQueue(_context, device, 0, &err);
-            Check(err, "clCreateCommandQueue");
+            for (int q = 0; q < QueueCount; q++)
+            {
+                _queues[q] = api.CreateCommandQueue(_context, device, CL_QUEUE_PROFILING_ENABLE, &err);
+                Check(err, "clCreateCommandQueue");
+            }
             foreach (GpuKernel k in Enum.GetValues<GpuKernel>()) Build(k, device);
         }
         catch
@@ -152,26 +166,63 @@ internal sealed unsafe class OpenClDevice : GpuDevice
 
     protected override void FreeCore(nint handle) => _api.ReleaseMemObject(handle);
 
-    public override void Write(GpuBuffer dst, void* src, long bytes)
+    public override void WriteAsync(int queue, GpuBuffer dst, long dstOffset, void* src, long bytes)
     {
+        CheckQueue(queue);
+        CheckRange(dst, dstOffset, bytes);
         if (bytes == 0) return;
-        CheckRange(dst, bytes);
-        Check(_api.EnqueueWriteBuffer(_queue, dst.Handle, 1, 0, (nuint)bytes, src, 0, null, null), "clEnqueueWriteBuffer");
+        nint ev;
+        Check(_api.EnqueueWriteBuffer(_queues[queue], dst.Handle, 0, (nuint)dstOffset, (nuint)bytes, src, 0, null, &ev), "clEnqueueWriteBuffer");
+        _timed[queue].Add((ev, false));
     }
 
-    public override void Read(GpuBuffer src, void* dst, long bytes)
+    public override void ReadAsync(int queue, GpuBuffer src, void* dst, long bytes)
     {
+        CheckQueue(queue);
+        CheckRange(src, 0, bytes);
         if (bytes == 0) return;
-        CheckRange(src, bytes);
-        Check(_api.EnqueueReadBuffer(_queue, src.Handle, 1, 0, (nuint)bytes, dst, 0, null, null), "clEnqueueReadBuffer");
+        nint ev;
+        Check(_api.EnqueueReadBuffer(_queues[queue], src.Handle, 0, 0, (nuint)bytes, dst, 0, null, &ev), "clEnqueueReadBuffer");
+        _timed[queue].Add((ev, false));
+    }
+
+    public override void Synchronize(int queue)
+    {
+        CheckQueue(queue);
+        try
+        {
+            Check(_api.Finish(_queues[queue]), "clFinish (a kernel or copy failed)");
+            // Timings are a report, not a result: one the driver cannot give counts as zero.
+            double kernel = 0, copy = 0;
+            foreach (var (ev, isKernel) in _timed[queue])
+            {
+                ulong start = 0, end = 0;
+                if (_api.GetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, 8, &start, null) != CL_SUCCESS ||
+                    _api.GetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, 8, &end, null) != CL_SUCCESS) continue;
+                double seconds = end > start ? (end - start) / 1e9 : 0;
+                if (isKernel) kernel += seconds; else copy += seconds;
+            }
+            AddTimings(kernel, copy);
+        }
+        finally
+        {
+            ReleaseEvents(queue);
+        }
+    }
+
+    private void ReleaseEvents(int queue)
+    {
+        foreach (var (ev, _) in _timed[queue]) _api.ReleaseEvent(ev);
+        _timed[queue].Clear();
     }
 
     /// <summary>
     /// ILGPU's OpenCL entry: the views' buffers first (global T* view_i), then the index range (int),
     /// then per view a struct { int index; long length } (16 bytes: 8-byte aligned long).
     /// </summary>
-    public override void Launch(GpuKernel kernel, int threads, ReadOnlySpan<GpuView> views)
+    public override void LaunchAsync(int queue, GpuKernel kernel, int threads, ReadOnlySpan<GpuView> views)
     {
+        CheckQueue(queue);
         if (views.Length != GpuKernelText.ViewCount(kernel)) throw new ArgumentException($"{kernel} takes {GpuKernelText.ViewCount(kernel)} views");
         if (threads <= 0) return;
         nint k = _kernels[(int)kernel];
@@ -188,8 +239,10 @@ internal sealed unsafe class OpenClDevice : GpuDevice
             Check(_api.SetKernelArg(k, arg++, (nuint)sizeof(ViewParameter), &p), "clSetKernelArg");
         }
         nuint global = (nuint)threads;
-        Check(_api.EnqueueNDRangeKernel(_queue, k, 1, null, &global, null, 0, null, null), $"clEnqueueNDRangeKernel ({kernel})");
-        Check(_api.Finish(_queue), $"clFinish ({kernel})");
+        nint ev;
+        // The arguments are captured at enqueue: the next launch may set them again at once.
+        Check(_api.EnqueueNDRangeKernel(_queues[queue], k, 1, null, &global, null, 0, null, &ev), $"clEnqueueNDRangeKernel ({kernel})");
+        _timed[queue].Add((ev, true));
     }
 
     /// <summary>ILGPU's OpenCL view descriptor: element index into the buffer, then the length.</summary>
@@ -206,21 +259,48 @@ internal sealed unsafe class OpenClDevice : GpuDevice
         }
     }
 
-    // PoCL and most OpenCL devices share host memory or copy from any pointer at full speed; no pinning API in 1.2.
-    public override void* AllocateHost(long bytes) => NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
-    public override void FreeHost(void* p) => NativeMemory.AlignedFree(p);
+    /// <summary>A CL_MEM_ALLOC_HOST_PTR buffer mapped for the host once, until <see cref="FreeHost"/>: the
+    /// portable way to get page-locked memory in OpenCL 1.2 (what NVIDIA's and AMD's drivers pin).</summary>
+    public override void* AllocateHost(long bytes)
+    {
+        nuint size = (nuint)Math.Max(bytes, 64);
+        int err;
+        nint mem = _api.CreateBuffer(_context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, size, null, &err);
+        Check(err, $"clCreateBuffer (host, {Megabytes((long)size)})");
+        void* p = _api.EnqueueMapBuffer(_queues[0], mem, 1, CL_MAP_READ | CL_MAP_WRITE, 0, size, 0, null, null, &err);
+        if (err != CL_SUCCESS || p == null)
+        {
+            _api.ReleaseMemObject(mem);
+            Check(err != CL_SUCCESS ? err : -5, "clEnqueueMapBuffer");
+        }
+        _hostBuffers.Add((nint)p, mem);
+        return p;
+    }
+
+    public override void FreeHost(void* p)
+    {
+        if (p == null || !_hostBuffers.Remove((nint)p, out nint mem)) return;
+        _api.EnqueueUnmapMemObject(_queues[0], mem, p, 0, null, null);
+        _api.Finish(_queues[0]);
+        _api.ReleaseMemObject(mem);
+    }
+
+    /// <summary>Mapped host staging buffers held now (tests: nothing leaks).</summary>
+    internal int HostBufferCount => _hostBuffers.Count;
 
     public override void Dispose()
     {
+        for (int q = 0; q < QueueCount; q++)
+        {
+            if (_queues[q] == 0) continue;
+            _api.Finish(_queues[q]);
+            ReleaseEvents(q);
+        }
+        foreach (nint p in new List<nint>(_hostBuffers.Keys)) FreeHost((void*)p);
         for (int i = 0; i < _kernels.Length; i++) if (_kernels[i] != 0) { _api.ReleaseKernel(_kernels[i]); _kernels[i] = 0; }
         for (int i = 0; i < _programs.Length; i++) if (_programs[i] != 0) { _api.ReleaseProgram(_programs[i]); _programs[i] = 0; }
-        if (_queue != 0) _api.ReleaseCommandQueue(_queue);
+        for (int q = 0; q < QueueCount; q++) if (_queues[q] != 0) { _api.ReleaseCommandQueue(_queues[q]); _queues[q] = 0; }
         if (_context != 0) _api.ReleaseContext(_context);
-    }
-
-    private void CheckRange(GpuBuffer b, long bytes)
-    {
-        if (bytes < 0 || bytes > b.Bytes) throw new ArgumentOutOfRangeException(nameof(bytes), $"{bytes} bytes do not fit a {b.Bytes}-byte buffer");
     }
 
     private static void Check(int err, string what)
@@ -277,6 +357,10 @@ internal sealed unsafe class OpenClDevice : GpuDevice
         public delegate* unmanaged<nint, int> ReleaseProgram;
         public delegate* unmanaged<nint, int> ReleaseCommandQueue;
         public delegate* unmanaged<nint, int> ReleaseContext;
+        public delegate* unmanaged<nint, nint, uint, ulong, nuint, nuint, uint, nint*, nint*, int*, void*> EnqueueMapBuffer;
+        public delegate* unmanaged<nint, nint, void*, uint, nint*, nint*, int> EnqueueUnmapMemObject;
+        public delegate* unmanaged<nint, uint, nuint, void*, nuint*, int> GetEventProfilingInfo;
+        public delegate* unmanaged<nint, int> ReleaseEvent;
 
         private static readonly Lazy<Api?> s_api = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
         private static string s_why = "";
@@ -320,6 +404,10 @@ internal sealed unsafe class OpenClDevice : GpuDevice
             a.ReleaseProgram = (delegate* unmanaged<nint, int>)F("clReleaseProgram");
             a.ReleaseCommandQueue = (delegate* unmanaged<nint, int>)F("clReleaseCommandQueue");
             a.ReleaseContext = (delegate* unmanaged<nint, int>)F("clReleaseContext");
+            a.EnqueueMapBuffer = (delegate* unmanaged<nint, nint, uint, ulong, nuint, nuint, uint, nint*, nint*, int*, void*>)F("clEnqueueMapBuffer");
+            a.EnqueueUnmapMemObject = (delegate* unmanaged<nint, nint, void*, uint, nint*, nint*, int>)F("clEnqueueUnmapMemObject");
+            a.GetEventProfilingInfo = (delegate* unmanaged<nint, uint, nuint, void*, nuint*, int>)F("clGetEventProfilingInfo");
+            a.ReleaseEvent = (delegate* unmanaged<nint, int>)F("clReleaseEvent");
             if (missing is not null) { s_why = $"{lib} lacks {missing}"; return null; }
             return a;
         }

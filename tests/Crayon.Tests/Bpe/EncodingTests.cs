@@ -115,4 +115,39 @@ public class EncodingTests
         int[][] ids = enc.EncodeBatch(3, i => docs[i], SpecialPolicy.None, 0);
         for (int i = 0; i < 3; i++) Assert.Equal(enc.EncodeOrdinary(Encoding.UTF8.GetString(docs[i])), ids[i]);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    public unsafe void FlatBatchEqualsOneCallPerDocumentAtEveryCapacity(int threads)
+    {
+        var enc = Small(("<|x|>", 1000));
+        var policy = enc.Policy(["<|x|>"], null, allowAll: false, disallowAll: false);
+        var rnd = new Random(threads);
+        // Many documents of uneven sizes (empty ones too), so chunks split unevenly between the threads.
+        byte[][] docs = Enumerable.Range(0, 300).Select(i => Encoding.UTF8.GetBytes(
+            new string(Enumerable.Range(0, rnd.Next(0, i % 7 == 0 ? 2000 : 60)).Select(_ => "abc <|>x"[rnd.Next(8)]).ToArray())
+            + (i % 5 == 0 ? "<|x|>ab" : ""))).ToArray();
+        int[][] expected = docs.Select(d => enc.Encode(d, policy)).ToArray();
+        long total = expected.Sum(e => (long)e.Length), bytes = docs.Sum(d => (long)d.Length);
+        var offsets = new long[docs.Length + 1];
+        foreach (long cap in new[] { bytes, total, total - 1, 0 })   // the bound, exact, one short, a size query
+        {
+            var output = new int[Math.Max(1, cap)];
+            Array.Fill(offsets, -7);
+            long r;
+            fixed (int* o = output)
+            fixed (long* off = offsets)
+                r = enc.EncodeBatch(docs.Length, i => docs[i], policy, cap == 0 ? null : o, cap, off, threads);
+            Assert.Equal(cap >= total ? total : -total, r);
+            for (int i = 0; i < docs.Length; i++)
+            {
+                Assert.Equal(expected[i].Length, offsets[i + 1] - offsets[i]);
+                if (r > 0) Assert.Equal(expected[i], output.AsSpan((int)offsets[i], expected[i].Length).ToArray());
+            }
+        }
+        int[][] arrays = enc.EncodeBatch(docs.Length, i => docs[i], policy, threads);
+        for (int i = 0; i < docs.Length; i++) Assert.Equal(expected[i], arrays[i]);
+    }
 }

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from .. import _native
 from .._errors import CrayonValueError
-from ..core._calls import read_bytes
+from ..core._calls import id_buffer, read_bytes
 
 _ALLOW_ALL = 1 << 0
 _INT32_MAX = 2 ** 31 - 1
@@ -171,25 +171,26 @@ class NativeBpe:
                 return buf, r
             cap = -r
 
-    def encode_batch(self, docs: Sequence[bytes], allowed: Sequence[str], threads: int) -> tuple[array, array]:
-        """(ids, offsets): document i is ids[offsets[i]:offsets[i+1]]. One native call, GIL released."""
+    def encode_batch(self, docs: Sequence[bytes], allowed: Sequence[str], threads: int) -> tuple[memoryview, array]:
+        """(ids, offsets): document i is ids[offsets[i]:offsets[i+1]] (a memoryview of int32). One
+        native call, GIL released; the output holds the byte total, so no second call is needed."""
         lib = _native.lib()
         h = self.handle
         n = len(docs)
         offsets = array("q", bytes(8 * (n + 1)))
         if n == 0:
-            return array("i"), offsets
+            return memoryview(array("i")), offsets
         keep, text_pp, len_p = _string_table(docs)
         akeep, names, n_allowed = _c_strings(allowed)
         cap = max(1, sum(map(len, docs)))
         while True:
-            buf = _id_buffer(cap)
+            buf, address = id_buffer(cap)
             r = _native.check_count(lib.crayon_bpe_encode_batch(
-                h, text_pp, len_p, n, names, n_allowed, None, 0, 0, _ptr(buf, _c_int32_p), cap,
+                h, text_pp, len_p, n, names, n_allowed, None, 0, 0, ctypes.cast(address, _c_int32_p), cap,
                 _ptr(offsets, _c_int64_p), _native.threads(int(threads))))
             if r >= 0:
                 del keep, akeep
-                return buf, offsets
+                return buf[:r], offsets
             cap = -r
 
     def encode_single_token(self, data: bytes) -> int | None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ctypes
+import mmap
+from array import array
 from typing import Callable, Sequence
 
 from .. import _native
@@ -30,6 +32,25 @@ def read_bytes(fn: Callable[..., int], *args: object, initial: int) -> bytes:
             return buf.raw[:r]
         cap = -r
     raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
+
+
+# Below this many bytes an id buffer is a plain array; above, an anonymous mapping (see id_buffer).
+_MAPPED_MIN_BYTES = 1 << 20
+
+
+def id_buffer(cap: int) -> tuple[memoryview, int]:
+    """A writable int32 buffer of ``cap`` ids and its address, for a batch call's output.
+
+    Batch outputs are sized by the byte total (the bound: every token covers at least one byte),
+    about four times the ids that get written. A large one is an anonymous mapping: its pages are
+    zeroed by the kernel only when the native threads first write them, in parallel and only as far
+    as the ids reach, where filling an array would cost one serial pass over all of it first.
+    """
+    if 4 * cap < _MAPPED_MIN_BYTES:
+        buf = memoryview(array("i", b"\0\0\0\0") * max(cap, 1))
+    else:
+        buf = memoryview(mmap.mmap(-1, 4 * cap)).cast("i")
+    return buf, ctypes.addressof(ctypes.c_char.from_buffer(buf))
 
 
 def take_buffer(ptr: ctypes.c_void_p, length: int) -> bytes:

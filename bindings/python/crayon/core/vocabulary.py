@@ -37,7 +37,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
 from .._errors import CrayonFormatError, CrayonIOError, CrayonValueError, UnknownTokenError
-from ._calls import byte_arrays, read_bytes, read_string
+from ._calls import byte_arrays, id_buffer, read_bytes, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
@@ -210,7 +210,8 @@ class CrayonVocab(NativeObject):
 
     def device_stats(self) -> dict[str, Any]:
         """What the device has done (crayon_device_stats): on a GPU, its description, device memory
-        held, calls, tokens, and seconds in kernels and in copies; on the CPU just ``{"device": "cpu"}``."""
+        held, calls, tokens, seconds in kernels and in copies by the device's clock, and the calls'
+        wall seconds; on the CPU just ``{"device": "cpu"}``."""
         return json.loads(read_string(_native.lib().crayon_device_stats, self._h(), initial=512))
 
     # ---- tokenize / decode --------------------------------------------------------------------
@@ -247,20 +248,21 @@ class CrayonVocab(NativeObject):
         cap = sum(map(len, docs))  # enough unless an NFC profile lengthens the text (then: retry)
         offsets = (c_int64 * (n + 1))()
         while True:
-            if numpy:
-                import numpy as np
-                flat = np.empty(max(cap, 1), dtype=np.int32)
-                out = flat.ctypes.data_as(ctypes.POINTER(c_int32))
-            else:
-                flat = out = (c_int32 * max(cap, 1))()
+            flat, address = id_buffer(cap)
             total = _native.check_count(lib.crayon_tokenize_batch(
-                self._h(), ptrs, lens, n, out, cap, offsets, _native.threads(int(threads))))
+                self._h(), ptrs, lens, n, ctypes.cast(address, ctypes.POINTER(c_int32)), cap, offsets,
+                _native.threads(int(threads))))
             if total >= 0:
                 break
             cap = -total
         off = offsets[:]
-        # Slicing the ctypes array gives lists of ints; slicing the numpy array gives views.
-        return [flat[off[i]:off[i + 1]] for i in range(n)]
+        if numpy:
+            import numpy as np
+            ids = np.frombuffer(flat, dtype=np.int32)
+            return [ids[off[i]:off[i + 1]] for i in range(n)]   # views of one array
+        # Making the Python ints bounds this path (one object per id, under the GIL): memoryview's
+        # tolist makes them in one C loop per document, the cheapest way CPython offers.
+        return [flat[off[i]:off[i + 1]].tolist() for i in range(n)]
 
     batch_tokenize = tokenize_batch
 
