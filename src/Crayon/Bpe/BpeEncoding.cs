@@ -275,11 +275,11 @@ public sealed class BpeEncoding
 
     /// <summary>A piece that is not one token: the piece cache, else the merge (whose result it then caches).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EncodeMerged(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> piece, ref TokenWriter w)
+    private void EncodeMerged(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
         if (piece.Length == 2 || piece.Length > PieceCache.MaxBytes)
         {
-            BytePairMerger.Merge(ranks, piece, ref w);
+            MergePiece(ranks, piece, ref w);
             return;
         }
         var key = new PieceCache.Key(piece);
@@ -287,12 +287,16 @@ public sealed class BpeEncoding
         MergeAndStore(ranks, pieces, key, piece, ref w);
     }
 
-    private static void MergeAndStore(in BytePairMerger.Ranks ranks, PieceCache pieces, in PieceCache.Key key, ReadOnlySpan<byte> piece, ref TokenWriter w)
+    private void MergeAndStore(in BytePairMerger.Ranks ranks, PieceCache pieces, in PieceCache.Key key, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
         int before = w.Count;
-        BytePairMerger.Merge(ranks, piece, ref w);
+        MergePiece(ranks, piece, ref w);
         if (w.Fits) pieces.Store(key, w.Written[before..]);
     }
+
+    /// <summary>The one place the encoder hands a piece to the merger.</summary>
+    private void MergePiece(in BytePairMerger.Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter w) =>
+        BytePairMerger.Merge(ranks, piece, ref w);
 
     private static void ValidateUtf8(ReadOnlySpan<byte> utf8)
     {
