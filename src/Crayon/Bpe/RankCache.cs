@@ -6,7 +6,7 @@ namespace Crayon.Bpe;
 /// <summary>
 /// A small per-thread, direct-mapped cache in front of a <see cref="RankTable"/> for keys of up to
 /// eight bytes (whole pieces and merge pairs alike; hits and misses both cached). Text is Zipfian:
-/// a few thousand pieces make most of it, and a 64 KiB cache stays in L1/L2 where the rank table
+/// a few thousand pieces make most of it, and a 256 KiB cache stays in L2 where the rank table
 /// (megabytes) does not. Entries hold the key itself, so a hit is exact; a collision just evicts.
 /// </summary>
 /// <remarks>
@@ -30,14 +30,6 @@ internal sealed class RankCache
     private readonly Entry[] _entries = new Entry[Size];
     private RankTable? _owner;
 
-    // Pieces that are not one token (their merge result), up to PieceBytes bytes and PieceTokens ids.
-    public const int PieceBytes = 32;
-    public const int PieceTokens = 8;
-    private const int PieceSlots = 1 << 16;
-    private readonly byte[] _pieceKeys = new byte[PieceSlots * PieceBytes];
-    private readonly int[] _pieceIds = new int[PieceSlots * PieceTokens];
-    private readonly ushort[] _pieceMeta = new ushort[PieceSlots]; // length | (count << 8); 0 = empty
-
     /// <summary>This thread's cache, bound to <paramref name="table"/>.</summary>
     public static RankCache For(RankTable table)
     {
@@ -45,7 +37,6 @@ internal sealed class RankCache
         if (!ReferenceEquals(c._owner, table))
         {
             Array.Clear(c._entries);
-            Array.Clear(c._pieceMeta);
             c._owner = table;
         }
         return c;
@@ -58,6 +49,14 @@ internal sealed class RankCache
         if (key.Length == 2) return table.PairRank(key[0], key[1]);
         if (key.Length > 8 || !table.Cacheable) return table.Get(key);
         uint h = RankTable.Hash(key, out ulong head);
+        return Get(table, key, h, head);
+    }
+
+    /// <summary>As <see cref="Get(RankTable, ReadOnlySpan{byte})"/> for a key of 3 to 8 bytes, with its <see cref="RankTable.Hash"/> computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Get(RankTable table, ReadOnlySpan<byte> key, uint h, ulong head)
+    {
+        if (!table.Cacheable) return table.Get(key, h, head);
         ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), (int)(h & (Size - 1)));
         uint want = (uint)key.Length << 24;
         if ((e.Meta & 0xFF000000u) == want && e.Head == head) return (int)(e.Meta & 0xFFFFFF) - 1;
@@ -65,38 +64,5 @@ internal sealed class RankCache
         e.Head = head;
         e.Meta = want | (uint)(r + 1);
         return r;
-    }
-
-    /// <summary>Writes the cached merge result of <paramref name="piece"/> (at most PieceBytes bytes), if any.</summary>
-    public bool TryWritePiece(ReadOnlySpan<byte> piece, ref TokenWriter output)
-    {
-        // Two-way: a piece lives in its slot or in the slot's neighbour (slot ^ 1), which halves the
-        // conflict misses of a direct-mapped table (each miss costs a merge, ~0.6 us).
-        int slot = (int)(RankTable.Hash(piece, out _) & (PieceSlots - 1));
-        if (!Holds(slot, piece) && !Holds(slot ^= 1, piece)) return false;
-        int count = _pieceMeta[slot] >> 8;
-        ReadOnlySpan<int> ids = _pieceIds.AsSpan(slot * PieceTokens, count);
-        foreach (int id in ids) output.Add(id);
-        return true;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Holds(int slot, ReadOnlySpan<byte> piece) =>
-        (_pieceMeta[slot] & 0xFF) == piece.Length && piece.SequenceEqual(_pieceKeys.AsSpan(slot * PieceBytes, piece.Length));
-
-    public void StorePiece(ReadOnlySpan<byte> piece, ReadOnlySpan<int> ids)
-    {
-        int slot = (int)(RankTable.Hash(piece, out _) & (PieceSlots - 1));
-        // The newest piece takes the first slot; the one it displaces moves to the neighbour.
-        if (_pieceMeta[slot] != 0)
-        {
-            int other = slot ^ 1;
-            _pieceKeys.AsSpan(slot * PieceBytes, PieceBytes).CopyTo(_pieceKeys.AsSpan(other * PieceBytes));
-            _pieceIds.AsSpan(slot * PieceTokens, PieceTokens).CopyTo(_pieceIds.AsSpan(other * PieceTokens));
-            _pieceMeta[other] = _pieceMeta[slot];
-        }
-        piece.CopyTo(_pieceKeys.AsSpan(slot * PieceBytes));
-        ids.CopyTo(_pieceIds.AsSpan(slot * PieceTokens));
-        _pieceMeta[slot] = (ushort)(piece.Length | (ids.Length << 8));
     }
 }

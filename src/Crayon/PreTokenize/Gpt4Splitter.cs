@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static Crayon.PreTokenize.UnicodeClass;
 using Uc = Crayon.PreTokenize.UnicodeClass;
 
@@ -42,6 +43,15 @@ internal sealed class Gpt4Splitter : PreTokenizer
     internal int PieceEnd(ReadOnlySpan<byte> s, int i)
     {
         int n = s.Length;
+        // Most pieces of English and code are an ASCII word, alone or after one space: alternative 2
+        // without decoding or classifying the first code points.
+        byte b0 = s[i];
+        if (b0 == ' ' && i + 1 < n)
+        {
+            if (IsAsciiLetter(s[i + 1])) return LetterRun(s, i + 2);
+        }
+        else if (IsAsciiLetter(b0)) return LetterRun(s, i + 1);
+
         int c0 = Decode(s, i, out int l0);
         byte f0 = _uc.Of(c0);
 
@@ -71,8 +81,12 @@ internal sealed class Gpt4Splitter : PreTokenizer
         return GptRuns.WhiteSpace(_uc, s, i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') < 26;
+
     private int LetterRun(ReadOnlySpan<byte> s, int j)
     {
+        j = AsciiLetters(s, j, lowerOnly: false);
         ReadOnlySpan<byte> ascii = _uc.Ascii;
         while (j < s.Length)
         {

@@ -35,6 +35,17 @@ internal sealed class O200kSplitter : PreTokenizer
     internal int PieceEnd(ReadOnlySpan<byte> s, int i)
     {
         int n = s.Length;
+        // Most pieces of English and code: an optional space, ASCII capitals, then an ASCII lower-case
+        // letter. Alternative 1 (with the space as its prefix) matches, and its U* stops exactly before
+        // that letter, as the general path below would find after decoding every code point.
+        byte b0 = s[i];
+        if (b0 == ' ' || (uint)((b0 | 0x20) - 'a') < 26)
+        {
+            int k = b0 == ' ' ? i + 1 : i;
+            while (k < n && (uint)(s[k] - 'A') < 26) k++;
+            if (k < n && (uint)(s[k] - 'a') < 26) return Suffix(s, LowerRun(s, k + 1));
+        }
+
         int c0 = Decode(s, i, out int l0);
         byte f0 = _uc.Of(c0);
         int j = i + l0;
@@ -94,6 +105,7 @@ internal sealed class O200kSplitter : PreTokenizer
 
     private int LowerRun(ReadOnlySpan<byte> s, int j)
     {
+        j = AsciiLetters(s, j, lowerOnly: true);
         ReadOnlySpan<byte> ascii = _uc.Ascii;
         while (j < s.Length)
         {

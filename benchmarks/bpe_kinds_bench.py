@@ -1,0 +1,129 @@
+"""Single-thread exact-BPE throughput per kind of text (English, code, e-mail, multilingual), one
+crayon_bpe_encode_ordinary call per document of at most 4096 characters, for one or more builds of
+libcrayon.so measured in the same run (A/B).
+
+    make native && python3 benchmarks/bpe_kinds_bench.py [--mb 2] [--rounds 5] [--lib build/native-old/libcrayon.so ...]
+
+Every library runs in its own process (two NativeAOT runtimes are never loaded into one), the rounds
+alternate between them so that the machine's other work falls on all of them alike, and each
+figure is the best pass by the thread's CPU time (on a shared machine wall time mostly measures the
+other work). Before timing, every library's ids are compared with the first library's
+on every document (the first one is expected to be tiktoken-exact: the conformance tests check it);
+a difference stops the run.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "peers"), str(ROOT / "benchmarks")]
+
+KINDS = ("english", "code", "email", "multilingual")
+ENCODINGS = ("cl100k_base", "o200k_base")
+DOC_CHARS = 4096
+
+
+def documents(kind: str, max_bytes: int) -> list[bytes]:
+    import corpus
+    if kind == "email":
+        from dotnet_bench import emails
+        texts = emails(max_bytes)
+    else:
+        texts = corpus.documents(kind, max_bytes)
+    out = []
+    for t in texts:
+        for at in range(0, len(t), DOC_CHARS):
+            out.append(t[at:at + DOC_CHARS].encode("utf-8"))
+    return out
+
+
+def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, reps: int) -> dict:
+    """One process, one library: per (encoding, kind) the best of reps passes and a digest of the ids."""
+    import ctypes
+    os.environ["CRAYON_LIBRARY"] = lib_path
+    import bpe_native_bench as b
+    lib = b.load_lib()
+    result = {}
+    docs = {k: documents(k, int(mb * (1 << 20))) for k in kinds}
+    cap = max(len(d) for ds in docs.values() for d in ds) + 16
+    out = (ctypes.c_int32 * cap)()
+    for name in encodings:
+        h = b.load_encoding(lib, name, Path(os.environ.get("TMPDIR", "/tmp")))
+        for kind in kinds:
+            data = docs[kind]
+            digest = hashlib.sha256()
+            for d in data:
+                n = lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
+                if n < 0:
+                    raise SystemExit(f"{name} {kind}: error {n}: {lib.crayon_last_error().decode()}")
+                digest.update(bytes(memoryview(out)[:n]))
+            best, ntok = float("inf"), 0
+            for _ in range(reps):
+                ntok = 0
+                t = time.thread_time()
+                for d in data:
+                    ntok += lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
+                best = min(best, time.thread_time() - t)
+            result[f"{name} {kind}"] = {"seconds": best, "bytes": sum(map(len, data)), "tokens": ntok,
+                                        "docs": len(data), "ids": digest.hexdigest()}
+        lib.crayon_bpe_free(h)
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lib", action="append", help="libcrayon.so to measure (repeat for A/B; default build/native)")
+    ap.add_argument("--mb", type=float, default=2, help="MB of text per kind")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds (one process per library each)")
+    ap.add_argument("--reps", type=int, default=3, help="passes per round")
+    ap.add_argument("--encodings", default=",".join(ENCODINGS))
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    encodings, kinds = args.encodings.split(","), args.kinds.split(",")
+    libs = args.lib or [str(ROOT / "build/native/libcrayon.so")]
+    if args.worker:
+        print(json.dumps(worker(libs[0], encodings, kinds, args.mb, args.reps)))
+        return 0
+
+    best: list[dict] = [{} for _ in libs]
+    for rnd in range(args.rounds):
+        for i, lib in enumerate(libs):
+            cmd = [sys.executable, __file__, "--worker", "--lib", lib, "--mb", str(args.mb), "--reps", str(args.reps),
+                   "--encodings", args.encodings, "--kinds", args.kinds]
+            res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            for key, r in res.items():
+                if key not in best[i] or r["seconds"] < best[i][key]["seconds"]:
+                    best[i][key] = r
+        print(f"round {rnd + 1}/{args.rounds} done, load average {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+
+    for i in range(1, len(libs)):
+        for key, r in best[i].items():
+            if r["ids"] != best[0][key]["ids"]:
+                print(f"IDS DIFFER: {libs[i]} vs {libs[0]} on {key}")
+                return 1
+    print(f"best of {args.rounds} rounds x {args.reps} passes (thread CPU time); one thread; documents of <= {DOC_CHARS} chars; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    head = "| encoding, kind | MB | " + " | ".join(f"MB/s {Path(l).parent.name}" for l in libs)
+    head += " | ratio |" if len(libs) > 1 else " |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for key, r0 in best[0].items():
+        speeds = [b[key]["bytes"] / b[key]["seconds"] / 1e6 for b in best]
+        row = f"| {key} | {r0['bytes'] / 1e6:.2f} | " + " | ".join(f"{s:.1f}" for s in speeds)
+        row += f" | {speeds[-1] / speeds[0]:.2f}x |" if len(libs) > 1 else " |"
+        print(row)
+    if len(libs) > 1:
+        print("ids identical across libraries on every document")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+using System.Text;
+using Crayon.Bpe;
+using Crayon.PreTokenize;
+
+namespace Crayon.Tests.Bpe;
+
+/// <summary>
+/// The structures the encoder's hot path leans on: the rank table's compact slots, the per-thread
+/// piece cache, and the 16-byte ASCII letter scan of the splitters. Each is checked against a plain
+/// definition, with the edge cases its layout makes possible (zero bytes inside short keys, keys of
+/// 255 bytes and more, pieces that differ only past their 16th byte, full cache sets).
+/// </summary>
+public class LookupStructureTests
+{
+    private static RankTable Table(IReadOnlyList<byte[]> tokens)
+    {
+        byte[] arena = tokens.SelectMany(t => t).ToArray();
+        int[] offsets = new int[tokens.Count];
+        for (int i = 1; i < tokens.Count; i++) offsets[i] = offsets[i - 1] + tokens[i - 1].Length;
+        return new RankTable(arena, offsets, tokens.Select(t => t.Length).ToArray(), Enumerable.Range(0, tokens.Count).ToArray());
+    }
+
+    [Fact]
+    public void RankTableTellsKeysApartByLengthTailAndZeroBytes()
+    {
+        var rng = new Random(5);
+        byte[] Random(int n) { var b = new byte[n]; rng.NextBytes(b); return b; }
+        byte[] long300 = Random(300);
+        byte[] long20 = Random(20);
+        List<byte[]> tokens =
+        [
+            "a"u8.ToArray(), [(byte)'a', 0], [(byte)'a', 0, 0], [0], [0, 0, 0, 0, 0, 0, 0, 0],
+            long20, long300, "abcdefgh"u8.ToArray(), "abcdefghi"u8.ToArray(),
+        ];
+        for (int i = 0; i < 2000; i++) tokens.Add(Random(1 + rng.Next(40)));
+        tokens = tokens.DistinctBy(Convert.ToHexString).ToList();
+        var table = Table(tokens);
+        for (int i = 0; i < tokens.Count; i++) Assert.Equal(i, table.Get(tokens[i]));
+
+        var known = tokens.Select(Convert.ToHexString).ToHashSet();
+        List<byte[]> nearMisses =
+        [
+            [(byte)'a', 0, 0, 0], [0, 0], "abcdefghij"u8.ToArray(), long20[..19], [.. long20, 0],
+            long300[..299], [.. long300, 7], [.. long300[..299], (byte)(long300[299] ^ 1)],
+            [.. long20[..19], (byte)(long20[19] ^ 0x80)],
+        ];
+        foreach (byte[] k in nearMisses)
+            if (!known.Contains(Convert.ToHexString(k))) Assert.Equal(-1, table.Get(k));
+    }
+
+    [Fact]
+    public void PieceCacheReturnsExactlyWhatWasStored()
+    {
+        var table = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)b })]);
+        PieceCache cache = PieceCache.For(table);
+        byte[] piece = Encoding.UTF8.GetBytes(" пример"); // 13 bytes
+        byte[] longer = Encoding.UTF8.GetBytes("0123456789abcdef0123456789abcdeX"); // 32 bytes
+        cache.Store(new PieceCache.Key(piece), [5, 6, 7]);
+        cache.Store(new PieceCache.Key(longer), [1, 2, 3, 4, 5, 6, 7]);
+
+        Assert.Equal([5, 6, 7], Probe(cache, piece)!);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], Probe(cache, longer)!);
+        Assert.Null(Probe(cache, [.. piece, 0]));                      // same bytes and a zero: another length
+        Assert.Null(Probe(cache, piece[..^1]));
+        byte[] tailDiffers = (byte[])longer.Clone();
+        tailDiffers[31] = (byte)'Y';                                   // differs only in the second 16 bytes
+        Assert.Null(Probe(cache, tailDiffers));
+
+        int[] eleven = [.. Enumerable.Range(100, 11)];                 // a long result: the second tier
+        cache.Store(new PieceCache.Key("日本語の文章"u8), eleven);
+        Assert.Equal(eleven, Probe(cache, "日本語の文章"u8.ToArray())!);
+        Assert.Equal([5, 6, 7], Probe(cache, piece)!);                 // the first tier is untouched
+
+        int[] tooMany = [.. Enumerable.Range(1, PieceCache.MaxTokens + 1)];
+        cache.Store(new PieceCache.Key("too many"u8), tooMany);        // more than MaxTokens: not kept
+        Assert.Null(Probe(cache, "too many"u8.ToArray()));
+
+        // Another table: nothing stored for the first one may answer (ids belong to their table).
+        var other = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)(255 - b) })]);
+        Assert.Same(cache, PieceCache.For(other));
+        Assert.Null(Probe(cache, piece));
+        Assert.Null(Probe(cache, "日本語の文章"u8.ToArray()));
+    }
+
+    [Fact]
+    public void PieceCacheSetKeepsItsNewestPiecesAndNeverMixesThemUp()
+    {
+        var table = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)b })]);
+        PieceCache cache = PieceCache.For(table);
+        // Eight pieces that fall into one set (found by search): more than its ways.
+        int set = new PieceCache.Key("seed"u8).Set;
+        var same = new List<byte[]>();
+        for (int i = 0; same.Count < 8; i++)
+        {
+            byte[] p = Encoding.ASCII.GetBytes($"w{i}");
+            if (new PieceCache.Key(p).Set == set) same.Add(p);
+        }
+        for (int i = 0; i < same.Count; i++) cache.Store(new PieceCache.Key(same[i]), [i, 1000 + i]);
+        int kept = 0;
+        for (int i = 0; i < same.Count; i++)
+        {
+            int[]? ids = Probe(cache, same[i]);
+            if (ids == null) continue;
+            Assert.Equal([i, 1000 + i], ids);
+            kept++;
+        }
+        Assert.InRange(kept, 1, same.Count - 1);                       // a set holds fewer than eight
+        Assert.Equal([7, 1007], Probe(cache, same[^1])!);              // the newest is always there
+    }
+
+    private static int[]? Probe(PieceCache cache, byte[] piece)
+    {
+        var w = TokenWriter.Growing(32);
+        try { return cache.TryWrite(new PieceCache.Key(piece), ref w) ? w.Written.ToArray() : null; }
+        finally { w.Dispose(); }
+    }
+
+    [Fact]
+    public void AsciiLetterScanStopsAtTheFirstOtherByte()
+    {
+        var rng = new Random(11);
+        byte[] alphabet = Encoding.ASCII.GetBytes("abcxyzABCXYZ@[`{ 0'\n").Concat(new byte[] { 0x80, 0xC3, 0xE0, 0xFF }).ToArray();
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            var s = new byte[rng.Next(0, 70)];
+            for (int i = 0; i < s.Length; i++)
+                s[i] = rng.Next(4) == 0 ? alphabet[rng.Next(alphabet.Length)] : (byte)"abcdefghijKLMNOPQRSTUVWXYZ"[rng.Next(26)];
+            int from = s.Length == 0 ? 0 : rng.Next(s.Length);
+            foreach (bool lower in new[] { false, true })
+            {
+                int got = UnicodeClass.AsciiLetters(s, from, lower);
+                int expect = from;
+                while (expect < s.Length && (lower ? s[expect] is >= (byte)'a' and <= (byte)'z' : char.IsAsciiLetter((char)s[expect]))) expect++;
+                // Either the exact end, or a point with under 16 bytes left and only letters skipped.
+                Assert.True(got == expect || (got < expect && s.Length - got < 16), $"trial {trial}: {got} vs {expect}");
+            }
+        }
+    }
+}
