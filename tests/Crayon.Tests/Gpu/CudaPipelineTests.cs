@@ -25,22 +25,6 @@ public unsafe class CudaPipelineTests : IDisposable
     public CudaPipelineTests() => FakeCudaDriver.Reset();
     public void Dispose() => FakeCudaDriver.Reset();
 
-    private static List<byte[]> Documents(int seed, int largeBytes)
-    {
-        var rng = new Random(seed);
-        var docs = new List<byte[]>();
-        for (int i = 0; i < 80; i++)
-            docs.Add((i % 4) switch
-            {
-                0 => [],
-                1 => EngineFixtures.RandomBytes(rng, rng.Next(1, 4)),
-                2 => EngineFixtures.RandomBytes(rng, rng.Next(1, 500)),
-                _ => Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, rng.Next(1, 300)).Select(_ => "ab\u00e9 "[rng.Next(4)]))),
-            });
-        docs.Insert(31, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, largeBytes / 2).Select(_ => "ab\u00e9 "[rng.Next(4)]))));
-        return docs;
-    }
-
     private static (long Result, int[] Ids, long[] Offsets) Run(GpuSession session, IReadOnlyList<byte[]> docs)
     {
         var handles = docs.Select(d => System.Runtime.InteropServices.GCHandle.Alloc(d, System.Runtime.InteropServices.GCHandleType.Pinned)).ToArray();
@@ -71,7 +55,7 @@ public unsafe class CudaPipelineTests : IDisposable
     [Fact]
     public void Every_split_gives_the_cpus_ids_through_the_cuda_host_path()
     {
-        var docs = Documents(1, 12_000);
+        var docs = GpuFixtures.MixedDocuments(1, 80, 12_000);
         var expect = Cpu(docs);
         CudaDevice device = CudaDevice.Open(FakeCudaDriver.Table());
         Assert.Equal("Fake GPU, 1024 MiB, CUDA driver 12.4", device.Description);
@@ -92,7 +76,7 @@ public unsafe class CudaPipelineTests : IDisposable
     [Fact]
     public void Pieces_overlap_across_two_non_blocking_streams_with_async_copies_from_page_locked_memory()
     {
-        var docs = Documents(2, 40_000);
+        var docs = GpuFixtures.MixedDocuments(2, 80, 40_000);
         CudaDevice device = CudaDevice.Open(FakeCudaDriver.Table());
         using (var session = new GpuSession(device) { PieceBytes = 2048 })
         {
@@ -125,7 +109,7 @@ public unsafe class CudaPipelineTests : IDisposable
     [Fact]
     public void A_failing_launch_is_a_clear_error_with_the_drivers_message_and_nothing_is_left_queued()
     {
-        var docs = Documents(3, 20_000);
+        var docs = GpuFixtures.MixedDocuments(3, 80, 20_000);
         CudaDevice device = CudaDevice.Open(FakeCudaDriver.Table());
         using (var session = new GpuSession(device) { PieceBytes = 1024 })
         {

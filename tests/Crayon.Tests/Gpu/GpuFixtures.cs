@@ -4,6 +4,7 @@ using Crayon.Dat;
 using Crayon.Gpu;
 using Crayon.Normalization;
 using Crayon.Profiles;
+using Crayon.Tests.Engine;
 using Crayon.Tokenization;
 
 namespace Crayon.Tests.Gpu;
@@ -47,6 +48,29 @@ internal static unsafe class GpuFixtures
         if (File.Exists(meta) && File.ReadAllText(meta).Contains("\"nfc\"", StringComparison.OrdinalIgnoreCase)) norm = TextNormalization.Nfc;
         return Profile.FromBytes(DatWriter.Build(tokens, name, "tests", norm));
     }
+
+    /// <summary>
+    /// count documents cycling through empty, 1–3 random bytes, random bytes and text over "abé " (the
+    /// alphabet of the tests' random vocabularies), with one large text document in the middle.
+    /// </summary>
+    public static List<byte[]> MixedDocuments(int seed, int count, int largeBytes)
+    {
+        var rng = new Random(seed);
+        var docs = new List<byte[]>();
+        for (int i = 0; i < count; i++)
+            docs.Add((i % 4) switch
+            {
+                0 => [],
+                1 => EngineFixtures.RandomBytes(rng, rng.Next(1, 4)),
+                2 => EngineFixtures.RandomBytes(rng, rng.Next(1, 600)),
+                _ => AlphabetText(rng, rng.Next(1, 400)),
+            });
+        docs.Insert(count / 2, AlphabetText(rng, largeBytes / 2));
+        return docs;
+    }
+
+    private static byte[] AlphabetText(Random rng, int chars) =>
+        Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, chars).Select(_ => "ab\u00e9 "[rng.Next(4)])));
 
     /// <summary>Real text: this repository's own sources and docs.</summary>
     public static List<byte[]> RealDocuments(int max = 200)

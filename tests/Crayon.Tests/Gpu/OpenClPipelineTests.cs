@@ -21,23 +21,6 @@ public unsafe class OpenClPipelineTests
 
     private static Profile RandomProfile() => Profile.FromBytes(s_image);
 
-    /// <summary>Empty documents, many tiny ones, random bytes, text over the vocabulary's alphabet, and one large document.</summary>
-    private static List<byte[]> MixedDocuments(int seed, int largeBytes)
-    {
-        var rng = new Random(seed);
-        var docs = new List<byte[]>();
-        for (int i = 0; i < 120; i++)
-            docs.Add((i % 4) switch
-            {
-                0 => [],
-                1 => EngineFixtures.RandomBytes(rng, rng.Next(1, 4)),
-                2 => EngineFixtures.RandomBytes(rng, rng.Next(1, 600)),
-                _ => Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, rng.Next(1, 400)).Select(_ => "ab\u00e9 "[rng.Next(4)]))),
-            });
-        docs.Insert(57, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, largeBytes / 2).Select(_ => "ab\u00e9 "[rng.Next(4)]))));
-        return docs;
-    }
-
     private static (long Result, int[] Ids, long[] Offsets) Run(GpuSession session, Profile profile, IReadOnlyList<byte[]> docs, long capacity = -1)
     {
         var handles = docs.Select(d => System.Runtime.InteropServices.GCHandle.Alloc(d, System.Runtime.InteropServices.GCHandleType.Pinned)).ToArray();
@@ -69,7 +52,7 @@ public unsafe class OpenClPipelineTests
     [OpenClFact]
     public void Every_piece_and_chunk_size_gives_the_cpus_ids()
     {
-        var docs = MixedDocuments(1, 20_000);
+        var docs = GpuFixtures.MixedDocuments(1, 120, 20_000);
         var expect = Cpu(docs);
         Profile profile = RandomProfile();
         var recorder = new RecordingDevice(GpuDevices.Open("opencl"));
@@ -95,7 +78,7 @@ public unsafe class OpenClPipelineTests
     [OpenClFact]
     public void Next_piece_uploads_and_previous_read_outs_are_queued_beside_the_current_pieces_kernels()
     {
-        var docs = MixedDocuments(2, 60_000);
+        var docs = GpuFixtures.MixedDocuments(2, 120, 60_000);
         var recorder = new RecordingDevice(GpuDevices.Open("opencl"));
         using var session = new GpuSession(recorder) { PieceBytes = 2048 };
         var (n, ids, _) = Run(session, RandomProfile(), docs);
@@ -121,7 +104,7 @@ public unsafe class OpenClPipelineTests
     [OpenClFact]
     public void Device_and_page_locked_memory_stay_flat_over_many_multi_piece_calls_and_are_released()
     {
-        var big = MixedDocuments(3, 30_000);
+        var big = GpuFixtures.MixedDocuments(3, 120, 30_000);
         var small = big.Take(10).ToList();
         var recorder = new RecordingDevice(GpuDevices.Open("opencl"));
         var session = new GpuSession(recorder) { PieceBytes = 4096 };
@@ -143,7 +126,7 @@ public unsafe class OpenClPipelineTests
     [OpenClFact]
     public void A_device_failure_mid_batch_is_a_clear_error_and_the_session_stays_exact()
     {
-        var docs = MixedDocuments(4, 20_000);
+        var docs = GpuFixtures.MixedDocuments(4, 120, 20_000);
         var expect = Cpu(docs);
         var recorder = new RecordingDevice(GpuDevices.Open("opencl"));
         using var session = new GpuSession(recorder) { PieceBytes = 1024 };
@@ -160,7 +143,7 @@ public unsafe class OpenClPipelineTests
     [OpenClFact]
     public void A_too_small_output_on_a_multi_piece_batch_returns_minus_the_total_and_writes_only_within_capacity()
     {
-        var docs = MixedDocuments(5, 20_000);
+        var docs = GpuFixtures.MixedDocuments(5, 120, 20_000);
         var expect = Cpu(docs);
         var recorder = new RecordingDevice(GpuDevices.Open("opencl"));
         using var session = new GpuSession(recorder) { PieceBytes = 1024 };
