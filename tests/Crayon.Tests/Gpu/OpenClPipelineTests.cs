@@ -1,4 +1,3 @@
-using System.Text;
 using Crayon.Dat;
 using Crayon.Gpu;
 using Crayon.Profiles;
