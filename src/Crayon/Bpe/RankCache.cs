@@ -49,14 +49,6 @@ internal sealed class RankCache
         if (key.Length == 2) return table.PairRank(key[0], key[1]);
         if (key.Length > 8 || !table.Cacheable) return table.Get(key);
         uint h = RankTable.Hash(key, out ulong head);
-        return Get(table, key, h, head);
-    }
-
-    /// <summary>As <see cref="Get(RankTable, ReadOnlySpan{byte})"/> for a key of 3 to 8 bytes, with its <see cref="RankTable.Hash"/> computed.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Get(RankTable table, ReadOnlySpan<byte> key, uint h, ulong head)
-    {
-        if (!table.Cacheable) return table.Get(key, h, head);
         ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), (int)(h & (Size - 1)));
         uint want = (uint)key.Length << 24;
         if ((e.Meta & 0xFF000000u) == want && e.Head == head) return (int)(e.Meta & 0xFFFFFF) - 1;
