@@ -195,6 +195,16 @@ def test_batch_to_numpy_matches_the_lists(tiny):
         tiny.encode_ordinary_batch(texts)
 
 
+def test_numpy_batch_survives_the_next_batch(tiny):
+    pytest.importorskip("numpy")
+    texts = ["abcd", " a ab abc", "dd" * 50]
+    ids, offsets = tiny.encode_ordinary_batch_to_numpy(texts)
+    expected = ids.tolist()
+    tiny.encode_ordinary_batch_to_numpy(["b" * 3000, "cd" * 700])   # same thread: the same scratch buffer
+    tiny.encode_ordinary_batch(["a" * 5000])
+    assert ids.tolist() == expected
+
+
 def test_batch_of_nothing_is_empty(tiny):
     assert tiny.encode_ordinary_batch([]) == []
     assert tiny.encode_batch([]) == []

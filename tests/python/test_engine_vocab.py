@@ -147,6 +147,21 @@ def test_batch_to_numpy_equals_lists(vocab):
     assert vocab.decode(arrays[0]) == docs[0]
 
 
+def test_numpy_results_survive_later_batches(vocab):
+    # The native output goes to a per-thread scratch buffer that the next batch reuses: what a call
+    # returned must be a copy, on this thread and on others.
+    pytest.importorskip("numpy")
+    first_docs = es.corpus_documents("english", 64 << 10)
+    first = vocab.tokenize_batch(first_docs, numpy=True)
+    expected = [a.tolist() for a in first]
+    vocab.tokenize_batch(es.corpus_documents("code", 256 << 10), numpy=True)
+    vocab.tokenize_batch(["x" * 1000] * 50)
+    t = threading.Thread(target=lambda: vocab.tokenize_batch(first_docs[::-1], numpy=True))
+    t.start()
+    t.join()
+    assert [a.tolist() for a in first] == expected
+
+
 # ---- errors -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("bad", [-1, 2 ** 31, 2 ** 40])

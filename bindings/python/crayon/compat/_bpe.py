@@ -172,8 +172,10 @@ class NativeBpe:
             cap = -r
 
     def encode_batch(self, docs: Sequence[bytes], allowed: Sequence[str], threads: int) -> tuple[memoryview, array]:
-        """(ids, offsets): document i is ids[offsets[i]:offsets[i+1]] (a memoryview of int32). One
-        native call, GIL released; the output holds the byte total, so no second call is needed."""
+        """(ids, offsets): document i is ids[offsets[i]:offsets[i+1]]. ids is a memoryview of int32 into
+        this thread's scratch buffer (core._calls.id_buffer): read or copy it before the thread's next
+        batch call. One native call, GIL released; the output holds the byte total, so no second call
+        is needed."""
         lib = _native.lib()
         h = self.handle
         n = len(docs)

@@ -186,14 +186,14 @@ class Encoding:
         return self._batch(text, self._allowed_list(allowed), num_threads)
 
     def encode_ordinary_batch_to_numpy(self, text: Sequence[str], *, num_threads: int = _DEFAULT_THREADS):
-        """Crayon extension: (ids, offsets) as numpy arrays (uint32, int64) over the native output,
-        document i being ids[offsets[i]:offsets[i + 1]]. Skips building Python ints, which costs
-        more than the encoding itself for long texts."""
+        """Crayon extension: (ids, offsets) as numpy arrays (uint32, int64), document i being
+        ids[offsets[i]:offsets[i + 1]]; the ids are copied once out of the native output. Skips
+        building Python ints, which costs more than the encoding itself for long texts."""
         import numpy as np
         if not text:
             return np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
         ids, offsets = self._bpe.encode_batch([_utf8(t) for t in text], [], max(1, int(num_threads)))
-        return np.frombuffer(ids, dtype=np.uint32), np.frombuffer(offsets, dtype=np.int64)
+        return np.frombuffer(ids, dtype=np.uint32).copy(), np.frombuffer(offsets, dtype=np.int64)
 
     def _batch(self, texts: Sequence[str], allowed: list[str], num_threads: int) -> list[list[int]]:
         docs = [_utf8(t) for t in texts]

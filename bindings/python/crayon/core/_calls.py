@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-from array import array
+import threading
 from typing import Callable, Sequence
 
 from .. import _native
@@ -34,23 +34,34 @@ def read_bytes(fn: Callable[..., int], *args: object, initial: int) -> bytes:
     raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
 
 
-# Below this many bytes an id buffer is a plain array; above, an anonymous mapping (see id_buffer).
-_MAPPED_MIN_BYTES = 1 << 20
+class _Scratch(threading.local):
+    buffer: mmap.mmap | None = None
+
+
+_scratch = _Scratch()
+
+# A thread keeps its scratch buffer up to this size (a batch of 64 MB of text); a larger one is used once.
+_KEEP_MAX_BYTES = 256 << 20
 
 
 def id_buffer(cap: int) -> tuple[memoryview, int]:
-    """A writable int32 buffer of ``cap`` ids and its address, for a batch call's output.
+    """A writable int32 buffer of at least ``cap`` ids and its address, for a batch call's output.
 
-    Batch outputs are sized by the byte total (the bound: every token covers at least one byte),
-    about four times the ids that get written. A large one is an anonymous mapping: its pages are
-    zeroed by the kernel only when the native threads first write them, in parallel and only as far
-    as the ids reach, where filling an array would cost one serial pass over all of it first.
+    It is this thread's scratch buffer, reused from call to call: valid only until the thread's next
+    batch call, so callers copy out what they return. Batch outputs are sized by the byte total (the
+    bound: every token covers at least one byte), about four times the ids written, and a fresh buffer
+    pays a page fault for every page the native threads touch, which on a virtual machine can cost more
+    than the tokenizing itself; a reused one is already mapped and is never refilled. An anonymous
+    mapping, so it grows without a serial fill and its untouched pages cost nothing.
     """
-    if 4 * cap < _MAPPED_MIN_BYTES:
-        buf = memoryview(array("i", b"\0\0\0\0") * max(cap, 1))
-    else:
-        buf = memoryview(mmap.mmap(-1, 4 * cap)).cast("i")
-    return buf, ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    need = 4 * max(cap, 1)
+    buf = _scratch.buffer
+    if buf is None or len(buf) < need:
+        buf = mmap.mmap(-1, (need + (1 << 20) - 1) & ~((1 << 20) - 1))   # whole MiB: fewer regrowths
+        if len(buf) <= _KEEP_MAX_BYTES:
+            _scratch.buffer = buf
+    view = memoryview(buf)[:need].cast("i")
+    return view, ctypes.addressof(ctypes.c_char.from_buffer(view))
 
 
 def take_buffer(ptr: ctypes.c_void_p, length: int) -> bytes:

@@ -258,7 +258,7 @@ class CrayonVocab(NativeObject):
         off = offsets[:]
         if numpy:
             import numpy as np
-            ids = np.frombuffer(flat, dtype=np.int32)
+            ids = np.frombuffer(flat, dtype=np.int32, count=total).copy()   # out of this thread's scratch buffer
             return [ids[off[i]:off[i + 1]] for i in range(n)]   # views of one array
         # Making the Python ints bounds this path (one object per id, under the GIL): memoryview's
         # tolist makes them in one C loop per document, the cheapest way CPython offers.
