@@ -52,12 +52,13 @@ def id_buffer(cap: int) -> tuple[memoryview, int]:
     bound: every token covers at least one byte), about four times the ids written, and a fresh buffer
     pays a page fault for every page the native threads touch, which on a virtual machine can cost more
     than the tokenizing itself; a reused one is already mapped and is never refilled. An anonymous
-    mapping, so it grows without a serial fill and its untouched pages cost nothing.
+    mapping, so it grows without a serial fill and its untouched pages cost nothing; a private one, so
+    that processes forked after a batch each write their own copy rather than one shared buffer.
     """
     need = 4 * max(cap, 1)
     buf = _scratch.buffer
     if buf is None or len(buf) < need:
-        buf = mmap.mmap(-1, (need + (1 << 20) - 1) & ~((1 << 20) - 1))   # whole MiB: fewer regrowths
+        buf = mmap.mmap(-1, (need + (1 << 20) - 1) & ~((1 << 20) - 1), flags=mmap.MAP_PRIVATE)   # whole MiB
         if len(buf) <= _KEEP_MAX_BYTES:
             _scratch.buffer = buf
     view = memoryview(buf)[:need].cast("i")
