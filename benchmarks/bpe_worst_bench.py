@@ -4,7 +4,7 @@ it finishes in reasonable time (its merge is quadratic in the piece length).
 
     make native peers
     python3 benchmarks/bpe_worst_bench.py [--sizes 1K,16K,1M,16M] [--encodings cl100k_base,o200k_base]
-                                          [--tiktoken-max 16K] [--kinds letters,a,digits,...]
+                                          [--tiktoken-max 16K] [--kinds letters,a,digits,...] [--fresh]
 
 For each kind and size: crayon's thread CPU time per byte (best of several passes; one
 crayon_bpe_encode_ordinary call per pass), English's per byte at the same size, and their ratio (the
@@ -68,23 +68,29 @@ def label(n: int) -> str:
     return f"{n >> 20} MB" if n >= 1 << 20 else f"{n >> 10} KB"
 
 
-def crayon_ns_per_byte(lib, h, data: bytes, budget_s: float) -> tuple[float, int]:
-    """Best thread-CPU time per byte over passes of enough calls to fill ~budget_s / 5."""
-    cap = len(data) + 16
+def crayon_ns_per_byte(lib, h, data: bytes, budget_s: float, fresh=None) -> tuple[float, int]:
+    """Best thread-CPU time per byte over passes of enough calls to fill ~budget_s / 5. With
+    ``fresh`` (a function of the call number giving another text of the same kind and size), every
+    timed call encodes text it has not seen: no piece cache answers from an earlier pass."""
+    cap = 2 * len(data) + 16
     out = (ctypes.c_int32 * cap)()
     t = time.thread_time()
     n = lib.crayon_bpe_encode_ordinary(h, data, len(data), out, cap)  # warm-up (and first-use tables)
     once = max(time.thread_time() - t, 1e-6)
     if n < 0:
         raise SystemExit(f"encode failed: {lib.crayon_last_error().decode()}")
+    ids = list(out[:n]) if len(data) <= 1 << 16 else None
     inner = max(1, int(budget_s / 5 / once))
+    passes = 5 if once < budget_s / 2 else 2
+    inputs = [fresh(i) for i in range(passes * inner)] if fresh else [data] * (passes * inner)
     best = float("inf")
-    for _ in range(5 if once < budget_s / 2 else 2):
+    for p in range(passes):
+        batch = inputs[p * inner:(p + 1) * inner]
         t = time.thread_time()
-        for _ in range(inner):
-            lib.crayon_bpe_encode_ordinary(h, data, len(data), out, cap)
-        best = min(best, (time.thread_time() - t) / inner)
-    return best / len(data) * 1e9, n, list(out[:n]) if len(data) <= 1 << 16 else None
+        for d in batch:
+            lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
+        best = min(best, (time.thread_time() - t) / sum(map(len, batch)))
+    return best * 1e9, n, ids
 
 
 def tiktoken_ns_per_byte(name: str, text: str) -> tuple[float | None, list[int] | None]:
@@ -104,6 +110,8 @@ def main() -> int:
     ap.add_argument("--kinds", default="letters,a,digits,spaces,cjk,latin1")
     ap.add_argument("--tiktoken-max", default="16K", help="largest input given to npm tiktoken")
     ap.add_argument("--budget", type=float, default=1.0, help="seconds of crayon time per cell")
+    ap.add_argument("--fresh", action="store_true",
+                    help="time every call on newly generated text of the kind (no cache reuse across passes)")
     args = ap.parse_args()
     if not (native.ROOT / "tests/peers/node_modules/tiktoken").exists():
         print("bpe_worst_bench: run `make peers` first")
@@ -116,7 +124,8 @@ def main() -> int:
     texts = {(k, n): piece_text(k, n, rnd) for k in kinds for n in sizes}
     english = {n: english_text(n) for n in sizes}
     print(f"library: {os.environ.get('CRAYON_LIBRARY', 'build/native/libcrayon.so')}; "
-          f"load average {os.getloadavg()[0]:.1f}; thread CPU time, best of passes")
+          f"load average {os.getloadavg()[0]:.1f}; thread CPU time, best of passes"
+          + ("; every call on new text of its kind" if args.fresh else ""))
     print("| encoding | text | size | crayon ns/byte | × English | npm tiktoken ns/byte | × its English |")
     print("|---|---|---:|---:|---:|---:|---:|")
     mismatches = 0
@@ -141,7 +150,8 @@ def main() -> int:
             print(f"| {name} | English | {label(n)} | {base:.1f} | 1.0 | {fmt(tk_base)} | {fmt(tk_base and 1.0)} |", flush=True)
             for k in kinds:
                 text = texts[(k, n)]
-                ns, _, ids = crayon_ns_per_byte(lib, h, text.encode(), args.budget)
+                fresh = (lambda i, k=k, n=n: piece_text(k, n, random.Random(1000 + i)).encode()) if args.fresh else None
+                ns, _, ids = crayon_ns_per_byte(lib, h, text.encode(), args.budget, fresh)
                 tk, tk_ids = tiktoken_ns_per_byte(name, text) if n <= tk_max else (None, None)
                 if ids is not None and tk_ids is not None and ids != tk_ids:
                     mismatches += 1

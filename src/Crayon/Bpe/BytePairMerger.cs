@@ -25,6 +25,8 @@ internal static class BytePairMerger
         public int MaxRank => table.MaxRank;
 
         public RankCache Cache => cache;
+
+        public RankTable Table => table;
     }
 
     /// <summary>Pieces longer than this use the <see cref="BacktrackingEncoder"/> when the encoding has one.</summary>

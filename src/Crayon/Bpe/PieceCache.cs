@@ -48,6 +48,17 @@ internal sealed unsafe class PieceCache
     private const nuint ShortBytes = (nuint)(1 << SetBits) * Ways * EntryBytes;
     private const nuint LongBytes = (nuint)(1 << LongSetBits) * Ways * LongEntryBytes;
 
+    // Consulting the cache by measured benefit. A probe that misses, and the store after the merge,
+    // touch a dozen cache lines and cost more than merging a short piece; text whose pieces rarely
+    // recur (random symbols, hashes, base64) would pay that at every piece. So each window of probes
+    // counts its hits, and when under a quarter hit, only keys in a fixed sample of the sets (1 in 16,
+    // by hash, so the same pieces are always the sampled ones and the sample's hit rate is the cache's
+    // own) are probed and stored, until the sample hits a quarter of the time again.
+    private const int WindowProbes = 256;
+    private const int SampledSetMask = 15;
+    private int _probes, _hits;
+    private bool _sampling;
+
     [ThreadStatic] private static PieceCache? t_cache;
 
     private readonly HugePageMemory _memory;        // freed when the thread's cache is collected
@@ -102,6 +113,13 @@ internal sealed unsafe class PieceCache
         }
     }
 
+    /// <summary>Whether the piece should be looked up and stored: always, unless recent probes mostly
+    /// missed; then only the sampled pieces, which keep measuring whether the cache pays again.</summary>
+    public bool Consults(in Key key) => !_sampling || (key.Set & SampledSetMask) == 0;
+
+    /// <summary>True while the cache is consulted only for the sampled pieces (recent probes mostly missed).</summary>
+    internal bool Sampling => _sampling;
+
     /// <summary>Writes the cached ids of the piece, if it is cached.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryWrite(in Key key, ref TokenWriter output)
@@ -110,13 +128,27 @@ internal sealed unsafe class PieceCache
         byte* e = Find(_base + key.Set * (Ways * EntryBytes), EntryBytes, key, want);
         if (e == null)
         {
-            e = Find(LongSet(key), LongEntryBytes, key, want);
-            if (e == null) return false;
+            // A piece of n bytes has at most n ids: the second tier cannot hold the short ones.
+            e = key.Meta > ShortTokens ? Find(LongSet(key), LongEntryBytes, key, want) : null;
+            if (e == null)
+            {
+                Count(hit: false);
+                return false;
+            }
         }
+        Count(hit: true);
         int count = (int)(*(uint*)(e + 32) >> 8) & 0xFF;
         int* ids = (int*)(e + IdsOffset);
         for (int k = 0; k < count; k++) output.Add(ids[k]);
         return true;
+    }
+
+    private void Count(bool hit)
+    {
+        if (hit) _hits++;
+        if (++_probes < WindowProbes) return;
+        _sampling = _hits * 4 < WindowProbes;
+        _probes = _hits = 0;
     }
 
     private byte* LongSet(in Key key) => _base + ShortBytes + (key.Set >> (SetBits - LongSetBits)) * (Ways * LongEntryBytes);

@@ -108,6 +108,69 @@ public class LookupStructureTests
         Assert.Equal([7, 1007], Probe(cache, same[^1])!);              // the newest is always there
     }
 
+    [Fact]
+    public void PieceCacheIsConsultedForASampleOnlyWhileItMostlyMisses()
+    {
+        var table = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)b })]);
+        PieceCache cache = PieceCache.For(table);
+        var keys = Enumerable.Range(0, 4096).Select(i => new PieceCache.Key(Encoding.ASCII.GetBytes($"never stored {i}"))).ToArray();
+        foreach (var k in keys[..600]) Assert.Null(Probe(cache, k));   // two windows and more of misses
+        Assert.True(cache.Sampling);
+        var consulted = keys.Where(k => cache.Consults(k)).ToArray();
+        Assert.InRange(consulted.Length, 4096 / 32, 4096 / 8);          // about 1 in 16, always the same ones
+        Assert.All(consulted, k => Assert.True(cache.Consults(k)));
+
+        // The sampled pieces recur: their hits bring every piece back.
+        var recurring = consulted[..16];
+        foreach (var k in recurring) cache.Store(k, [1, 2]);
+        for (int i = 0; i < 600; i++) Assert.Equal([1, 2], Probe(cache, recurring[i % recurring.Length])!);
+        Assert.False(cache.Sampling);
+        Assert.All(keys, k => Assert.True(cache.Consults(k)));
+    }
+
+    /// <summary>
+    /// The encoder through both regimes of the piece cache — pieces that never recur (it samples) and
+    /// pieces that do (it is consulted again) — gives the reference merge's ids throughout.
+    /// </summary>
+    [Fact]
+    public void EncoderIdsDoNotDependOnWhetherThePieceCacheIsConsulted()
+    {
+        var (grown, _) = MergeTests.GrowVocabulary(11, "abcdefghijklmnop", 3000);
+        var dict = new Dictionary<string, int>();
+        var tokens = new List<byte[]>();
+        foreach (byte[] t in grown)
+            if (t.Length == 1 || MergeTests.ReferenceMerge(dict, t).Length == 2)
+            {
+                dict[Convert.ToHexString(t)] = tokens.Count;
+                tokens.Add(t);
+            }
+        var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), KnownPatterns.Gpt2, [], []);
+        PieceCache cache = PieceCache.For(enc.MergeRanks.Table);
+        var rng = new Random(3);
+        string Word() => new(Enumerable.Range(0, 3 + rng.Next(20)).Select(_ => (char)('a' + rng.Next(16))).ToArray());
+        string[] common = [.. Enumerable.Range(0, 200).Select(_ => Word())];
+
+        void EncodeAndCompare(Func<string> word, int pieces)
+        {
+            var words = Enumerable.Range(0, pieces).Select(_ => " " + word()).ToArray();
+            int[] expected = [.. words.SelectMany(w => MergeTests.ReferenceMerge(dict, Encoding.ASCII.GetBytes(w)))];
+            Assert.Equal(expected, enc.EncodeOrdinary(string.Concat(words)));
+        }
+
+        EncodeAndCompare(Word, 3000);                                   // random words: mostly new
+        Assert.True(cache.Sampling);
+        EncodeAndCompare(() => common[rng.Next(common.Length)], 20000); // a few words again and again
+        Assert.False(cache.Sampling);
+        EncodeAndCompare(Word, 3000);
+    }
+
+    private static int[]? Probe(PieceCache cache, in PieceCache.Key key)
+    {
+        var w = TokenWriter.Growing(32);
+        try { return cache.TryWrite(key, ref w) ? w.Written.ToArray() : null; }
+        finally { w.Dispose(); }
+    }
+
     private static int[]? Probe(PieceCache cache, byte[] piece)
     {
         var w = TokenWriter.Growing(32);
