@@ -173,15 +173,7 @@ public class BacktrackingTests
     [InlineData(4, "xyzw", 2000)]
     public void EqualsTheReferenceOnTrainedLikeVocabularies(int seed, string alphabet, int merges)
     {
-        var (grown, _) = MergeTests.GrowVocabulary(seed, alphabet, merges);
-        var dict = new Dictionary<string, int>();
-        var tokens = new List<byte[]>();
-        foreach (byte[] t in grown)
-            if (t.Length == 1 || MergeTests.ReferenceMerge(dict, t).Length == 2)
-            {
-                dict[Convert.ToHexString(t)] = tokens.Count;
-                tokens.Add(t);
-            }
+        var (tokens, dict) = MergeTests.ReachableVocabulary(seed, alphabet, merges);
         var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), Crayon.PreTokenize.KnownPatterns.Gpt2, [], []);
         var ranks = enc.MergeRanks;
         BacktrackingEncoder encoder = enc.LongPieces.GetWaiting(ranks) ?? throw new Xunit.Sdk.XunitException("declined");

@@ -135,15 +135,7 @@ public class LookupStructureTests
     [Fact]
     public void EncoderIdsDoNotDependOnWhetherThePieceCacheIsConsulted()
     {
-        var (grown, _) = MergeTests.GrowVocabulary(11, "abcdefghijklmnop", 3000);
-        var dict = new Dictionary<string, int>();
-        var tokens = new List<byte[]>();
-        foreach (byte[] t in grown)
-            if (t.Length == 1 || MergeTests.ReferenceMerge(dict, t).Length == 2)
-            {
-                dict[Convert.ToHexString(t)] = tokens.Count;
-                tokens.Add(t);
-            }
+        var (tokens, dict) = MergeTests.ReachableVocabulary(11, "abcdefghijklmnop", 3000);
         var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), KnownPatterns.Gpt2, [], []);
         PieceCache cache = PieceCache.For(enc.MergeRanks.Table);
         var rng = new Random(3);

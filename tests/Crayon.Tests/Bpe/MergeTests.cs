@@ -30,6 +30,22 @@ public class MergeTests
         return (tokens, Enumerable.Range(0, tokens.Count).ToList());
     }
 
+    /// <summary>A grown vocabulary cut to the tokens BPE can produce (each merges from exactly two
+    /// tokens kept before it), with ranks 0..n-1 and the rank of each token's hex bytes.</summary>
+    internal static (List<byte[]> tokens, Dictionary<string, int> ranks) ReachableVocabulary(int seed, string alphabet, int merges)
+    {
+        var (grown, _) = GrowVocabulary(seed, alphabet, merges);
+        var ranks = new Dictionary<string, int>();
+        var tokens = new List<byte[]>();
+        foreach (byte[] t in grown)
+            if (t.Length == 1 || ReferenceMerge(ranks, t).Length == 2)
+            {
+                ranks[Convert.ToHexString(t)] = tokens.Count;
+                tokens.Add(t);
+            }
+        return (tokens, ranks);
+    }
+
     internal static int[] ReferenceMerge(Dictionary<string, int> ranks, byte[] piece)
     {
         var parts = piece.Select(b => new[] { b }).ToList();
