@@ -48,9 +48,10 @@ internal sealed unsafe class PieceCache
     private const nuint ShortBytes = (nuint)(1 << SetBits) * Ways * EntryBytes;
     private const nuint LongBytes = (nuint)(1 << LongSetBits) * Ways * LongEntryBytes;
 
-    // Consulting the cache by measured benefit. A probe that misses, and the store after the merge,
-    // touch a dozen cache lines and cost more than merging a short piece; text whose pieces rarely
-    // recur (random symbols, hashes, base64) would pay that at every piece. So each window of probes
+    // Consulting the cache by measured benefit. A probe reads a 4-line set that is rarely in the CPU
+    // cache (8 lines more in the second tier for pieces of 8 bytes or more), and a miss then stores
+    // there too: more than merging a short piece costs. Text whose pieces rarely recur (random
+    // symbols, hashes, base64) would pay that at every piece. So each window of probes
     // counts its hits, and when under a quarter hit, only keys in a fixed sample of the sets (1 in 16,
     // by hash, so the same pieces are always the sampled ones and the sample's hit rate is the cache's
     // own) are probed and stored, until the sample hits a quarter of the time again.
