@@ -72,7 +72,7 @@ def crayon_ns_per_byte(lib, h, data: bytes, budget_s: float, fresh=None) -> tupl
     """Best thread-CPU time per byte over passes of enough calls to fill ~budget_s / 5. With
     ``fresh`` (a function of the call number giving another text of the same kind and size), every
     timed call encodes text it has not seen: no piece cache answers from an earlier pass."""
-    cap = 2 * len(data) + 16
+    cap = len(data) + 16   # fresh texts are at most a byte longer, and a token covers at least one byte
     out = (ctypes.c_int32 * cap)()
     t = time.thread_time()
     n = lib.crayon_bpe_encode_ordinary(h, data, len(data), out, cap)  # warm-up (and first-use tables)

@@ -264,23 +264,22 @@ public sealed class BpeEncoding
     /// <summary>
     /// 9 to 32 bytes: the piece cache first, for both outcomes (one token or a merge result). It costs
     /// one cache line where the rank table costs a slot and the key's bytes in the arena (two misses),
-    /// and a piece that is not one token would then have probed the piece cache as well. While the
-    /// cache mostly misses (text whose pieces do not recur), only its sampled pieces use it.
+    /// and a piece that is not one token would then have probed the piece cache as well. (While the
+    /// cache mostly misses, it answers and keeps only a sample of pieces: see PieceCache.Consults.)
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void EncodeLongerPiece(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
         var key = new PieceCache.Key(piece);
-        bool consulted = pieces.Consults(key);
-        if (consulted && pieces.TryWrite(key, ref w)) return;
+        if (pieces.TryWrite(key, ref w)) return;
         int whole = _ranks.Get(piece);
         if (whole >= 0)
         {
             w.Add(whole);
-            if (consulted) pieces.Store(key, [whole]);
+            pieces.Store(key, [whole]);
+            return;
         }
-        else if (consulted) MergeAndStore(ranks, pieces, key, piece, ref w);
-        else MergePiece(ranks, piece, ref w);
+        MergeAndStore(ranks, pieces, key, piece, ref w);
     }
 
     /// <summary>A piece that is not one token: the piece cache, else the merge (whose result it then caches).</summary>
@@ -293,8 +292,8 @@ public sealed class BpeEncoding
             return;
         }
         var key = new PieceCache.Key(piece);
-        if (!pieces.Consults(key)) MergePiece(ranks, piece, ref w);
-        else if (!pieces.TryWrite(key, ref w)) MergeAndStore(ranks, pieces, key, piece, ref w);
+        if (pieces.TryWrite(key, ref w)) return;
+        MergeAndStore(ranks, pieces, key, piece, ref w);
     }
 
     private void MergeAndStore(in BytePairMerger.Ranks ranks, PieceCache pieces, in PieceCache.Key key, ReadOnlySpan<byte> piece, ref TokenWriter w)

@@ -121,10 +121,12 @@ internal sealed unsafe class PieceCache
     /// <summary>True while the cache is consulted only for the sampled pieces (recent probes mostly missed).</summary>
     internal bool Sampling => _sampling;
 
-    /// <summary>Writes the cached ids of the piece, if it is cached.</summary>
+    /// <summary>Writes the cached ids of the piece, if it is cached (false, unread, for a piece the
+    /// cache does not consult now).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryWrite(in Key key, ref TokenWriter output)
     {
+        if (!Consults(key)) return false;
         uint want = key.Meta | (_epoch << 16);
         byte* e = Find(_base + key.Set * (Ways * EntryBytes), EntryBytes, key, want);
         if (e == null)
@@ -164,10 +166,11 @@ internal sealed unsafe class PieceCache
         return null;
     }
 
-    /// <summary>Remembers the ids of the piece (at most <see cref="MaxTokens"/>; more are not cached).</summary>
+    /// <summary>Remembers the ids of the piece (at most <see cref="MaxTokens"/>; more are not cached, nor
+    /// are pieces the cache does not consult now).</summary>
     public void Store(in Key key, ReadOnlySpan<int> ids)
     {
-        if (ids.Length > MaxTokens || ids.IsEmpty) return;
+        if (ids.Length > MaxTokens || ids.IsEmpty || !Consults(key)) return;
         int entryBytes = ids.Length <= ShortTokens ? EntryBytes : LongEntryBytes;
         byte* e = entryBytes == EntryBytes ? _base + key.Set * (Ways * EntryBytes) : LongSet(key);
         // The newest piece takes the first way and the others move down one; the last one leaves.

@@ -163,12 +163,7 @@ public class LookupStructureTests
         finally { w.Dispose(); }
     }
 
-    private static int[]? Probe(PieceCache cache, byte[] piece)
-    {
-        var w = TokenWriter.Growing(32);
-        try { return cache.TryWrite(new PieceCache.Key(piece), ref w) ? w.Written.ToArray() : null; }
-        finally { w.Dispose(); }
-    }
+    private static int[]? Probe(PieceCache cache, byte[] piece) => Probe(cache, new PieceCache.Key(piece));
 
     [Fact]
     public void AsciiLetterScanStopsAtTheFirstOtherByte()
