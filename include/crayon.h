@@ -281,7 +281,7 @@ CRAYON_API void crayon_free_buffer(void *buffer);
  * A crayon_bpe is an immutable byte-level BPE encoding (ranks + split pattern + special tokens),
  * giving the same ids as tiktoken. Thread-safety: once loaded, every function of this group may be
  * called from any number of threads at once; crayon_bpe_free must not race with them.
- * Memory: each thread that encodes keeps ~9.3 MiB of caches (docs/bpe.md, Thread safety), released
+ * Memory: each thread that encodes keeps ~10 MiB of caches (docs/bpe.md, Thread safety), released
  * after the thread ends.
  * Text inputs must be UTF-8 (CRAYON_E_INVALID_UTF8 otherwise).
  *

@@ -250,7 +250,17 @@ public sealed class BpeEncoding
             if (whole < 0) throw new InvalidDataException($"the encoding has no token for the byte 0x{piece[0]:X2}");
         }
         else if (piece.Length == 2) whole = _ranks.PairRank(piece[0], piece[1]);
-        else if (piece.Length <= 8) whole = ranks.Get(piece); // Zipf: the per-thread rank cache holds the common words
+        else if (piece.Length <= 8)
+        {
+            // Zipf: the per-thread rank cache holds the common words, and how it splits those that are not one token.
+            whole = ranks.GetPiece(piece, out int second);
+            if (second >= 0)
+            {
+                w.Add(whole);
+                w.Add(second);
+                return;
+            }
+        }
         else if (piece.Length <= PieceCache.MaxBytes)
         {
             EncodeLongerPiece(ranks, pieces, piece, ref w);
@@ -291,9 +301,11 @@ public sealed class BpeEncoding
             MergePiece(ranks, piece, ref w);
             return;
         }
+        int before = w.Count;
         var key = new PieceCache.Key(piece);
-        if (pieces.TryWrite(key, ref w)) return;
-        MergeAndStore(ranks, pieces, key, piece, ref w);
+        if (!pieces.TryWrite(key, ref w)) MergeAndStore(ranks, pieces, key, piece, ref w);
+        if (piece.Length <= 8 && w.Count - before == 2 && w.Fits)
+            ranks.StoreSplit(piece, w.Written[before], w.Written[before + 1]);
     }
 
     private void MergeAndStore(in BytePairMerger.Ranks ranks, PieceCache pieces, in PieceCache.Key key, ReadOnlySpan<byte> piece, ref TokenWriter w)

@@ -22,6 +22,12 @@ internal static class BytePairMerger
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Get(ReadOnlySpan<byte> key) => cache.Get(table, key);
 
+        /// <summary>See <see cref="RankCache.GetPiece"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int GetPiece(ReadOnlySpan<byte> key, out int second) => cache.GetPiece(table, key, out second);
+
+        public void StoreSplit(ReadOnlySpan<byte> key, int first, int second) => cache.StoreSplit(table, key, first, second);
+
         public int MaxRank => table.MaxRank;
 
         public RankCache Cache => cache;

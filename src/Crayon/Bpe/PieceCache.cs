@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -99,19 +100,28 @@ internal sealed unsafe class PieceCache
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Key(ReadOnlySpan<byte> piece)
         {
-            Span<byte> padded = stackalloc byte[MaxBytes];
-            padded.Clear();
-            piece.CopyTo(padded);
-            Lo = Vector128.Create<byte>(padded);
-            Hi = Vector128.Create<byte>(padded[16..]);
-            ulong a = Lo.AsUInt64().GetElement(0), b = Lo.AsUInt64().GetElement(1);
-            ulong c = Hi.AsUInt64().GetElement(0), d = Hi.AsUInt64().GetElement(1);
+            // Built from 8-byte loads in registers: copying the piece into a padded buffer and loading
+            // that as vectors stalled on store forwarding, a tenth of a cache hit's time.
+            ulong a = Word(piece, 0), b = Word(piece, 8), c = Word(piece, 16), d = Word(piece, 24);
+            Lo = Vector128.Create(a, b).AsByte();
+            Hi = Vector128.Create(c, d).AsByte();
             ulong h = (a ^ ((ulong)piece.Length << 56)) * 0x9E3779B97F4A7C15UL;
             h = (h ^ (h >> 29) ^ b) * 0xBF58476D1CE4E5B9UL;
             h ^= (c * 0x94D049BB133111EBUL) ^ (d * 0xD6E8FEB86659FD93UL);
             Set = (int)(h >> (64 - SetBits));
             Meta = (uint)piece.Length;
         }
+    }
+
+    /// <summary>Bytes at..at+8 of the piece, little-endian, zero past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Word(ReadOnlySpan<byte> piece, int at)
+    {
+        int left = piece.Length - at;
+        if (left >= 8) return BinaryPrimitives.ReadUInt64LittleEndian(piece[at..]);
+        if (left <= 0) return 0;
+        if (at > 0) return BinaryPrimitives.ReadUInt64LittleEndian(piece[^8..]) >> (8 * (8 - left));
+        return RankTable.Tail(piece);
     }
 
     /// <summary>Whether the piece should be looked up and stored: always, unless recent probes mostly

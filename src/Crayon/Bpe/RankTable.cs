@@ -149,7 +149,7 @@ internal sealed unsafe class RankTable
 
     /// <summary>Up to 7 bytes, little-endian, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Tail(ReadOnlySpan<byte> t)
+    internal static ulong Tail(ReadOnlySpan<byte> t)
     {
         ulong v = 0;
         switch (t.Length)
