@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using static Crayon.PreTokenize.UnicodeClass;
 using Uc = Crayon.PreTokenize.UnicodeClass;
 
@@ -40,7 +43,26 @@ internal sealed class Gpt4Splitter : PreTokenizer
     private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state) => PieceEnd(s, i);
 
     /// <summary>The end of the piece that starts at <paramref name="i"/> (non-virtual: the encoder's loop calls it directly).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int PieceEnd(ReadOnlySpan<byte> s, int i)
+    {
+        // Inlined into the caller's loop: an ASCII word, alone or after one space, that ends at an
+        // ASCII byte within 16 bytes (most pieces of English and code); the rest call PieceEndAt.
+        int j = s[i] == ' ' ? i + 1 : i;
+        if (j + 17 <= s.Length && IsAsciiLetter(s[j]))
+        {
+            Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)(j + 1)) | Vector128.Create((byte)0x20);
+            uint other = ~Vector128.LessThan(v - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() & 0xFFFF;
+            if (other != 0)
+            {
+                int end = j + 1 + BitOperations.TrailingZeroCount(other);
+                if (s[end] < 0x80) return end;
+            }
+        }
+        return PieceEndAt(s, i);
+    }
+
+    private int PieceEndAt(ReadOnlySpan<byte> s, int i)
     {
         int n = s.Length;
         // Most pieces of English and code are an ASCII word, alone or after one space: alternative 2

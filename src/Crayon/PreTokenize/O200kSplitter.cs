@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using static Crayon.PreTokenize.UnicodeClass;
 using Uc = Crayon.PreTokenize.UnicodeClass;
 
@@ -32,7 +36,31 @@ internal sealed class O200kSplitter : PreTokenizer
     private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state) => PieceEnd(s, i);
 
     /// <summary>The end of the piece that starts at <paramref name="i"/> (non-virtual: the encoder's loop calls it directly).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int PieceEnd(ReadOnlySpan<byte> s, int i)
+    {
+        // Inlined into the caller's loop: an optional space, at most one ASCII capital, then ASCII
+        // lower-case letters that end within 16 bytes at an ASCII byte other than an apostrophe (which
+        // may start a contraction suffix): alternative 1, as PieceEndAt finds it. The rest call PieceEndAt.
+        int j = s[i] == ' ' ? i + 1 : i;
+        if (j + 18 <= s.Length)
+        {
+            if ((uint)(s[j] - 'A') < 26) j++;
+            if ((uint)(s[j] - 'a') < 26)
+            {
+                Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)(j + 1));
+                uint other = ~Vector128.LessThan(v - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() & 0xFFFF;
+                if (other != 0)
+                {
+                    int end = j + 1 + BitOperations.TrailingZeroCount(other);
+                    if (s[end] < 0x80 && s[end] != '\'') return end;
+                }
+            }
+        }
+        return PieceEndAt(s, i);
+    }
+
+    private int PieceEndAt(ReadOnlySpan<byte> s, int i)
     {
         int n = s.Length;
         // Most pieces of English and code: an optional space, ASCII capitals, then an ASCII lower-case

@@ -159,4 +159,47 @@ public class PreTokenizerTests
             Assert.Equal(general.SplitToStrings(text), exact.SplitToStrings(text));
         }
     }
+
+    /// <summary>
+    /// Words of 1 to 40 letters, ASCII with now and then a non-ASCII letter or mark inside or at the
+    /// end, between spaces, digits and punctuation: the splitters' 16-byte ASCII scans (a word that
+    /// ends inside the first 16 bytes, at the 16th, past it, at a non-ASCII letter, near the end of
+    /// the text) agree with the regex.
+    /// </summary>
+    [Theory]
+    [InlineData("cl100k")]
+    [InlineData("nanochat")]
+    [InlineData("o200k")]
+    public void ExactSplittersAgreeWithRegexOnLongWords(string which)
+    {
+        string pattern = which switch
+        {
+            "cl100k" => KnownPatterns.Cl100k,
+            "nanochat" => KnownPatterns.Nanochat,
+            _ => KnownPatterns.O200k,
+        };
+        var exact = PreTokenizer.FromPattern(pattern);
+        var general = new RegexPreTokenizer(pattern);
+        var rng = new Random(99);
+        string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        string[] odd = ["é", "ß", "中", "\u0301", "ǅ", "я", "'s", "'LL"];
+        string[] between = [" ", "  ", ".", ", ", "\n", "1", " 42", "-", "_", "'", "\t", "é"];
+        for (int doc = 0; doc < 2000; doc++)
+        {
+            var sb = new StringBuilder();
+            int words = rng.Next(1, 8);
+            for (int w = 0; w < words; w++)
+            {
+                if (w > 0 || rng.Next(2) == 0) sb.Append(between[rng.Next(between.Length)]);
+                int len = rng.Next(3) == 0 ? rng.Next(12, 41) : rng.Next(1, 12);
+                for (int k = 0; k < len; k++)
+                {
+                    sb.Append(letters[rng.Next(letters.Length)]);
+                    if (rng.Next(30) == 0) sb.Append(odd[rng.Next(odd.Length)]);
+                }
+            }
+            string text = sb.ToString();
+            Assert.Equal(general.SplitToStrings(text), exact.SplitToStrings(text));
+        }
+    }
 }
