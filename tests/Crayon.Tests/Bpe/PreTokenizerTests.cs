@@ -117,6 +117,15 @@ public class PreTokenizerTests
         Assert.Throws<ArgumentException>(() => PreTokenizer.FromPattern(@"\x{1F600}"));
     }
 
+    private static string PatternNamed(string which) => which switch
+    {
+        "cl100k" => KnownPatterns.Cl100k,
+        "nanochat" => KnownPatterns.Nanochat,
+        "o200k" => KnownPatterns.O200k,
+        "gpt2" => KnownPatterns.Gpt2,
+        _ => throw new ArgumentException(which),
+    };
+
     /// <summary>
     /// On random BMP text the exact splitters agree with .NET Regex running the same pattern
     /// (possessive quantifiers translated to atomic groups). Code points where the two engines'
@@ -130,18 +139,8 @@ public class PreTokenizerTests
     [InlineData("gpt2")]
     public void ExactSplittersAgreeWithRegexOnBmpText(string which)
     {
-        string pattern = which switch
-        {
-            "cl100k" => KnownPatterns.Cl100k,
-            "nanochat" => KnownPatterns.Nanochat,
-            "o200k" => KnownPatterns.O200k,
-            _ => KnownPatterns.Gpt2,
-        };
-        var exact = PreTokenizer.FromPattern(pattern);
-        var general = new RegexPreTokenizer(pattern);
-        var rng = new Random(1234);
         string alphabet = "aZé'sStTmMdDlLvVrReE  \t\n\r\r\n0123٣½Ⅻ.,;!?/()\"-_*ǅʰ中ñ\u0301\u0903\u20DD\u00A0\u3000";
-        for (int doc = 0; doc < 3000; doc++)
+        AssertSplittersAgree(which, docs: 3000, seed: 1234, rng =>
         {
             var sb = new StringBuilder();
             int len = rng.Next(0, 40);
@@ -155,9 +154,8 @@ public class PreTokenizerTests
                 }
                 else sb.Append(alphabet[rng.Next(alphabet.Length)]);
             }
-            string text = sb.ToString();
-            Assert.Equal(general.SplitToStrings(text), exact.SplitToStrings(text));
-        }
+            return sb.ToString();
+        });
     }
 
     /// <summary>
@@ -172,19 +170,10 @@ public class PreTokenizerTests
     [InlineData("o200k")]
     public void ExactSplittersAgreeWithRegexOnLongWords(string which)
     {
-        string pattern = which switch
-        {
-            "cl100k" => KnownPatterns.Cl100k,
-            "nanochat" => KnownPatterns.Nanochat,
-            _ => KnownPatterns.O200k,
-        };
-        var exact = PreTokenizer.FromPattern(pattern);
-        var general = new RegexPreTokenizer(pattern);
-        var rng = new Random(99);
         string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         string[] odd = ["é", "ß", "中", "\u0301", "ǅ", "я", "'s", "'LL"];
         string[] between = [" ", "  ", ".", ", ", "\n", "1", " 42", "-", "_", "'", "\t", "é"];
-        for (int doc = 0; doc < 2000; doc++)
+        AssertSplittersAgree(which, docs: 2000, seed: 99, rng =>
         {
             var sb = new StringBuilder();
             int words = rng.Next(1, 8);
@@ -198,8 +187,21 @@ public class PreTokenizerTests
                     if (rng.Next(30) == 0) sb.Append(odd[rng.Next(odd.Length)]);
                 }
             }
-            string text = sb.ToString();
-            Assert.Equal(general.SplitToStrings(text), exact.SplitToStrings(text));
+            return sb.ToString();
+        });
+    }
+
+    /// <summary>The exact splitter of the named pattern and .NET Regex give the same pieces on every generated text.</summary>
+    private static void AssertSplittersAgree(string which, int docs, int seed, Func<Random, string> text)
+    {
+        string pattern = PatternNamed(which);
+        var exact = PreTokenizer.FromPattern(pattern);
+        var general = new RegexPreTokenizer(pattern);
+        var rng = new Random(seed);
+        for (int doc = 0; doc < docs; doc++)
+        {
+            string t = text(rng);
+            Assert.Equal(general.SplitToStrings(t), exact.SplitToStrings(t));
         }
     }
 }
