@@ -58,7 +58,7 @@ internal sealed class RankCache
     {
         if (key.Length == 2) return table.PairRank(key[0], key[1]);
         if (key.Length > 8 || !table.Cacheable) return table.Get(key);
-        ref Entry e = ref Lookup(table, key, out _);
+        ref Entry e = ref Lookup(table, key);
         return (int)(e.Meta & 0xFFFFFF) - 1;
     }
 
@@ -72,7 +72,7 @@ internal sealed class RankCache
     {
         second = -1;
         if (!table.Cacheable) return table.Get(key);
-        ref Entry e = ref Lookup(table, key, out _);
+        ref Entry e = ref Lookup(table, key);
         int rank = (int)(e.Meta & 0xFFFFFF) - 1;
         if (rank >= 0) return rank;
         ulong split = ((ulong)((e.Meta >> 24) & 0xF) << 32) | e.Split;
@@ -85,7 +85,7 @@ internal sealed class RankCache
     public void StoreSplit(RankTable table, ReadOnlySpan<byte> key, int first, int second)
     {
         if (!table.Cacheable || (uint)first >= SplitMask || (uint)second > SplitMask) return;
-        ref Entry e = ref Lookup(table, key, out _);
+        ref Entry e = ref Lookup(table, key);
         ulong split = ((ulong)(uint)(first + 1) << SplitBits) | (uint)second;
         e.Meta = (e.Meta & 0xF0000000u) | (uint)(split >> 32) << 24;   // rank + 1 = 0: not one token
         e.Split = (uint)split;
@@ -93,13 +93,12 @@ internal sealed class RankCache
 
     /// <summary>The key's entry, filled from the table on a miss (hits and misses alike are kept).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Entry Lookup(RankTable table, ReadOnlySpan<byte> key, out bool hit)
+    private ref Entry Lookup(RankTable table, ReadOnlySpan<byte> key)
     {
         uint h = RankTable.Hash(key, out ulong head);
         ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), (int)(h & (Size - 1)));
         uint want = (uint)key.Length << 28;
-        hit = (e.Meta & 0xF0000000u) == want && e.Head == head;
-        if (hit) return ref e;
+        if ((e.Meta & 0xF0000000u) == want && e.Head == head) return ref e;
         int r = table.Get(key, h, head);
         e.Head = head;
         e.Meta = want | (uint)(r + 1);

@@ -1,7 +1,4 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using static Crayon.PreTokenize.UnicodeClass;
 using Uc = Crayon.PreTokenize.UnicodeClass;
 
@@ -51,13 +48,8 @@ internal sealed class Gpt4Splitter : PreTokenizer
         int j = s[i] == ' ' ? i + 1 : i;
         if (j + 17 <= s.Length && IsAsciiLetter(s[j]))
         {
-            Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)(j + 1)) | Vector128.Create((byte)0x20);
-            uint other = ~Vector128.LessThan(v - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() & 0xFFFF;
-            if (other != 0)
-            {
-                int end = j + 1 + BitOperations.TrailingZeroCount(other);
-                if (s[end] < 0x80) return end;
-            }
+            int end = j + 1 + AsciiLetters16(s, j + 1, lowerOnly: false);
+            if (end <= j + 16 && s[end] < 0x80) return end;
         }
         return PieceEndAt(s, i);
     }

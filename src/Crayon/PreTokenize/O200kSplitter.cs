@@ -1,7 +1,4 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using static Crayon.PreTokenize.UnicodeClass;
 using Uc = Crayon.PreTokenize.UnicodeClass;
 
@@ -48,13 +45,8 @@ internal sealed class O200kSplitter : PreTokenizer
             if ((uint)(s[j] - 'A') < 26) j++;
             if ((uint)(s[j] - 'a') < 26)
             {
-                Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)(j + 1));
-                uint other = ~Vector128.LessThan(v - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() & 0xFFFF;
-                if (other != 0)
-                {
-                    int end = j + 1 + BitOperations.TrailingZeroCount(other);
-                    if (s[end] < 0x80 && s[end] != '\'') return end;
-                }
+                int end = j + 1 + AsciiLetters16(s, j + 1, lowerOnly: true);
+                if (end <= j + 16 && s[end] < 0x80 && s[end] != '\'') return end;
             }
         }
         return PieceEndAt(s, i);

@@ -122,17 +122,23 @@ internal sealed class UnicodeClass
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int AsciiLetters(ReadOnlySpan<byte> s, int j, bool lowerOnly)
     {
-        ref byte start = ref MemoryMarshal.GetReference(s);
         while (j <= s.Length - 16)
         {
-            Vector128<byte> v = Vector128.LoadUnsafe(ref start, (nuint)j);
-            if (!lowerOnly) v |= Vector128.Create((byte)0x20);   // A–Z → a–z; no other byte lands in a–z
-            Vector128<byte> letter = Vector128.LessThan(v - Vector128.Create((byte)'a'), Vector128.Create((byte)26));
-            uint other = ~letter.ExtractMostSignificantBits() & 0xFFFF;
-            if (other != 0) return j + BitOperations.TrailingZeroCount(other);
+            int k = AsciiLetters16(s, j, lowerOnly);
+            if (k < 16) return j + k;
             j += 16;
         }
         return j;
+    }
+
+    /// <summary>How many of the 16 bytes at <paramref name="j"/> (which must exist) are ASCII letters before the first that is not (16: all are).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AsciiLetters16(ReadOnlySpan<byte> s, int j, bool lowerOnly)
+    {
+        Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(s), (nuint)j);
+        if (!lowerOnly) v |= Vector128.Create((byte)0x20);   // A–Z → a–z; no other byte lands in a–z
+        Vector128<byte> letter = Vector128.LessThan(v - Vector128.Create((byte)'a'), Vector128.Create((byte)26));
+        return BitOperations.TrailingZeroCount(~letter.ExtractMostSignificantBits() | 0x10000);
     }
 
     /// <summary>
