@@ -86,6 +86,9 @@ internal sealed unsafe class PieceCache
                 c._epoch = 1;
             }
             c._owner = table;
+            // Another encoding's text has its own hit rate: count it afresh.
+            c._sampling = false;
+            c._probes = c._hits = 0;
         }
         return c;
     }
