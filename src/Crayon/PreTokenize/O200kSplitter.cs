@@ -71,11 +71,15 @@ internal sealed class O200kSplitter : PreTokenizer
         int j = i + l0;
         bool prefix = (f0 & (Letter | Number)) == 0 && c0 != '\r' && c0 != '\n' && j < n;
 
+        // Both word alternatives start with an upper- or lower-class code point (letter or mark), at i
+        // or, after the prefix, at j: where neither is one (punctuation, digits, spaces), skip all four tries.
+        bool wordAtI = (f0 & (Upperish | Lowerish)) != 0;
+        bool wordAtJ = prefix && (_uc.Of(Decode(s, j, out _)) & (Upperish | Lowerish)) != 0;
         int e;
-        if (prefix && (e = WordLowerTail(s, j)) >= 0) return e;
-        if ((e = WordLowerTail(s, i)) >= 0) return e;
-        if (prefix && (e = WordUpperHead(s, j)) >= 0) return e;
-        if ((e = WordUpperHead(s, i)) >= 0) return e;
+        if (wordAtJ && (e = WordLowerTail(s, j)) >= 0) return e;
+        if (wordAtI && (e = WordLowerTail(s, i)) >= 0) return e;
+        if (wordAtJ && (e = WordUpperHead(s, j)) >= 0) return e;
+        if (wordAtI && (e = WordUpperHead(s, i)) >= 0) return e;
 
         if ((f0 & Number) != 0) return GptRuns.Numbers(_uc, s, j, _maxDigits);
 
