@@ -304,7 +304,7 @@ public sealed class BpeEncoding
         int before = w.Count;
         var key = new PieceCache.Key(piece);
         if (!pieces.TryWrite(key, ref w)) MergeAndStore(ranks, pieces, key, piece, ref w);
-        if (piece.Length <= 8 && w.Count - before == 2 && w.Fits)
+        if (w.Count - before == 2 && w.Fits)   // (pieces here have 3 to 8 bytes)
             ranks.StoreSplit(piece, w.Written[before], w.Written[before + 1]);
     }
 
