@@ -266,6 +266,11 @@ public sealed class BpeEncoding
             EncodeLongerPiece(ranks, pieces, piece, ref w);
             return;
         }
+        else if (piece.Length <= LongPieceCache.MaxBytes)
+        {
+            EncodeLongPiece(ranks, piece, ref w);
+            return;
+        }
         else whole = _ranks.Get(piece);
         if (whole >= 0) w.Add(whole);
         else EncodeMerged(ranks, pieces, piece, ref w);
@@ -290,6 +295,23 @@ public sealed class BpeEncoding
             return;
         }
         MergeAndStore(ranks, pieces, key, piece, ref w);
+    }
+
+    /// <summary>
+    /// 33 to 256 bytes: rare, but mostly the same few (separator lines, indentation), each a merge of
+    /// a microsecond or more; the long-piece cache answers them after their first time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EncodeLongPiece(in BytePairMerger.Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter w)
+    {
+        LongPieceCache cache = LongPieceCache.For(_ranks);
+        int slot = LongPieceCache.SlotOf(piece);
+        if (cache.TryWrite(slot, piece, ref w)) return;
+        int before = w.Count;
+        int whole = _ranks.Get(piece);
+        if (whole >= 0) w.Add(whole);
+        else MergePiece(ranks, piece, ref w);
+        if (w.Fits) cache.Store(slot, piece, w.Written[before..]);
     }
 
     /// <summary>A piece that is not one token: the piece cache, else the merge (whose result it then caches).</summary>

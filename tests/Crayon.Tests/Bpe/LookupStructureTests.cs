@@ -221,6 +221,67 @@ public class LookupStructureTests
         EncodeAndCompare(Word, 3000);
     }
 
+    [Fact]
+    public void LongPieceCacheReturnsExactlyWhatWasStored()
+    {
+        var table = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)b })]);
+        LongPieceCache cache = LongPieceCache.For(table);
+        byte[] rule = Encoding.ASCII.GetBytes(new string('=', 80));
+        byte[] longest = Encoding.ASCII.GetBytes(new string('x', LongPieceCache.MaxBytes));
+        int[]? Probe(byte[] piece)
+        {
+            var w = TokenWriter.Growing(8);
+            try { return cache.TryWrite(LongPieceCache.SlotOf(piece), piece, ref w) ? w.Written.ToArray() : null; }
+            finally { w.Dispose(); }
+        }
+        void Store(byte[] piece, int[] ids) => cache.Store(LongPieceCache.SlotOf(piece), piece, ids);
+
+        Assert.Null(Probe(rule));
+        Store(rule, [9, 9, 4]);
+        Store(longest, [.. Enumerable.Range(1, LongPieceCache.MaxTokens)]);
+        Assert.Equal([9, 9, 4], Probe(rule)!);
+        Assert.Equal([.. Enumerable.Range(1, LongPieceCache.MaxTokens)], Probe(longest)!);
+        Assert.Null(Probe(rule[..^1]));                                // a prefix: another length
+        byte[] lastDiffers = (byte[])rule.Clone();
+        lastDiffers[^1] = (byte)'-';                                   // same length, differs only at the end
+        Assert.Null(Probe(lastDiffers));
+
+        byte[] tooLong = [.. longest, (byte)'x'];
+        Store(tooLong, [1]);                                           // longer than MaxBytes: not kept
+        Assert.Null(Probe(tooLong));
+        byte[] many = Encoding.ASCII.GetBytes(new string('y', 100));
+        Store(many, [.. Enumerable.Range(1, LongPieceCache.MaxTokens + 1)]);   // more than MaxTokens: not kept
+        Assert.Null(Probe(many));
+
+        // Another table: nothing stored for the first one may answer.
+        Assert.Same(cache, LongPieceCache.For(Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)(255 - b) })])));
+        Assert.Null(Probe(rule));
+        Assert.Null(Probe(longest));
+    }
+
+    /// <summary>Long pieces (33 to 256 bytes) that recur, and ones that collide in the long-piece cache,
+    /// give the reference merge's ids at every occurrence.</summary>
+    [Fact]
+    public void EncoderIdsForRecurringLongPiecesMatchTheReferenceMerge()
+    {
+        var (tokens, dict) = MergeTests.ReachableVocabulary(13, "abcdefghijklmnop", 3000);
+        var enc = BpeEncoding.FromRanks(tokens, Enumerable.Range(0, tokens.Count).ToList(), KnownPatterns.Gpt2, [], []);
+        var rng = new Random(17);
+        string Word(int min, int max) => new(Enumerable.Range(0, min + rng.Next(max - min)).Select(_ => (char)('a' + rng.Next(16))).ToArray());
+        string[] recurring = [.. Enumerable.Range(0, 40).Select(_ => Word(33, 300))];
+        var words = Enumerable.Range(0, 3000)
+            .Select(i => " " + (i % 3 == 0 ? Word(33, 300) : recurring[rng.Next(recurring.Length)])).ToArray();
+        int[] expected = [.. words.SelectMany(w => MergeTests.ReferenceMerge(dict, Encoding.ASCII.GetBytes(w)))];
+        Assert.Equal(expected, enc.EncodeOrdinary(string.Concat(words)));
+        Assert.Equal(expected, enc.EncodeOrdinary(string.Concat(words)));   // now mostly from the cache
+
+        // Into a caller's span too small for the ids: counted, and not cached cut short.
+        string fresh = " " + Word(120, 121);
+        int[] full = MergeTests.ReferenceMerge(dict, Encoding.ASCII.GetBytes(fresh));
+        Assert.Equal(full.Length, enc.EncodeOrdinary(Encoding.ASCII.GetBytes(fresh), new int[full.Length - 1]));
+        Assert.Equal(full, enc.EncodeOrdinary(fresh));
+    }
+
     private static int[]? Probe(PieceCache cache, in PieceCache.Key key)
     {
         var w = TokenWriter.Growing(32);
