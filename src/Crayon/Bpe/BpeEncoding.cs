@@ -305,13 +305,13 @@ public sealed class BpeEncoding
     private void EncodeLongPiece(in BytePairMerger.Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
         LongPieceCache cache = LongPieceCache.For(_ranks);
-        int slot = LongPieceCache.SlotOf(piece);
-        if (cache.TryWrite(slot, piece, ref w)) return;
+        int set = LongPieceCache.SetOf(piece);
+        if (cache.TryWrite(set, piece, ref w)) return;
         int before = w.Count;
         int whole = _ranks.Get(piece);
         if (whole >= 0) w.Add(whole);
         else MergePiece(ranks, piece, ref w);
-        if (w.Fits) cache.Store(slot, piece, w.Written[before..]);
+        if (w.Fits) cache.Store(set, piece, w.Written[before..]);
     }
 
     /// <summary>A piece that is not one token: the piece cache, else the merge (whose result it then caches).</summary>

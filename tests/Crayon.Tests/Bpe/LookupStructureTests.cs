@@ -231,10 +231,10 @@ public class LookupStructureTests
         int[]? Probe(byte[] piece)
         {
             var w = TokenWriter.Growing(8);
-            try { return cache.TryWrite(LongPieceCache.SlotOf(piece), piece, ref w) ? w.Written.ToArray() : null; }
+            try { return cache.TryWrite(LongPieceCache.SetOf(piece), piece, ref w) ? w.Written.ToArray() : null; }
             finally { w.Dispose(); }
         }
-        void Store(byte[] piece, int[] ids) => cache.Store(LongPieceCache.SlotOf(piece), piece, ids);
+        void Store(byte[] piece, int[] ids) => cache.Store(LongPieceCache.SetOf(piece), piece, ids);
 
         Assert.Null(Probe(rule));
         Store(rule, [9, 9, 4]);
@@ -253,9 +253,23 @@ public class LookupStructureTests
         Store(many, [.. Enumerable.Range(1, LongPieceCache.MaxTokens + 1)]);   // more than MaxTokens: not kept
         Assert.Null(Probe(many));
 
+        // Three pieces of one set (found by search): the two newest stay, the oldest leaves.
+        var same = new List<byte[]>();
+        int set = LongPieceCache.SetOf(rule);
+        for (int i = 0; same.Count < 3; i++)
+        {
+            byte[] p = Encoding.ASCII.GetBytes($"{new string('-', 40)}{i}");
+            if (LongPieceCache.SetOf(p) == set) same.Add(p);
+        }
+        for (int i = 0; i < 3; i++) Store(same[i], [i, 500 + i]);
+        Assert.Null(Probe(same[0]));
+        Assert.Equal([1, 501], Probe(same[1])!);
+        Assert.Equal([2, 502], Probe(same[2])!);
+        Assert.Null(Probe(rule));                                      // it was in that set too
+
         // Another table: nothing stored for the first one may answer.
         Assert.Same(cache, LongPieceCache.For(Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)(255 - b) })])));
-        Assert.Null(Probe(rule));
+        Assert.Null(Probe(same[2]));
         Assert.Null(Probe(longest));
     }
 
