@@ -2,10 +2,10 @@ namespace Crayon.Bpe;
 
 /// <summary>
 /// A per-thread cache of pieces of <see cref="MinBytes"/> to <see cref="MaxBytes"/> bytes → their ids,
-/// for the pieces <see cref="PieceCache"/> is too narrow to hold. They are few (a few hundred in 2 MB of
-/// text) but each costs a merge of a microsecond or more (quadratic up to 96 bytes), and in prose, code and mail
-/// they are mostly the same few: separator lines ("=====…", "-----…"), runs of indentation, rules in
-/// comments. 2 MB of English held 373 of them, 49 distinct; code 442 (67); mail 401 (68);
+/// for the pieces <see cref="PieceCache"/> is too narrow to hold. They are few (a few hundred in 2 MB
+/// of text) but each costs a merge of a microsecond or more (quadratic up to 96 bytes), and in prose,
+/// code and mail they are mostly the same few: separator lines ("=====…", "-----…"), runs of
+/// indentation, rules in comments. 2 MB of English held 373 of them, 49 distinct; code 442 (67); mail 401 (68);
 /// multilingual text 763 (532, long words in scripts that split little, which recur less).
 /// </summary>
 /// <remarks>
