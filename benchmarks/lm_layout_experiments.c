@@ -8,7 +8,9 @@
  *   - sample: the hottest group first, heat = how often a walk over SAMPLE_FILE visited the node
  *             (the profile's own text or general English: a layout tuned on text, not on the list);
  *   - near:   depth first, but each node's children placed, where they fit, so that its hottest child
- *             (by zipf heat) lies in the node's own 64-byte line.
+ *             (by zipf heat) lies in the node's own 64-byte line;
+ *   - split:  depth first over the nodes above one of the HOT_N (default 32768) most used tokens, then
+ *             depth first over the rest, so that the hot part of the trie lies together.
  * Each layout is walked over TEXT_FILE under a cache model (L1 32 KiB and L2 1 MiB, 8-way, LRU; cells,
  * ids and text) and timed (thread CPU time, PASSES rounds alternating the layouts, 2 passes each,
  * median). Two ends of token are timed on the library's own layout too: "leaf" keeps a leaf token's
@@ -17,7 +19,7 @@
  * ids are compared with the plain walk over the .dat.
  *
  *   gcc -O2 -o /tmp/lm_layout benchmarks/lm_layout_experiments.c
- *   /tmp/lm_layout build/profiles/code.dat TEXT_FILE SAMPLE_FILE PASSES
+ *   [HOT_N=32768] /tmp/lm_layout build/profiles/code.dat TEXT_FILE SAMPLE_FILE PASSES
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -79,8 +81,9 @@ static group_t pop(void) {
     return r;
 }
 
-enum order { DFS, ZIPF, SAMPLE, NEAR };
-static const char *order_names[] = { "dfs", "zipf", "sample", "near" };
+enum order { DFS, ZIPF, SAMPLE, NEAR, SPLIT };
+static int hot_n = 32768;
+static const char *order_names[] = { "dfs", "zipf", "sample", "near", "split" };
 static const int *dfs_b; static const double *visits;   /* SAMPLE: the DFS layout's bases and visit counts */
 
 static double priority(enum order o, int lo, int hi, int depth, double *seq) {
@@ -89,6 +92,11 @@ static double priority(enum order o, int lo, int hi, int depth, double *seq) {
         const uint8_t *k = keys[lo].k; int s = 1 + k[0];
         for (int j = 1; j < depth; j++) s = dfs_b[s] + k[j];
         return visits[s] * 64.0 - depth;
+    }
+    if (o == SPLIT) {   /* every hot group before any cold one, last in, first out within each */
+        int best = 1 << 30;
+        for (int i = lo; i < hi; i++) if (keys[i].id < best) best = keys[i].id;
+        return (*seq)++ + (best - 260 < hot_n ? 1e15 : 0);
     }
     return (*seq)++;   /* DFS, NEAR: last in, first out */
 }
@@ -212,6 +220,7 @@ int main(int argc, char **argv) {
     if (argc != 5) { fprintf(stderr, "usage: %s PROFILE.dat TEXT_FILE SAMPLE_FILE PASSES\n", argv[0]); return 2; }
     long n, tn, sn; const uint8_t *d = slurp(argv[1], &n); uint8_t *text = slurp(argv[2], &tn), *sample = slurp(argv[3], &sn);
     int passes = atoi(argv[4]); if (passes < 1 || passes > 256) passes = 9;
+    if (getenv("HOT_N")) hot_n = atoi(getenv("HOT_N"));
     uint32_t vocab = *(const uint32_t *)(d + 32), nodes = *(const uint32_t *)(d + 36), table = *(const uint32_t *)(d + 44);
     const uint64_t *dcells = (const void *)(d + *(const uint64_t *)(d + table + 2 * 24 + 8));
     const int32_t *dvalues = (const void *)(d + *(const uint64_t *)(d + table + 3 * 24 + 8));
@@ -228,8 +237,8 @@ int main(int argc, char **argv) {
     int32_t *ref = malloc(tn * 4 + 64), *out = malloc(tn * 4 + 64);
     int64_t total = walk(&file, text, text + tn, ref);
 
-    layout_t L[4];
-    for (int o = DFS; o <= NEAR; o++) {
+    layout_t L[5];
+    for (int o = DFS; o <= SPLIT; o++) {
         if (o == SAMPLE) {   /* visit counts of the DFS layout's cells over the sample */
             build(DFS);
             int *b = malloc(sizeof(int) * A.cap); memcpy(b, A.b, sizeof(int) * A.cap); dfs_b = b;
@@ -257,8 +266,8 @@ int main(int argc, char **argv) {
 
     double tf[256], tl[256], tm[256];
     for (int r = 0; r < passes; r++) {
-        for (int i = 0; i < 4; i++) {
-            layout_t *x = &L[r & 1 ? 3 - i : i];
+        for (int i = 0; i < 5; i++) {
+            layout_t *x = &L[r & 1 ? 4 - i : i];
             walk(x, text, text + tn, out); double t = now(); walk(x, text, text + tn, out); x->t[r] = now() - t;
         }
         double t = now(); walk(&file, text, text + tn, out); tf[r] = now() - t;
@@ -266,7 +275,7 @@ int main(int argc, char **argv) {
         t = now(); walk_memo(&file, text, text + tn, out); tm[r] = now() - t;
     }
     printf("%s, %lld tokens, median of %d passes, M tokens/s:", argv[1], (long long)total, passes);
-    for (int i = 0; i < 4; i++) { qsort(L[i].t, passes, sizeof(double), dcmp); printf(" %s %.1f;", L[i].name, total / L[i].t[passes / 2] / 1e6); }
+    for (int i = 0; i < 5; i++) { qsort(L[i].t, passes, sizeof(double), dcmp); printf(" %s %.1f;", L[i].name, total / L[i].t[passes / 2] / 1e6); }
     qsort(tf, passes, sizeof(double), dcmp); qsort(tl, passes, sizeof(double), dcmp); qsort(tm, passes, sizeof(double), dcmp);
     printf(" the file's layout: plain %.1f, leaf %.1f, memo %.1f\n", total / tf[passes / 2] / 1e6, total / tl[passes / 2] / 1e6, total / tm[passes / 2] / 1e6);
     return 0;
