@@ -7,10 +7,15 @@
  *     selects instead of branches, and 2 lanes stepped together until both tokens end;
  *   - fewer steps per token: " ?[A-Za-z]+" words (up to 16 bytes) hashed and looked up in a table of
  *     the word-shaped tokens, which gives the word's trie cell; the walk goes on from there (a token
- *     may reach past the word, e.g. " of the"); anything else takes the plain walk.
+ *     may reach past the word, e.g. " of the"); anything else takes the plain walk;
+ *   - built with AVX-512 (-march=x86-64-v4): 16 walks in the lanes of one register, the text cut into
+ *     16 documents, each round stepping every lane one byte with gathers (text byte, check, base)
+ *     and, for the lanes whose token ended, a gather of the id, a scatter to the lane's output and
+ *     the gathers that start its next token.
  *
  *   gcc -O2 -march=x86-64-v3 -o /tmp/lm_walk benchmarks/lm_walk_experiments.c
  *   /tmp/lm_walk build/profiles/lite.dat TEXT_FILE PASSES      (-DK=2 or -DK=8 for other lane counts)
+ *   gcc -O2 -march=x86-64-v4 -o /tmp/lm_walk16 benchmarks/lm_walk_experiments.c   (adds the 16 lanes)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -170,6 +175,67 @@ static uint32_t build_word_table(void) {
     return words;
 }
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* 16 walks, lane i over text[lo[i], hi[i]), its ids from out[olo[i]]; cnt[i]: how many it wrote. */
+static void lanes16(const uint8_t *text, const int32_t *lo, const int32_t *hi_, int32_t *out, const int32_t *olo, int32_t *cnt) {
+    const int *cw = (const int *)cells;   /* cell i: base at dword 2i, check at 2i + 1 */
+    const __m512i one = _mm512_set1_epi32(1), ff = _mm512_set1_epi32(0xff), pm = _mm512_set1_epi32((int)PM);
+    const __m512i lim = _mm512_set1_epi32((int)limit), zero = _mm512_setzero_si512(), hi = _mm512_loadu_si512(hi_);
+    __m512i o = _mm512_loadu_si512(olo), o0 = o, p = _mm512_loadu_si512(lo);
+    __mmask16 live = _mm512_cmplt_epi32_mask(p, hi);
+    __m512i s = _mm512_add_epi32(_mm512_and_si512(_mm512_mask_i32gather_epi32(zero, live, p, text, 1), ff), one);
+    __m512i base = _mm512_mask_i32gather_epi32(zero, live, _mm512_add_epi32(s, s), cw, 4);
+    __m512i a = s, q = _mm512_add_epi32(p, one), last = q;
+    while (live) {
+        __mmask16 in = _mm512_mask_cmplt_epi32_mask(live, q, hi);
+        __m512i t = _mm512_add_epi32(base, _mm512_and_si512(_mm512_mask_i32gather_epi32(zero, in, q, text, 1), ff));
+        t = _mm512_mask_mov_epi32(t, _mm512_cmpgt_epu32_mask(t, lim), zero);   /* past the cells: the root */
+        __m512i t2 = _mm512_add_epi32(t, t);
+        __m512i check = _mm512_mask_i32gather_epi32(zero, in, _mm512_add_epi32(t2, one), cw, 4);
+        __mmask16 m = _mm512_mask_cmpeq_epi32_mask(in, _mm512_and_si512(check, pm), s);
+        base = _mm512_mask_i32gather_epi32(base, m, t2, cw, 4);
+        s = _mm512_mask_mov_epi32(s, m, t);
+        q = _mm512_mask_add_epi32(q, m, q, one);
+        __mmask16 term = _mm512_mask_cmplt_epi32_mask(m, check, zero);
+        a = _mm512_mask_mov_epi32(a, term, t);
+        last = _mm512_mask_mov_epi32(last, term, q);
+        __mmask16 ended = live & ~m;
+        if (!ended) continue;
+        _mm512_mask_i32scatter_epi32(out, ended, o, _mm512_mask_i32gather_epi32(zero, ended, a, values, 4), 4);
+        o = _mm512_mask_add_epi32(o, ended, o, one);
+        p = _mm512_mask_mov_epi32(p, ended, last);
+        live = (live & m) | _mm512_mask_cmplt_epi32_mask(ended, p, hi);
+        __mmask16 r = ended & live;
+        __m512i ns = _mm512_add_epi32(_mm512_and_si512(_mm512_mask_i32gather_epi32(zero, r, p, text, 1), ff), one);
+        s = _mm512_mask_mov_epi32(s, r, ns);
+        base = _mm512_mask_i32gather_epi32(base, r, _mm512_add_epi32(ns, ns), cw, 4);
+        a = _mm512_mask_mov_epi32(a, r, ns);
+        q = _mm512_mask_add_epi32(q, r, p, one);
+        last = _mm512_mask_mov_epi32(last, r, q);
+    }
+    _mm512_storeu_si512(cnt, _mm512_sub_epi32(o, o0));
+}
+
+/* Thread CPU time of the 16 lanes against the plain loop over the same 16 documents (best of reps). */
+static void run_lanes16(const uint8_t *text, long n, int reps, int32_t *out) {
+    int32_t lo[16], hi[16], olo[16], cnt[16]; int64_t refn[16], total = 0;
+    int32_t *ref = malloc(n * 4 + 64);
+    for (int k = 0; k < 16; k++) { lo[k] = (int32_t)(n * k / 16); hi[k] = (int32_t)(n * (k + 1) / 16); olo[k] = lo[k]; }
+    for (int k = 0; k < 16; k++) { refn[k] = plain(text + lo[k], text + hi[k], ref + olo[k]); total += refn[k]; }
+    double bp = 1e9, bl = 1e9;
+    for (int r = 0; r < reps; r++) {
+        double t = now(); for (int k = 0; k < 16; k++) plain(text + lo[k], text + hi[k], out + olo[k]); t = now() - t; if (t < bp) bp = t;
+        memset(out, 0xff, n * 4);
+        t = now(); lanes16(text, lo, hi, out, olo, cnt); t = now() - t; if (t < bl) bl = t;
+        for (int k = 0; k < 16; k++)
+            if (cnt[k] != refn[k] || memcmp(out + olo[k], ref + olo[k], refn[k] * 4)) { printf("16 lanes differ\n"); exit(1); }
+    }
+    printf("16 documents: plain %.1f, 16 AVX-512 lanes %.1f M tok/s\n", total / bp / 1e6, total / bl / 1e6);
+    free(ref);
+}
+#endif
+
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: %s PROFILE.dat TEXT_FILE PASSES\n", argv[0]); return 2; }
     int fd = open(argv[1], O_RDONLY); struct stat st;
@@ -214,5 +280,9 @@ int main(int argc, char **argv) {
     printf("%s: %lld tokens; M tok/s: plain %.1f; %d lanes branchless %.1f; 2 lanes per token %.1f; "
            "word hash %.1f (%u words, %u KiB)\n", argv[1], (long long)total, total / bp / 1e6, K, total / bb / 1e6,
            total / bt / 1e6, total / bw / 1e6, words, (unsigned)((wmask + 1) * sizeof(went) >> 10));
+#ifdef __AVX512F__
+    uint8_t *padded = calloc(n + 64, 1); memcpy(padded, text, n);   /* the byte gathers read 4 bytes */
+    run_lanes16(padded, n, reps, out);
+#endif
     return 0;
 }
