@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using Crayon.Batching;
 using System.Text;
@@ -195,7 +196,12 @@ public sealed class BpeEncoding
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
-        if (_pre is Gpt4Splitter g4) { EncodeSplit(new Gpt4Pieces(g4), text, ref w); return; }
+        if (_pre is Gpt4Splitter g4)
+        {
+            if (UseAsciiMasks && g4.MaxDigits <= Gpt4AsciiStarts.MaxDigits) EncodeGpt4(g4, text, ref w);
+            else EncodeSplit(new Gpt4Pieces(g4), text, ref w);
+            return;
+        }
         if (_pre is O200kSplitter o2) { EncodeSplit(new O200kPieces(o2), text, ref w); return; }
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
@@ -234,6 +240,70 @@ public sealed class BpeEncoding
             EncodePiece(ranks, pieces, text[pos..end], ref w);
             pos = end;
         }
+    }
+
+    /// <summary>When false, the GPT-4 pattern is split piece by piece everywhere (the tests compare both).</summary>
+    internal static bool UseAsciiMasks = true;
+
+    /// <summary>ASCII runs shorter than this are split piece by piece (marking them costs more than it saves).</summary>
+    private const int MinMaskedBytes = 64;
+
+    /// <summary>
+    /// The GPT-4 pattern: ASCII runs are split by <see cref="Gpt4AsciiStarts"/>, 64 bytes per step,
+    /// the rest (and the pieces at a run's end, which depend on what follows it) piece by piece.
+    /// </summary>
+    private void EncodeGpt4(Gpt4Splitter split, ReadOnlySpan<byte> text, ref TokenWriter w)
+    {
+        var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
+        PieceCache pieces = PieceCache.For(_ranks);
+        Span<ulong> starts = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
+        int maxDigits = split.MaxDigits;
+        int scalarUntil = 0;   // no ASCII run to mark before this
+        for (int pos = 0; pos < text.Length;)
+        {
+            if (pos >= scalarUntil && (pos == 0 || text[pos - 1] < 0x80))
+            {
+                int limit = Math.Min(text.Length, pos + Gpt4AsciiStarts.MaxBytes);
+                int ascii = text[pos..limit].IndexOfAnyInRange((byte)0x80, (byte)0xFF);
+                int asciiEnd = ascii < 0 ? limit : pos + ascii;
+                if (asciiEnd - pos >= MinMaskedBytes)
+                {
+                    int exact = Gpt4AsciiStarts.Mark(text, pos, asciiEnd, maxDigits, starts);
+                    if (exact > pos)
+                    {
+                        EncodeMarked(ranks, pieces, text, pos, exact, starts, ref w);
+                        if (asciiEnd < limit) scalarUntil = asciiEnd;   // a non-ASCII byte ends the run
+                        pos = exact;
+                        continue;
+                    }
+                }
+                scalarUntil = asciiEnd + 1;
+            }
+            int end = split.PieceEnd(text, pos);
+            EncodePiece(ranks, pieces, text[pos..end], ref w);
+            pos = end;
+        }
+    }
+
+    /// <summary>The pieces between the marks from pos (marked at bit 0) up to exact.</summary>
+    private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int pos, int exact,
+                              scoped ReadOnlySpan<ulong> starts, ref TokenWriter w)
+    {
+        int start = pos;
+        int words = (exact - pos + 63) >> 6;
+        for (int k = 0; k < words; k++)
+        {
+            ulong bits = starts[k];
+            if (k == 0) bits &= ~1UL;
+            for (; bits != 0; bits &= bits - 1)
+            {
+                int at = pos + (k << 6) + BitOperations.TrailingZeroCount(bits);
+                if (at >= exact) break;
+                EncodePiece(ranks, pieces, text[start..at], ref w);
+                start = at;
+            }
+        }
+        EncodePiece(ranks, pieces, text[start..exact], ref w);
     }
 
     /// <summary>

@@ -1,0 +1,139 @@
+using System.Text;
+using Crayon.Bpe;
+using Crayon.PreTokenize;
+
+namespace Crayon.Tests.Bpe;
+
+/// <summary>
+/// <see cref="Gpt4AsciiStarts"/> against <see cref="Gpt4Splitter"/>: the piece starts it marks below
+/// the position it returns must be exactly the splitter's, on random text over every ASCII byte (in
+/// runs long enough to cross 64-byte words), next to non-ASCII text, for windows that start anywhere a
+/// piece starts, with vectors and without. And the encoder gives the same ids with the masks as
+/// without them.
+/// </summary>
+[Collection("Gpt4AsciiStarts")]   // the tests switch Gpt4AsciiStarts.UseVectors and BpeEncoding.UseAsciiMasks
+public class Gpt4AsciiStartsTests
+{
+    private static readonly string[] Alphabets =
+    [
+        "ab  \t\n\r'sdmtlLVEr.",
+        "0123456789 a\n",
+        "    \n\r\t\v\f a.'s",
+        "abc'''slldveRE ,.;\n",
+        string.Concat(Enumerable.Range(0, 128).Select(c => (char)c)),
+        " \n\n\n...aaa'''111",
+    ];
+
+    private static string RandomText(Random rnd, string alphabet, int length, string? extra = null)
+    {
+        var sb = new StringBuilder(length + 80);
+        while (sb.Length < length)
+        {
+            if (extra != null && rnd.Next(12) == 0) sb.Append(extra[rnd.Next(extra.Length)]);
+            char c = alphabet[rnd.Next(alphabet.Length)];
+            int run = new[] { 1, 1, 1, 2, 3, 4, 7, 40, 70 }[rnd.Next(9)];
+            sb.Append(c, run);
+        }
+        return sb.ToString();
+    }
+
+    private static List<int> SplitterStarts(Gpt4Splitter splitter, byte[] text)
+    {
+        var starts = new List<int>();
+        for (int pos = 0; pos < text.Length; pos = splitter.PieceEnd(text, pos)) starts.Add(pos);
+        return starts;
+    }
+
+    /// <summary>Marks text[pos..end) and checks every mark below the returned position.</summary>
+    private static void CheckWindow(byte[] text, HashSet<int> truth, int pos, int end, int maxDigits)
+    {
+        Span<ulong> marks = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
+        int exact = Gpt4AsciiStarts.Mark(text, pos, end, maxDigits, marks);
+        Assert.InRange(exact, pos, end);
+        if (end == text.Length) Assert.Equal(end, exact);
+        Assert.True(exact == text.Length || truth.Contains(exact), $"returned {exact}, not a piece start (window {pos}..{end})");
+        for (int i = pos; i < exact; i++)
+        {
+            bool marked = ((marks[(i - pos) >> 6] >> ((i - pos) & 63)) & 1) != 0;
+            Assert.True(marked == truth.Contains(i), $"byte {i} (window {pos}..{end}): marked {marked}, splitter {truth.Contains(i)}");
+        }
+    }
+
+    [Theory]
+    [InlineData(true, 3)]
+    [InlineData(false, 3)]
+    [InlineData(true, 2)]
+    [InlineData(true, 1)]
+    public void MarksAreTheSplittersStartsOnAsciiText(bool vectors, int maxDigits)
+    {
+        bool saved = Gpt4AsciiStarts.UseVectors;
+        Gpt4AsciiStarts.UseVectors = vectors;
+        try
+        {
+            var splitter = new Gpt4Splitter(KnownPatterns.Cl100k, maxDigits);
+            var rnd = new Random(7 + maxDigits);
+            foreach (string alphabet in Alphabets)
+            for (int round = 0; round < 4; round++)
+            {
+                byte[] text = Encoding.ASCII.GetBytes(RandomText(rnd, alphabet, 3000 + rnd.Next(2000)));
+                List<int> starts = SplitterStarts(splitter, text);
+                var truth = starts.ToHashSet();
+                for (int t = 0; t < 40; t++)
+                {
+                    int pos = starts[rnd.Next(starts.Count)];
+                    int end = rnd.Next(3) == 0 ? text.Length : pos + 1 + rnd.Next(Gpt4AsciiStarts.MaxBytes);
+                    CheckWindow(text, truth, pos, Math.Min(end, Math.Min(text.Length, pos + Gpt4AsciiStarts.MaxBytes)), maxDigits);
+                }
+            }
+        }
+        finally { Gpt4AsciiStarts.UseVectors = saved; }
+    }
+
+    [Fact]
+    public void MarksAreTheSplittersStartsNextToNonAsciiText()
+    {
+        // Letters, digits, White_Space (U+0085, U+00A0, U+3000), symbols and U+017F (which (?i)'s matches).
+        const string extra = "é中\u0085\u00a0\u3000€ſ٣𝕏";
+        var splitter = new Gpt4Splitter(KnownPatterns.Cl100k, 3);
+        var rnd = new Random(11);
+        foreach (string alphabet in Alphabets)
+        for (int round = 0; round < 4; round++)
+        {
+            byte[] text = Encoding.UTF8.GetBytes(RandomText(rnd, alphabet.Replace("\0", ""), 4000, extra));
+            List<int> starts = SplitterStarts(splitter, text);
+            var truth = starts.ToHashSet();
+            foreach (int pos in starts)
+            {
+                if (text[pos] >= 0x80 || (pos > 0 && text[pos - 1] >= 0x80) || rnd.Next(4) != 0) continue;
+                int end = pos;
+                while (end < text.Length && end - pos < Gpt4AsciiStarts.MaxBytes && text[end] < 0x80) end++;
+                CheckWindow(text, truth, pos, end, 3);
+            }
+        }
+    }
+
+    [Fact]
+    public void EncodingWithMasksGivesTheSameIds()
+    {
+        if (!Peers.Available) { Console.WriteLine("skipped: make peers has not run"); return; }
+        BpeEncoding enc = Peers.Encoding("cl100k_base");
+        var rnd = new Random(3);
+        var texts = new List<string>();
+        foreach (string alphabet in Alphabets) texts.Add(RandomText(rnd, alphabet.Replace("\0", ""), 20000, "é中\u00a0ſ"));
+        texts.AddRange(Peers.Corpus("code", 200_000));
+        texts.AddRange(Peers.Corpus("english", 200_000));
+        bool saved = BpeEncoding.UseAsciiMasks;
+        try
+        {
+            foreach (string text in texts)
+            {
+                BpeEncoding.UseAsciiMasks = true;
+                int[] masked = enc.EncodeOrdinary(text);
+                BpeEncoding.UseAsciiMasks = false;
+                int[] plain = enc.EncodeOrdinary(text);
+                Assert.Equal(plain, masked);
+            }
+        }
+        finally { BpeEncoding.UseAsciiMasks = saved; }
+    }
+}
