@@ -198,11 +198,16 @@ public sealed class BpeEncoding
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
         if (_pre is Gpt4Splitter g4)
         {
-            if (UseAsciiMasks && g4.MaxDigits <= Gpt4AsciiStarts.MaxDigits) EncodeGpt4(g4, text, ref w);
+            if (UseAsciiMasks && g4.MaxDigits <= Gpt4AsciiStarts.MaxDigits) EncodeMasked(new Gpt4Pieces(g4), GptPattern.Gpt4, g4.MaxDigits, text, ref w);
             else EncodeSplit(new Gpt4Pieces(g4), text, ref w);
             return;
         }
-        if (_pre is O200kSplitter o2) { EncodeSplit(new O200kPieces(o2), text, ref w); return; }
+        if (_pre is O200kSplitter o2)
+        {
+            if (UseAsciiMasks && o2.MaxDigits <= Gpt4AsciiStarts.MaxDigits) EncodeMasked(new O200kPieces(o2), GptPattern.O200k, o2.MaxDigits, text, ref w);
+            else EncodeSplit(new O200kPieces(o2), text, ref w);
+            return;
+        }
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
         foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
@@ -242,22 +247,22 @@ public sealed class BpeEncoding
         }
     }
 
-    /// <summary>When false, the GPT-4 pattern is split piece by piece everywhere (the tests compare both).</summary>
+    /// <summary>When false, the GPT-4-style patterns are split piece by piece everywhere (the tests compare both).</summary>
     internal static bool UseAsciiMasks = true;
 
     /// <summary>ASCII runs shorter than this are split piece by piece (marking them costs more than it saves).</summary>
     private const int MinMaskedBytes = 64;
 
     /// <summary>
-    /// The GPT-4 pattern: ASCII runs are split by <see cref="Gpt4AsciiStarts"/>, 64 bytes per step,
+    /// A GPT-4-style pattern: ASCII runs are split by <see cref="Gpt4AsciiStarts"/>, 64 bytes per step,
     /// the rest (and the pieces at a run's end, which depend on what follows it) piece by piece.
     /// </summary>
-    private void EncodeGpt4(Gpt4Splitter split, ReadOnlySpan<byte> text, ref TokenWriter w)
+    private void EncodeMasked<TPieces>(TPieces split, GptPattern pattern, int maxDigits, ReadOnlySpan<byte> text, ref TokenWriter w)
+        where TPieces : struct, IPieceEnds
     {
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
         Span<ulong> starts = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
-        int maxDigits = split.MaxDigits;
         int scalarUntil = 0;   // no ASCII run to mark before this
         for (int pos = 0; pos < text.Length;)
         {
@@ -268,7 +273,7 @@ public sealed class BpeEncoding
                 int asciiEnd = ascii < 0 ? limit : pos + ascii;
                 if (asciiEnd - pos >= MinMaskedBytes)
                 {
-                    int exact = Gpt4AsciiStarts.Mark(text, pos, asciiEnd, maxDigits, starts);
+                    int exact = Gpt4AsciiStarts.Mark(text, pos, asciiEnd, maxDigits, pattern, starts);
                     if (exact > pos)
                     {
                         EncodeMarked(ranks, pieces, text, pos, exact, starts, ref w);

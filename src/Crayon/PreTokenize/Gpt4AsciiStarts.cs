@@ -4,10 +4,20 @@ using System.Runtime.Intrinsics;
 
 namespace Crayon.PreTokenize;
 
+/// <summary>The two GPT-4-style split patterns <see cref="Gpt4AsciiStarts"/> knows.</summary>
+internal enum GptPattern
+{
+    /// <summary>cl100k_base's (<see cref="Gpt4Splitter"/>), and its digit-run variants.</summary>
+    Gpt4,
+    /// <summary>o200k_base's (<see cref="O200kSplitter"/>): words also break where a capital follows
+    /// a small letter, and a contraction ends the word before it instead of starting a piece.</summary>
+    O200k,
+}
+
 /// <summary>
-/// The piece starts of the GPT-4 pattern (<see cref="Gpt4Splitter"/>) over ASCII text, 64 bytes at a
-/// time: one bit per byte in 64-bit masks, computed from the bytes' classes with no branch per piece.
-/// On ASCII the pattern's alternatives reduce to rules on a byte and its neighbours:
+/// The piece starts of the GPT-4-style patterns (<see cref="GptPattern"/>) over ASCII text, 64 bytes
+/// at a time: one bit per byte in 64-bit masks, computed from the bytes' classes with no branch per
+/// piece. On ASCII the GPT-4 pattern's alternatives reduce to rules on a byte and its neighbours:
 /// <list type="bullet">
 /// <item>a contraction (' then s, d, m, t, ll, ve or re, in any case) where a piece may start: not
 ///   after a symbol or a space. The byte after it starts a piece;</item>
@@ -19,8 +29,10 @@ namespace Crayon.PreTokenize;
 /// <item>a white-space run (after those \r and \n) starts a piece. So do the byte after its last \r or
 ///   \n, and its last byte when a letter, digit or symbol follows.</item>
 /// </list>
-/// Checked against <see cref="Gpt4Splitter"/> on random text over every ASCII byte and on real text
-/// (tests/Crayon.Tests/PreTokenize/Gpt4AsciiStartsTests.cs).
+/// o200k_base's pattern differs in two rules: a capital after a small letter starts a piece, and a
+/// contraction is one only right after a letter, where it ends that letter's piece (a piece starts
+/// after it, not at it). Checked against both splitters on random text over every ASCII byte and on
+/// real text (tests/Crayon.Tests/Bpe/Gpt4AsciiStartsTests.cs).
 /// </summary>
 internal static class Gpt4AsciiStarts
 {
@@ -43,38 +55,41 @@ internal static class Gpt4AsciiStarts
     /// end of text. A mark at or after it may be wrong (it depends on what follows end). pos itself
     /// comes back when nothing but pos is known.
     /// </summary>
-    public static int Mark(ReadOnlySpan<byte> text, int pos, int end, int maxDigits, Span<ulong> starts)
+    public static int Mark(ReadOnlySpan<byte> text, int pos, int end, int maxDigits, GptPattern pattern, Span<ulong> starts)
     {
+        bool o200k = pattern == GptPattern.O200k;
         int n = end - pos;
         int words = (n + 63) >> 6;
         int stride = words + 2;   // word 0: the byte before pos (bit 63); word words + 1: after end
-        Span<ulong> buf = stackalloc ulong[9 * (MaxWords + 2)];
-        buf.Slice(0, 9 * stride).Clear();
+        Span<ulong> buf = stackalloc ulong[10 * (MaxWords + 2)];
+        buf.Slice(0, 10 * stride).Clear();
         Span<ulong> let = buf.Slice(0, stride), dig = buf.Slice(stride, stride), ws = buf.Slice(2 * stride, stride);
         Span<ulong> nl = buf.Slice(3 * stride, stride), sp = buf.Slice(4 * stride, stride), sym = buf.Slice(5 * stride, stride);
         Span<ulong> con = buf.Slice(6 * stride, stride), con3 = buf.Slice(7 * stride, stride), nlAhead = buf.Slice(8 * stride, stride);
+        Span<ulong> up = buf.Slice(9 * stride, stride);   // capitals
 
         ReadOnlySpan<byte> s = text.Slice(pos, n);
         for (int w = 0; w < words; w++)
         {
             int at = w << 6;
             ReadOnlySpan<byte> block = s.Slice(at, Math.Min(64, n - at));
-            Classify(block, out let[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1], out con[w + 1]);
+            Classify(block, out let[w + 1], out up[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1], out con[w + 1]);
             ulong valid = block.Length == 64 ? ulong.MaxValue : (1UL << block.Length) - 1;
             sym[w + 1] = ~(let[w + 1] | dig[w + 1] | ws[w + 1]) & valid;
         }
         if (pos > 0)
         {
-            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong d, out ulong x, out ulong r, out ulong p, out _);
-            let[0] = l << 63; dig[0] = d << 63; ws[0] = x << 63; nl[0] = r << 63; sp[0] = p << 63;
+            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p, out _);
+            let[0] = l << 63; up[0] = u << 63; dig[0] = d << 63; ws[0] = x << 63; nl[0] = r << 63; sp[0] = p << 63;
             sym[0] = (~(l | d | x) & 1) << 63;
         }
 
         // Contractions: apostrophes are rare, so each is looked at on its own (in the whole text, so
-        // that one at the end of the range is decided exactly).
+        // that one at the end of the range is decided exactly). GPT-4: where a piece may start (not
+        // after a symbol or a space); o200k: right after a letter.
         for (int w = 1; w <= words; w++)
         {
-            ulong apostrophes = con[w], blocked = Prev(sym, w, 1) | Prev(sp, w, 1);
+            ulong apostrophes = con[w], blocked = o200k ? ~Prev(let, w, 1) : Prev(sym, w, 1) | Prev(sp, w, 1);
             con[w] = 0;
             for (; apostrophes != 0; apostrophes &= apostrophes - 1)
             {
@@ -126,8 +141,11 @@ internal static class Gpt4AsciiStarts
             ulong joins = (Prev(ws, w, 1) & ~Prev(nl, w, 1))
                           | (Prev(sym, w, 1) & ~Prev(sym, w, 2) & ~Prev(sp, w, 2) & ~Prev(con, w, 1));
             ulong letters = l & ~Prev(let, w, 1) & ~joins & ~Prev(con, w, 1) & ~Prev(con, w, 2);
+            if (o200k) letters |= up[w] & Prev(let, w, 1) & ~Prev(up, w, 1);   // a capital after a small letter
 
             ulong symbols = (o & ~Prev(sym, w, 1) & ~Prev(sp, w, 1)) | (p & Next(sym, w, 1));
+            ulong contractions = con[w];
+            if (o200k) { symbols &= ~contractions; contractions = 0; }   // inside the word's piece
 
             ulong ahead = nlAhead[w], rest = x & ~ahead;
             ulong runs = x & ~Prev(ws, w, 1) & ~absorbed;
@@ -136,7 +154,7 @@ internal static class Gpt4AsciiStarts
             ulong afterNewline = rest & Prev(nlAhead, w, 1) & Prev(ws, w, 1);
             ulong last = rest & ~Next(ws, w, 1) & (Next(let, w, 1) | Next(dig, w, 1) | Next(sym, w, 1));
 
-            starts[w - 1] = (letters | con[w] | afterContraction | digits | symbols | runs | afterAbsorbed | afterNewline | last)
+            starts[w - 1] = (letters | contractions | afterContraction | digits | symbols | runs | afterAbsorbed | afterNewline | last)
                             & (l | d | x | o);
         }
         starts[0] |= 1;
@@ -169,18 +187,19 @@ internal static class Gpt4AsciiStarts
     private static ulong Next(Span<ulong> a, int w, int k) => (a[w] >> k) | (a[w + 1] << (64 - k));
 
     /// <summary>The class masks of up to 64 ASCII bytes.</summary>
-    private static void Classify(ReadOnlySpan<byte> s, out ulong letters, out ulong digits, out ulong space,
+    private static void Classify(ReadOnlySpan<byte> s, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
                                  out ulong newlines, out ulong spaces, out ulong apostrophes)
     {
         if (UseVectors && s.Length == 64)
         {
-            letters = digits = space = newlines = spaces = apostrophes = 0;
+            letters = capitals = digits = space = newlines = spaces = apostrophes = 0;
             for (int k = 0; k < 4; k++)
             {
                 Vector128<byte> v = Vector128.Create(s.Slice(k << 4, 16));
                 Vector128<byte> lower = v | Vector128.Create((byte)0x20);
                 int shift = k << 4;
                 letters |= (ulong)Vector128.LessThan(lower - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() << shift;
+                capitals |= (ulong)Vector128.LessThan(v - Vector128.Create((byte)'A'), Vector128.Create((byte)26)).ExtractMostSignificantBits() << shift;
                 digits |= (ulong)Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10)).ExtractMostSignificantBits() << shift;
                 Vector128<byte> isSpace = Vector128.Equals(v, Vector128.Create((byte)' '));
                 spaces |= (ulong)isSpace.ExtractMostSignificantBits() << shift;
@@ -190,12 +209,16 @@ internal static class Gpt4AsciiStarts
             }
             return;
         }
-        letters = digits = space = newlines = spaces = apostrophes = 0;
+        letters = capitals = digits = space = newlines = spaces = apostrophes = 0;
         for (int i = 0; i < s.Length; i++)
         {
             byte b = s[i];
             ulong bit = 1UL << i;
-            if ((uint)((b | 0x20) - 'a') < 26) letters |= bit;
+            if ((uint)((b | 0x20) - 'a') < 26)
+            {
+                letters |= bit;
+                if (b < 'a') capitals |= bit;
+            }
             else if ((uint)(b - '0') < 10) digits |= bit;
             else if (b == ' ' || (uint)(b - 9) < 5)
             {

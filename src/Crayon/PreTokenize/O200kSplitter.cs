@@ -30,6 +30,8 @@ internal sealed class O200kSplitter : PreTokenizer
         _maxDigits = maxDigits;
     }
 
+    public int MaxDigits => _maxDigits;
+
     private protected override int NextEnd(ReadOnlySpan<byte> s, int i, object? state) => PieceEnd(s, i);
 
     /// <summary>The end of the piece that starts at <paramref name="i"/> (non-virtual: the encoder's loop calls it directly).</summary>

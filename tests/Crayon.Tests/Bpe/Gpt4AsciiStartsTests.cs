@@ -5,7 +5,7 @@ using Crayon.PreTokenize;
 namespace Crayon.Tests.Bpe;
 
 /// <summary>
-/// <see cref="Gpt4AsciiStarts"/> against <see cref="Gpt4Splitter"/>: the piece starts it marks below
+/// <see cref="Gpt4AsciiStarts"/> against <see cref="Gpt4Splitter"/> and <see cref="O200kSplitter"/>: the piece starts it marks below
 /// the position it returns must be exactly the splitter's, on random text over every ASCII byte (in
 /// runs long enough to cross 64-byte words), next to non-ASCII text, for windows that start anywhere a
 /// piece starts, with vectors and without. And the encoder gives the same ids with the masks as
@@ -37,18 +37,32 @@ public class Gpt4AsciiStartsTests
         return sb.ToString();
     }
 
-    private static List<int> SplitterStarts(Gpt4Splitter splitter, byte[] text)
+    private static GptPattern Pattern(string which) => which == "o200k" ? GptPattern.O200k : GptPattern.Gpt4;
+
+    /// <summary>The exact splitter of the pattern, as "the end of the piece at pos".</summary>
+    private static Func<byte[], int, int> Splitter(GptPattern pattern, int maxDigits)
+    {
+        if (pattern == GptPattern.Gpt4)
+        {
+            var g4 = new Gpt4Splitter(KnownPatterns.Cl100k, maxDigits);
+            return (text, pos) => g4.PieceEnd(text, pos);
+        }
+        var o2 = new O200kSplitter(KnownPatterns.O200k, maxDigits);
+        return (text, pos) => o2.PieceEnd(text, pos);
+    }
+
+    private static List<int> SplitterStarts(Func<byte[], int, int> pieceEnd, byte[] text)
     {
         var starts = new List<int>();
-        for (int pos = 0; pos < text.Length; pos = splitter.PieceEnd(text, pos)) starts.Add(pos);
+        for (int pos = 0; pos < text.Length; pos = pieceEnd(text, pos)) starts.Add(pos);
         return starts;
     }
 
     /// <summary>Marks text[pos..end) and checks every mark below the returned position.</summary>
-    private static void CheckWindow(byte[] text, HashSet<int> truth, int pos, int end, int maxDigits)
+    private static void CheckWindow(byte[] text, HashSet<int> truth, int pos, int end, int maxDigits, GptPattern pattern)
     {
         Span<ulong> marks = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
-        int exact = Gpt4AsciiStarts.Mark(text, pos, end, maxDigits, marks);
+        int exact = Gpt4AsciiStarts.Mark(text, pos, end, maxDigits, pattern, marks);
         Assert.InRange(exact, pos, end);
         if (end == text.Length) Assert.Equal(end, exact);
         Assert.True(exact == text.Length || truth.Contains(exact), $"returned {exact}, not a piece start (window {pos}..{end})");
@@ -60,17 +74,20 @@ public class Gpt4AsciiStartsTests
     }
 
     [Theory]
-    [InlineData(true, 3)]
-    [InlineData(false, 3)]
-    [InlineData(true, 2)]
-    [InlineData(true, 1)]
-    public void MarksAreTheSplittersStartsOnAsciiText(bool vectors, int maxDigits)
+    [InlineData("gpt4", true, 3)]
+    [InlineData("gpt4", false, 3)]
+    [InlineData("gpt4", true, 2)]
+    [InlineData("gpt4", true, 1)]
+    [InlineData("o200k", true, 3)]
+    [InlineData("o200k", false, 3)]
+    public void MarksAreTheSplittersStartsOnAsciiText(string which, bool vectors, int maxDigits)
     {
+        GptPattern pattern = Pattern(which);
         bool saved = Gpt4AsciiStarts.UseVectors;
         Gpt4AsciiStarts.UseVectors = vectors;
         try
         {
-            var splitter = new Gpt4Splitter(KnownPatterns.Cl100k, maxDigits);
+            var splitter = Splitter(pattern, maxDigits);
             var rnd = new Random(7 + maxDigits);
             foreach (string alphabet in Alphabets)
             for (int round = 0; round < 4; round++)
@@ -82,19 +99,22 @@ public class Gpt4AsciiStartsTests
                 {
                     int pos = starts[rnd.Next(starts.Count)];
                     int end = rnd.Next(3) == 0 ? text.Length : pos + 1 + rnd.Next(Gpt4AsciiStarts.MaxBytes);
-                    CheckWindow(text, truth, pos, Math.Min(end, Math.Min(text.Length, pos + Gpt4AsciiStarts.MaxBytes)), maxDigits);
+                    CheckWindow(text, truth, pos, Math.Min(end, Math.Min(text.Length, pos + Gpt4AsciiStarts.MaxBytes)), maxDigits, pattern);
                 }
             }
         }
         finally { Gpt4AsciiStarts.UseVectors = saved; }
     }
 
-    [Fact]
-    public void MarksAreTheSplittersStartsNextToNonAsciiText()
+    [Theory]
+    [InlineData("gpt4")]
+    [InlineData("o200k")]
+    public void MarksAreTheSplittersStartsNextToNonAsciiText(string which)
     {
+        GptPattern pattern = Pattern(which);
         // Letters, digits, White_Space (U+0085, U+00A0, U+3000), symbols and U+017F (which (?i)'s matches).
         const string extra = "é中\u0085\u00a0\u3000€ſ٣𝕏";
-        var splitter = new Gpt4Splitter(KnownPatterns.Cl100k, 3);
+        var splitter = Splitter(pattern, 3);
         var rnd = new Random(11);
         foreach (string alphabet in Alphabets)
         for (int round = 0; round < 4; round++)
@@ -107,16 +127,18 @@ public class Gpt4AsciiStartsTests
                 if (text[pos] >= 0x80 || (pos > 0 && text[pos - 1] >= 0x80) || rnd.Next(4) != 0) continue;
                 int end = pos;
                 while (end < text.Length && end - pos < Gpt4AsciiStarts.MaxBytes && text[end] < 0x80) end++;
-                CheckWindow(text, truth, pos, end, 3);
+                CheckWindow(text, truth, pos, end, 3, pattern);
             }
         }
     }
 
-    [Fact]
-    public void EncodingWithMasksGivesTheSameIds()
+    [Theory]
+    [InlineData("cl100k_base")]
+    [InlineData("o200k_base")]
+    public void EncodingWithMasksGivesTheSameIds(string name)
     {
         if (!Peers.Available) { Console.WriteLine("skipped: make peers has not run"); return; }
-        BpeEncoding enc = Peers.Encoding("cl100k_base");
+        BpeEncoding enc = Peers.Encoding(name);
         var rnd = new Random(3);
         var texts = new List<string>();
         foreach (string alphabet in Alphabets) texts.Add(RandomText(rnd, alphabet.Replace("\0", ""), 20000, "é中\u00a0ſ"));
