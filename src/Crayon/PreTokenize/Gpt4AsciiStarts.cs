@@ -29,9 +29,9 @@ internal enum GptPattern
 /// <item>a white-space run (after those \r and \n) starts a piece. So do the byte after its last \r or
 ///   \n, and its last byte when a letter, digit or symbol follows.</item>
 /// </list>
-/// o200k_base's pattern differs in two rules: a capital after a small letter starts a piece, and a
+/// o200k_base's pattern differs in three rules: a capital after a small letter starts a piece; a
 /// contraction is one only right after a letter, where it ends that letter's piece (a piece starts
-/// after it, not at it). Checked against both splitters on random text over every ASCII byte and on
+/// after it, not at it); and a symbol piece takes the / that follow its \r and \n too. Checked against both splitters on random text over every ASCII byte and on
 /// real text (tests/Crayon.Tests/Bpe/Gpt4AsciiStartsTests.cs).
 /// </summary>
 internal static class Gpt4AsciiStarts
@@ -61,43 +61,47 @@ internal static class Gpt4AsciiStarts
         int n = end - pos;
         int words = (n + 63) >> 6;
         int stride = words + 2;   // word 0: the byte before pos (bit 63); word words + 1: after end
-        Span<ulong> buf = stackalloc ulong[10 * (MaxWords + 2)];
-        buf.Slice(0, 10 * stride).Clear();
+        Span<ulong> buf = stackalloc ulong[11 * (MaxWords + 2)];
+        buf.Slice(0, 11 * stride).Clear();
         Span<ulong> let = buf.Slice(0, stride), dig = buf.Slice(stride, stride), ws = buf.Slice(2 * stride, stride);
         Span<ulong> nl = buf.Slice(3 * stride, stride), sp = buf.Slice(4 * stride, stride), sym = buf.Slice(5 * stride, stride);
         Span<ulong> con = buf.Slice(6 * stride, stride), con3 = buf.Slice(7 * stride, stride), nlAhead = buf.Slice(8 * stride, stride);
-        Span<ulong> up = buf.Slice(9 * stride, stride);   // capitals
+        Span<ulong> up = buf.Slice(9 * stride, stride), sl = buf.Slice(10 * stride, stride);   // capitals, slashes
 
         ReadOnlySpan<byte> s = text.Slice(pos, n);
         for (int w = 0; w < words; w++)
         {
             int at = w << 6;
             ReadOnlySpan<byte> block = s.Slice(at, Math.Min(64, n - at));
-            Classify(block, out let[w + 1], out up[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1], out con[w + 1]);
+            Classify(block, out let[w + 1], out up[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1], out con[w + 1], out sl[w + 1]);
             ulong valid = block.Length == 64 ? ulong.MaxValue : (1UL << block.Length) - 1;
             sym[w + 1] = ~(let[w + 1] | dig[w + 1] | ws[w + 1]) & valid;
         }
         if (pos > 0)
         {
-            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p, out _);
-            let[0] = l << 63; up[0] = u << 63; dig[0] = d << 63; ws[0] = x << 63; nl[0] = r << 63; sp[0] = p << 63;
+            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p, out _, out ulong z);
+            let[0] = l << 63; up[0] = u << 63; dig[0] = d << 63; sl[0] = z << 63; ws[0] = x << 63; nl[0] = r << 63; sp[0] = p << 63;
             sym[0] = (~(l | d | x) & 1) << 63;
         }
 
-        // Contractions: apostrophes are rare, so each is looked at on its own (in the whole text, so
-        // that one at the end of the range is decided exactly). GPT-4: where a piece may start (not
-        // after a symbol or a space); o200k: right after a letter.
+        // Contractions: apostrophes are rare, so each is looked at on its own, in order (in the whole
+        // text, so that one at the end of the range is decided exactly). GPT-4: where a piece may start
+        // (not after a symbol or a space). o200k: right after a word's letter, which is not the last
+        // letter of a contraction (nor the byte before pos, which starts a piece).
+        int wordLettersFrom = pos;
         for (int w = 1; w <= words; w++)
         {
             ulong apostrophes = con[w], blocked = o200k ? ~Prev(let, w, 1) : Prev(sym, w, 1) | Prev(sp, w, 1);
             con[w] = 0;
             for (; apostrophes != 0; apostrophes &= apostrophes - 1)
             {
-                int bit = BitOperations.TrailingZeroCount(apostrophes);
-                if ((blocked >> bit & 1) != 0) continue;
-                int length = Contraction.Length(text, pos + ((w - 1) << 6) + bit, ignoreCase: true);
-                if (length > 0) con[w] |= 1UL << bit;
+                int bit = BitOperations.TrailingZeroCount(apostrophes), at = pos + ((w - 1) << 6) + bit;
+                if ((blocked >> bit & 1) != 0 || (o200k && at - 1 < wordLettersFrom)) continue;
+                int length = Contraction.Length(text, at, ignoreCase: true);
+                if (length == 0) continue;
+                con[w] |= 1UL << bit;
                 if (length == 3) con3[w] |= 1UL << bit;
+                wordLettersFrom = at + length;
             }
         }
 
@@ -110,20 +114,22 @@ internal static class Gpt4AsciiStarts
             nlAhead[w] = g;
         }
 
-        ulong absorbCarry = 0, digitCarry = 0, prevAbsorbed = 0;
+        ulong digitCarry = 0, prevAbsorbed = 0;
         for (int w = 1; w <= words; w++)
         {
             ulong l = let[w], d = dig[w], x = ws[w], r = nl[w], p = sp[w], o = sym[w];
 
-            // A symbol piece takes the \r and \n right after it: a white-space run that starts with them
-            // there (the carry of the addition runs through the newlines from the run's first byte).
-            ulong seed = r & ~Prev(ws, w, 1) & Prev(sym, w, 1) & ~(w == 1 ? 1UL : 0);
-            ulong sum = r + seed;
-            ulong carry = sum < r ? 1UL : 0;
-            ulong sum2 = sum + absorbCarry;
-            carry |= sum2 < sum ? 1UL : 0;
-            ulong absorbed = (sum2 ^ r) & r;
-            absorbCarry = carry;
+            // A symbol piece takes the \r and \n right after it (GPT-4: [\r\n]*), or the \r, \n and /
+            // (o200k: [\r\n/]*, so a / after such a newline is taken too): from a newline right after a
+            // symbol to the end of the run of those bytes (a fill upwards, k places per step when the k
+            // bytes it crosses are all in the run).
+            ulong tail = o200k ? r | sl[w] : r;
+            ulong absorbed = (r & Prev(sym, w, 1) & ~(w == 1 ? 1UL : 0)) | ((prevAbsorbed >> 63) & tail & 1);
+            for (ulong run = tail, k = 1; k < 64; k <<= 1)
+            {
+                absorbed |= (absorbed << (int)k) & run;
+                run &= run << (int)k;
+            }
 
             // Digits in pieces of maxDigits from each run's first (pos is a piece start, so a run that
             // goes on from before pos starts a piece there).
@@ -138,18 +144,24 @@ internal static class Gpt4AsciiStarts
             digitCarry = digits >> (64 - maxDigits);
 
             ulong afterContraction = Prev(con, w, 2) & ~Prev(con3, w, 2) | Prev(con3, w, 3);
-            ulong joins = (Prev(ws, w, 1) & ~Prev(nl, w, 1))
-                          | (Prev(sym, w, 1) & ~Prev(sym, w, 2) & ~Prev(sp, w, 2) & ~Prev(con, w, 1));
+            // The byte before a letter run joins it: white space other than \r \n, or a symbol that
+            // starts a piece of its own (no symbol before it that is not taken by the piece before, no
+            // space) and is not a contraction's apostrophe or taken itself.
+            ulong absorbedBefore = (absorbed << 1) | (prevAbsorbed >> 63);
+            ulong absorbedBefore2 = (absorbed << 2) | (prevAbsorbed >> 62);
+            ulong alone = ~(Prev(sym, w, 2) & ~absorbedBefore2) & ~Prev(sp, w, 2);
+            if (w == 1) alone |= 2;   // text[pos] starts a piece, whatever came before it
+            ulong joins = (Prev(ws, w, 1) & ~Prev(nl, w, 1)) | (Prev(sym, w, 1) & alone & ~Prev(con, w, 1) & ~absorbedBefore);
             ulong letters = l & ~Prev(let, w, 1) & ~joins & ~Prev(con, w, 1) & ~Prev(con, w, 2);
-            if (o200k) letters |= up[w] & Prev(let, w, 1) & ~Prev(up, w, 1);   // a capital after a small letter
+            if (o200k) letters |= up[w] & Prev(let, w, 1) & ~Prev(up, w, 1) & ~Prev(con, w, 2);   // a capital after a small letter, not in 'vE
 
-            ulong symbols = (o & ~Prev(sym, w, 1) & ~Prev(sp, w, 1)) | (p & Next(sym, w, 1));
+            ulong symbols = ((o & ~Prev(sym, w, 1) & ~Prev(sp, w, 1)) | (p & Next(sym, w, 1))) & ~absorbed;
             ulong contractions = con[w];
             if (o200k) { symbols &= ~contractions; contractions = 0; }   // inside the word's piece
 
             ulong ahead = nlAhead[w], rest = x & ~ahead;
             ulong runs = x & ~Prev(ws, w, 1) & ~absorbed;
-            ulong afterAbsorbed = ((absorbed << 1) | (prevAbsorbed >> 63)) & x & ~absorbed;
+            ulong afterAbsorbed = absorbedBefore & ~absorbed;
             prevAbsorbed = absorbed;
             ulong afterNewline = rest & Prev(nlAhead, w, 1) & Prev(ws, w, 1);
             ulong last = rest & ~Next(ws, w, 1) & (Next(let, w, 1) | Next(dig, w, 1) | Next(sym, w, 1));
@@ -188,11 +200,11 @@ internal static class Gpt4AsciiStarts
 
     /// <summary>The class masks of up to 64 ASCII bytes.</summary>
     private static void Classify(ReadOnlySpan<byte> s, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
-                                 out ulong newlines, out ulong spaces, out ulong apostrophes)
+                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
     {
         if (UseVectors && s.Length == 64)
         {
-            letters = capitals = digits = space = newlines = spaces = apostrophes = 0;
+            letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
             for (int k = 0; k < 4; k++)
             {
                 Vector128<byte> v = Vector128.Create(s.Slice(k << 4, 16));
@@ -206,10 +218,11 @@ internal static class Gpt4AsciiStarts
                 space |= (ulong)(isSpace | Vector128.LessThan(v - Vector128.Create((byte)9), Vector128.Create((byte)5))).ExtractMostSignificantBits() << shift;
                 newlines |= (ulong)(Vector128.Equals(v, Vector128.Create((byte)'\n')) | Vector128.Equals(v, Vector128.Create((byte)'\r'))).ExtractMostSignificantBits() << shift;
                 apostrophes |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\'')).ExtractMostSignificantBits() << shift;
+                slashes |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'/')).ExtractMostSignificantBits() << shift;
             }
             return;
         }
-        letters = capitals = digits = space = newlines = spaces = apostrophes = 0;
+        letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
         for (int i = 0; i < s.Length; i++)
         {
             byte b = s[i];
@@ -227,6 +240,7 @@ internal static class Gpt4AsciiStarts
                 else if (b is (byte)'\n' or (byte)'\r') newlines |= bit;
             }
             else if (b == '\'') apostrophes |= bit;
+            else if (b == '/') slashes |= bit;
         }
     }
 }

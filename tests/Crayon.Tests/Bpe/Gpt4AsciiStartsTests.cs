@@ -22,6 +22,7 @@ public class Gpt4AsciiStartsTests
         "abc'''slldveRE ,.;\n",
         string.Concat(Enumerable.Range(0, 128).Select(c => (char)c)),
         " \n\n\n...aaa'''111",
+        "a./\n\r /xY:",   // o200k's [\r\n/]* after symbols
     ];
 
     private static string RandomText(Random rnd, string alphabet, int length, string? extra = null)
@@ -65,12 +66,26 @@ public class Gpt4AsciiStartsTests
         int exact = Gpt4AsciiStarts.Mark(text, pos, end, maxDigits, pattern, marks);
         Assert.InRange(exact, pos, end);
         if (end == text.Length) Assert.Equal(end, exact);
-        Assert.True(exact == text.Length || truth.Contains(exact), $"returned {exact}, not a piece start (window {pos}..{end})");
+        Assert.True(exact == text.Length || truth.Contains(exact), $"returned {exact}, not a piece start (window {pos}..{end}), around it {Show(text, exact)}, end {Show(text, end)}");
         for (int i = pos; i < exact; i++)
         {
             bool marked = ((marks[(i - pos) >> 6] >> ((i - pos) & 63)) & 1) != 0;
-            Assert.True(marked == truth.Contains(i), $"byte {i} (window {pos}..{end}): marked {marked}, splitter {truth.Contains(i)}");
+            Assert.True(marked == truth.Contains(i), $"byte {i} (window {pos}..{end}): marked {marked}, splitter {truth.Contains(i)}, " +
+                $"around it {Show(text, i)}");
         }
+    }
+
+    /// <summary>The bytes around i, escaped, with | before i.</summary>
+    private static string Show(byte[] text, int i)
+    {
+        var sb = new StringBuilder("\"");
+        for (int j = Math.Max(0, i - 12); j < Math.Min(text.Length, i + 8); j++)
+        {
+            if (j == i) sb.Append('|');
+            byte b = text[j];
+            sb.Append(b is >= 0x20 and < 0x7F ? ((char)b).ToString() : $"\\x{b:X2}");
+        }
+        return sb.Append('"').ToString();
     }
 
     [Theory]
@@ -90,7 +105,7 @@ public class Gpt4AsciiStartsTests
             var splitter = Splitter(pattern, maxDigits);
             var rnd = new Random(7 + maxDigits);
             foreach (string alphabet in Alphabets)
-            for (int round = 0; round < 4; round++)
+            for (int round = 0; round < 8; round++)
             {
                 byte[] text = Encoding.ASCII.GetBytes(RandomText(rnd, alphabet, 3000 + rnd.Next(2000)));
                 List<int> starts = SplitterStarts(splitter, text);
@@ -117,7 +132,7 @@ public class Gpt4AsciiStartsTests
         var splitter = Splitter(pattern, 3);
         var rnd = new Random(11);
         foreach (string alphabet in Alphabets)
-        for (int round = 0; round < 4; round++)
+        for (int round = 0; round < 8; round++)
         {
             byte[] text = Encoding.UTF8.GetBytes(RandomText(rnd, alphabet.Replace("\0", ""), 4000, extra));
             List<int> starts = SplitterStarts(splitter, text);
@@ -144,6 +159,7 @@ public class Gpt4AsciiStartsTests
         foreach (string alphabet in Alphabets) texts.Add(RandomText(rnd, alphabet.Replace("\0", ""), 20000, "é中\u00a0ſ"));
         texts.AddRange(Peers.Corpus("code", 200_000));
         texts.AddRange(Peers.Corpus("english", 200_000));
+        texts.AddRange(Peers.Corpus("multilingual", 300_000));
         bool saved = BpeEncoding.UseAsciiMasks;
         try
         {
