@@ -257,6 +257,7 @@ public sealed class BpeEncoding
     /// A GPT-4-style pattern: ASCII runs are split by <see cref="Gpt4AsciiStarts"/>, 64 bytes per step,
     /// the rest (and the pieces at a run's end, which depend on what follows it) piece by piece.
     /// </summary>
+    [SkipLocalsInit]   // Mark writes every word of starts that is read
     private void EncodeMasked<TPieces>(TPieces split, GptPattern pattern, int maxDigits, ReadOnlySpan<byte> text, ref TokenWriter w)
         where TPieces : struct, IPieceEnds
     {

@@ -55,6 +55,7 @@ internal static class Gpt4AsciiStarts
     /// end of text. A mark at or after it may be wrong (it depends on what follows end). pos itself
     /// comes back when nothing but pos is known.
     /// </summary>
+    [SkipLocalsInit]   // the words used are cleared below: a 64-byte run does not pay for a 4 KiB one
     public static int Mark(ReadOnlySpan<byte> text, int pos, int end, int maxDigits, GptPattern pattern, Span<ulong> starts)
     {
         bool o200k = pattern == GptPattern.O200k;
