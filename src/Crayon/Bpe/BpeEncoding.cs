@@ -198,13 +198,15 @@ public sealed class BpeEncoding
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
         if (_pre is Gpt4Splitter g4)
         {
-            if (UseAsciiMasks && g4.MaxDigits <= Gpt4AsciiStarts.MaxDigits) EncodeMasked(new Gpt4Pieces(g4), GptPattern.Gpt4, g4.MaxDigits, text, ref w);
+            if (UseAsciiMasks && g4.MaxDigits <= Gpt4AsciiStarts.MaxDigits)
+                EncodeMasked(new Gpt4Pieces(g4), GptPattern.Gpt4, g4.MaxDigits, text, ref w);
             else EncodeSplit(new Gpt4Pieces(g4), text, ref w);
             return;
         }
         if (_pre is O200kSplitter o2)
         {
-            if (UseAsciiMasks && o2.MaxDigits <= Gpt4AsciiStarts.MaxDigits) EncodeMasked(new O200kPieces(o2), GptPattern.O200k, o2.MaxDigits, text, ref w);
+            if (UseAsciiMasks && o2.MaxDigits <= Gpt4AsciiStarts.MaxDigits)
+                EncodeMasked(new O200kPieces(o2), GptPattern.O200k, o2.MaxDigits, text, ref w);
             else EncodeSplit(new O200kPieces(o2), text, ref w);
             return;
         }

@@ -74,14 +74,17 @@ internal static class Gpt4AsciiStarts
         {
             int at = w << 6;
             ReadOnlySpan<byte> block = s.Slice(at, Math.Min(64, n - at));
-            Classify(block, out let[w + 1], out up[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1], out con[w + 1], out sl[w + 1]);
+            Classify(block, out let[w + 1], out up[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1],
+                     out con[w + 1], out sl[w + 1]);
             ulong valid = block.Length == 64 ? ulong.MaxValue : (1UL << block.Length) - 1;
             sym[w + 1] = ~(let[w + 1] | dig[w + 1] | ws[w + 1]) & valid;
         }
         if (pos > 0)
         {
-            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p, out _, out ulong z);
-            let[0] = l << 63; up[0] = u << 63; dig[0] = d << 63; sl[0] = z << 63; ws[0] = x << 63; nl[0] = r << 63; sp[0] = p << 63;
+            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p,
+                     out _, out ulong z);
+            let[0] = l << 63; up[0] = u << 63; dig[0] = d << 63; ws[0] = x << 63;
+            nl[0] = r << 63; sp[0] = p << 63; sl[0] = z << 63;
             sym[0] = (~(l | d | x) & 1) << 63;
         }
 
@@ -152,9 +155,11 @@ internal static class Gpt4AsciiStarts
             ulong absorbedBefore2 = (absorbed << 2) | (prevAbsorbed >> 62);
             ulong alone = ~(Prev(sym, w, 2) & ~absorbedBefore2) & ~Prev(sp, w, 2);
             if (w == 1) alone |= 2;   // text[pos] starts a piece, whatever came before it
-            ulong joins = (Prev(ws, w, 1) & ~Prev(nl, w, 1)) | (Prev(sym, w, 1) & alone & ~Prev(con, w, 1) & ~absorbedBefore);
+            ulong joins = (Prev(ws, w, 1) & ~Prev(nl, w, 1))
+                          | (Prev(sym, w, 1) & alone & ~Prev(con, w, 1) & ~absorbedBefore);
             ulong letters = l & ~Prev(let, w, 1) & ~joins & ~Prev(con, w, 1) & ~Prev(con, w, 2);
-            if (o200k) letters |= up[w] & Prev(let, w, 1) & ~Prev(up, w, 1) & ~Prev(con, w, 2);   // a capital after a small letter, not in 'vE
+            // o200k: a capital after a small letter, unless it is a contraction's second letter ('vE)
+            if (o200k) letters |= up[w] & Prev(let, w, 1) & ~Prev(up, w, 1) & ~Prev(con, w, 2);
 
             ulong symbols = ((o & ~Prev(sym, w, 1) & ~Prev(sp, w, 1)) | (p & Next(sym, w, 1))) & ~absorbed;
             ulong contractions = con[w];
