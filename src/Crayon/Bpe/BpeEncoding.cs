@@ -196,20 +196,8 @@ public sealed class BpeEncoding
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
-        if (_pre is Gpt4Splitter g4)
-        {
-            if (UseAsciiMasks && g4.MaxDigits <= Gpt4AsciiStarts.MaxDigits)
-                EncodeMasked(new Gpt4Pieces(g4), GptPattern.Gpt4, g4.MaxDigits, text, ref w);
-            else EncodeSplit(new Gpt4Pieces(g4), text, ref w);
-            return;
-        }
-        if (_pre is O200kSplitter o2)
-        {
-            if (UseAsciiMasks && o2.MaxDigits <= Gpt4AsciiStarts.MaxDigits)
-                EncodeMasked(new O200kPieces(o2), GptPattern.O200k, o2.MaxDigits, text, ref w);
-            else EncodeSplit(new O200kPieces(o2), text, ref w);
-            return;
-        }
+        if (_pre is Gpt4Splitter g4) { EncodeSplit(new Gpt4Pieces(g4), GptPattern.Gpt4, g4.MaxDigits, text, ref w); return; }
+        if (_pre is O200kSplitter o2) { EncodeSplit(new O200kPieces(o2), GptPattern.O200k, o2.MaxDigits, text, ref w); return; }
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
         foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
@@ -234,21 +222,6 @@ public sealed class BpeEncoding
         public int PieceEnd(ReadOnlySpan<byte> text, int start) => splitter.PieceEnd(text, start);
     }
 
-    // Tried and dropped: splitting a block of 16 pieces ahead and prefetching their rank-cache and
-    // rank-table entries before looking them up. Measured 10-20 % slower on English and code than
-    // this plain loop (the out-of-order core already overlaps one piece's miss with the next split).
-    private void EncodeSplit<TPieces>(TPieces split, ReadOnlySpan<byte> text, ref TokenWriter w) where TPieces : struct, IPieceEnds
-    {
-        var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
-        PieceCache pieces = PieceCache.For(_ranks);
-        for (int pos = 0; pos < text.Length;)
-        {
-            int end = split.PieceEnd(text, pos);
-            EncodePiece(ranks, pieces, text[pos..end], ref w);
-            pos = end;
-        }
-    }
-
     /// <summary>When false, the GPT-4-style patterns are split piece by piece everywhere (the tests compare both).</summary>
     internal static bool UseAsciiMasks = true;
 
@@ -259,14 +232,20 @@ public sealed class BpeEncoding
     /// A GPT-4-style pattern: ASCII runs are split by <see cref="Gpt4AsciiStarts"/>, 64 bytes per step,
     /// the rest (and the pieces at a run's end, which depend on what follows it) piece by piece.
     /// </summary>
+    /// <remarks>
+    /// Tried and dropped: splitting a block of 16 pieces ahead and prefetching their rank-cache and
+    /// rank-table entries before looking them up. Measured 10-20 % slower on English and code than the
+    /// plain piece-by-piece loop (the out-of-order core already overlaps one piece's miss with the next split).
+    /// </remarks>
     [SkipLocalsInit]   // Mark writes every word of starts that is read
-    private void EncodeMasked<TPieces>(TPieces split, GptPattern pattern, int maxDigits, ReadOnlySpan<byte> text, ref TokenWriter w)
+    private void EncodeSplit<TPieces>(TPieces split, GptPattern pattern, int maxDigits, ReadOnlySpan<byte> text, ref TokenWriter w)
         where TPieces : struct, IPieceEnds
     {
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
         Span<ulong> starts = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
-        int scalarUntil = 0;   // no ASCII run to mark before this
+        // No ASCII run is marked before this; without masks, none at all.
+        int scalarUntil = UseAsciiMasks && maxDigits <= Gpt4AsciiStarts.MaxDigits ? 0 : int.MaxValue;
         for (int pos = 0; pos < text.Length;)
         {
             if (pos >= scalarUntil && (pos == 0 || text[pos - 1] < 0x80))

@@ -188,7 +188,8 @@ internal static class Gpt4AsciiStarts
     /// <summary>The highest marked position below <paramref name="bound"/> (0 when only 0 is).</summary>
     private static int LastMarkBelow(ReadOnlySpan<ulong> starts, int bound)
     {
-        for (int w = (bound - 1) >> 6; w >= 0 && bound > 0; w--)
+        if (bound <= 0) return 0;
+        for (int w = (bound - 1) >> 6; w >= 0; w--)
         {
             ulong bits = starts[w];
             int top = bound - (w << 6);
