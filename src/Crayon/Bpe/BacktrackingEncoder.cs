@@ -211,12 +211,19 @@ internal sealed class BacktrackingEncoder
             Array.Clear(notBoundary, 0, (n >> 6) + 1);
             ref TokenInfo info = ref MemoryMarshal.GetArrayDataReference(_tokens);
             int count = 0, pos = 0;
+            // The last pair found valid: a run of one repeated pattern ("aaaa…", "-=-=…") asks the same
+            // pair at every token, and its check undoes both tokens' merges each time.
+            int validLeft = -1, validRight = -1;
             int candidate = LongestMatch(_trie, piece, out _);
             while (pos < n)
             {
                 int end = pos + Unsafe.Add(ref info, candidate).Length;
-                if ((notBoundary[end >> 6] & (1UL << end)) == 0 && (count == 0 || IsValidPair(tokens[count - 1], candidate)))
+                int previous = count == 0 ? -1 : tokens[count - 1];
+                if ((notBoundary[end >> 6] & (1UL << end)) == 0
+                    && (count == 0 || (candidate == validRight && previous == validLeft) || IsValidPair(previous, candidate)))
                 {
+                    validLeft = previous;
+                    validRight = candidate;
                     tokens[count++] = candidate;
                     pos = end;
                     if (pos < n) candidate = LongestMatch(_trie, piece[pos..], out _);

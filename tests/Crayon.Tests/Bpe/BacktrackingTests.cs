@@ -44,8 +44,21 @@ public class BacktrackingTests
     {
         var bytes = new List<byte>(length + 8);
         string[] mixed = ["the", "ab", "x", "ё", "的", "1", "  ", "aaaa", "é", "zq", "\n", "🙂"];
+        string unit = "";
         while (bytes.Count < length)
         {
+            if (kind == "periodic")
+            {
+                // A short unit repeated, changed now and then: the encoder meets the same pair of
+                // tokens again and again, then a new one (its memo of the last valid pair).
+                if (unit.Length == 0 || rng.Next(40) == 0)
+                {
+                    unit = "";
+                    for (int k = rng.Next(1, 4); k > 0; k--) unit += rng.Next(3) == 0 ? mixed[rng.Next(mixed.Length)] : ((char)('a' + rng.Next(3))).ToString();
+                }
+                bytes.AddRange(Encoding.UTF8.GetBytes(unit));
+                continue;
+            }
             string s = kind switch
             {
                 "letters" => ((char)('a' + rng.Next(26))).ToString(),
@@ -76,7 +89,7 @@ public class BacktrackingTests
         _out.WriteLine($"{name}: tables ready after {sw.ElapsedMilliseconds} ms (0 when another test built them), {encoder.MemoryBytes / 1e6:F1} MB, {encoder.LeftOut} tokens BPE never produces");
         var rng = new Random(name.Length);
         int[] lengths = [1, 2, 3, 5, 8, 13, 40, 95, 96, 97, 98, 200, 1000, 8191, 8192, 8193, 30_000];
-        foreach (string kind in new[] { "letters", "repeated", "digits", "spaces", "cjk", "latin1", "mixed" })
+        foreach (string kind in new[] { "letters", "repeated", "periodic", "digits", "spaces", "cjk", "latin1", "mixed" })
             foreach (int n in lengths)
             {
                 byte[] piece = Text(kind, n, rng);
@@ -152,7 +165,7 @@ public class BacktrackingTests
         if (!Peers.Available) { _out.WriteLine("skipped: run `make peers` first"); return; }
         var rng = new Random(3);
         var docs = new List<string>();
-        foreach (string kind in new[] { "letters", "repeated", "digits", "spaces", "cjk", "latin1", "mixed" })
+        foreach (string kind in new[] { "letters", "repeated", "periodic", "digits", "spaces", "cjk", "latin1", "mixed" })
             foreach (int n in new[] { 97, 1000, 20_000 })
                 docs.Add(Encoding.UTF8.GetString(Text(kind, n, rng)).Replace("\uFFFD", ""));
         var enc = Peers.Encoding(name);
