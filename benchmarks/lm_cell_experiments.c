@@ -1,0 +1,219 @@
+/* Experiment behind README's longest-match section, not part of the library: would smaller cells make
+ * the walk faster? The profile's learned tokens are read from a format-3 .dat (docs/dat-format.md) and
+ * placed again depth first (optionally the nodes above the HOT_N most used tokens first), with every
+ * base used by one node only, so that a cell can be checked by its label instead of its parent. Three
+ * walks over TEXT_FILE, each one's ids compared with the walk over the file's own cells:
+ *   - 8B:  the library's format-3 cells (base, parent | terminal) and the separate id array;
+ *   - 4B:  4-byte cells (bits 0..8: 0x100 | label, 0 for a free cell; bit 9: a token ends here;
+ *          bits 10..31: base, so at most 4 Mi cells) and the separate id array;
+ *   - 8B inline ids: the 4-byte cell and the token id side by side in 8 bytes (no id array).
+ * Each walk is run under a cache model (L1 32 KiB, L2 1 MiB, 8-way, LRU; NOVAL=1 leaves the id read
+ * out of it) and timed (thread CPU time, PASSES rounds alternating the walks, median).
+ *
+ *   gcc -O2 -o /tmp/lm_cell benchmarks/lm_cell_experiments.c
+ *   [HOT_N=32768] /tmp/lm_cell build/profiles/code.dat TEXT_FILE PASSES
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#define PM 0x7fffffffu   /* the parent bits of a format-3 check word */
+static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static int dcmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
+static uint8_t *slurp(const char *path, long *n) {
+    FILE *f = fopen(path, "rb"); if (!f) { perror(path); exit(1); }
+    fseek(f, 0, SEEK_END); *n = ftell(f); fseek(f, 0, SEEK_SET);
+    uint8_t *d = malloc(*n + 8); if (fread(d, 1, *n, f) != (size_t)*n) exit(1); fclose(f); return d;
+}
+
+/* ---- the learned tokens, sorted bytewise ---- */
+typedef struct { const uint8_t *k; int len, id; } token_key;
+static token_key *keys; static int nk;
+static int kcmp(const void *a, const void *b) {
+    const token_key *x = a, *y = b; int n = x->len < y->len ? x->len : y->len, c = memcmp(x->k, y->k, n);
+    return c ? c : x->len - y->len;
+}
+
+/* ---- a trie built in one placement order: B/C/V per cell as DoubleArrayBuilder keeps them ---- */
+typedef struct { int *b, *c, *v, *free_next, cap, size; } arr_t;
+static arr_t A;
+static void ensure(int n) {
+    if (n <= A.cap) return;
+    int o = A.cap, nc = A.cap * 2 > n ? A.cap * 2 : n;
+    A.b = realloc(A.b, nc * 4); A.c = realloc(A.c, nc * 4); A.v = realloc(A.v, nc * 4); A.free_next = realloc(A.free_next, nc * 4);
+    for (int i = o; i < nc; i++) { A.b[i] = 0; A.c[i] = -1; A.v[i] = -1; A.free_next[i] = i; }
+    A.cap = nc;
+}
+static void use(int i, int parent, int v) { ensure(i + 1); A.c[i] = parent; A.v[i] = v; A.b[i] = 0; A.free_next[i] = i + 1; if (i + 1 > A.size) A.size = i + 1; }
+static int next_free(int i) {
+    ensure(i + 1); int r = i;
+    while (A.free_next[r] != r) { r = A.free_next[r]; ensure(r + 1); }
+    while (A.free_next[i] != i) { int nx = A.free_next[i]; A.free_next[i] = r; i = nx; }
+    return r;
+}
+static int fits(int b, const uint8_t *lab, int n) { ensure(b + 257); for (int k = 0; k < n; k++) if (A.c[b + lab[k]] != -1) return 0; return 1; }
+
+/* 4-byte cells: bits 0..8 = 0x100 | label (0 = free), bit 9 terminal, bits 10..31 base (22 bits). */
+static uint8_t *base_used;
+static int find_base_u(const uint8_t *lab, int n) {
+    int c0 = lab[0];
+    for (int f = next_free(c0 + 1 > 257 ? c0 + 1 : 257);; f = next_free(f + 1)) {
+        int b = f - c0;
+        if (b >= 1 && b < (1 << 22) && !base_used[b] && fits(b, lab, n)) { base_used[b] = 1; return b; }
+    }
+}
+typedef struct { int node, lo, hi, depth; } grp;
+static int build_dfs(void) {
+    free(A.b); free(A.c); free(A.v); free(A.free_next); memset(&A, 0, sizeof A); ensure(1024);
+    base_used = calloc(1 << 22, 1);
+    use(0, -1, -1); A.b[0] = 1; A.c[0] = -2; base_used[1] = 1;
+    for (int c = 0; c < 256; c++) use(1 + c, 0, 4 + c);
+    grp *st = malloc(sizeof(grp) * ((size_t)nk + 300)); int sp = 0;
+    grp *cold = malloc(sizeof(grp) * ((size_t)nk + 300)); int cp = 0; int hot_n = getenv("HOT_N") ? atoi(getenv("HOT_N")) : 0;
+    int starts[257], ng = 0;
+    for (int lo = 0; lo < nk;) { int c = keys[lo].k[0], hi = lo; while (hi < nk && keys[hi].k[0] == c) hi++; starts[ng++] = lo; lo = hi; }
+    starts[ng] = nk;
+    for (int g = ng - 1; g >= 0; g--) st[sp++] = (grp){ 1 + keys[starts[g]].k[0], starts[g], starts[g + 1], 1 };
+    uint8_t lab[256]; int child_lo[257];
+    while (sp || cp) {
+        grp g = sp ? st[--sp] : cold[--cp]; int start = g.lo;
+        if (keys[start].len == g.depth) start++;
+        if (start >= g.hi) continue;
+        int n = 0;
+        for (int i = start; i < g.hi;) { int c = keys[i].k[g.depth]; lab[n] = c; child_lo[n++] = i; while (i < g.hi && keys[i].k[g.depth] == c) i++; }
+        child_lo[n] = g.hi;
+        int b = find_base_u(lab, n);
+        A.b[g.node] = b;
+        for (int k = 0; k < n; k++) use(b + lab[k], g.node, keys[child_lo[k]].len == g.depth + 1 ? keys[child_lo[k]].id : -1);
+        for (int k = n - 1; k >= 0; k--) {
+            grp ng2 = { b + lab[k], child_lo[k], child_lo[k + 1], g.depth + 1 };
+            int best = 1 << 30; if (hot_n) for (int i = ng2.lo; i < ng2.hi; i++) if (keys[i].id < best) best = keys[i].id;
+            if (!hot_n || best - 260 < hot_n) st[sp++] = ng2; else cold[cp++] = ng2;
+        }
+    }
+    int maxb = 0; for (int i = 0; i < A.size; i++) if (A.b[i] > maxb) maxb = A.b[i];
+    int count = A.size > maxb + 256 ? A.size : maxb + 256; ensure(count);
+    return count;
+}
+static uint32_t *c4; static int32_t *v4; static uint32_t lim4;
+__attribute__((noinline)) static int64_t walk4(const uint8_t *p, const uint8_t *end, int32_t *o0) {
+    int32_t *o = o0; const uint32_t *cells = c4; uint32_t limit = lim4;
+    while (p < end) {
+        uint32_t s = 1u + *p, a = s; uint32_t cell = cells[s]; const uint8_t *q = p + 1, *last = q;
+        while (q < end) {
+            uint32_t c = *q, t = (cell >> 10) + c; uint32_t nx = cells[t <= limit ? t : 0];
+            if ((nx & 0x1ff) != (0x100 | c)) break;
+            cell = nx; s = t; q++;
+            if (nx & 0x200) { a = t; last = q; }
+        }
+        *o++ = v4[a]; p = last;
+    }
+    return o - o0;
+}
+static uint64_t *c8i;
+__attribute__((noinline)) static int64_t walk8i(const uint8_t *p, const uint8_t *end, int32_t *o0) {
+    int32_t *o = o0; const uint64_t *cells = c8i; uint32_t limit = lim4;
+    while (p < end) {
+        uint32_t s = 1u + *p; uint64_t cell = cells[s], acc = cell; const uint8_t *q = p + 1, *last = q;
+        while (q < end) {
+            uint32_t c = *q, t = ((uint32_t)cell >> 10) + c; uint64_t nx = cells[t <= limit ? t : 0];
+            if ((nx & 0x1ff) != (0x100 | c)) break;
+            cell = nx; q++;
+            if (nx & 0x200) { acc = nx; last = q; }
+        }
+        *o++ = (int32_t)(acc >> 32); p = last;
+    }
+    return o - o0;
+}
+__attribute__((noinline)) static int64_t walk8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, int32_t *o0) {
+    int32_t *o = o0;
+    while (p < end) { uint32_t s = 1u + *p, a = s; uint64_t cell = cells[s]; const uint8_t *q = p + 1, *last = q;
+        while (q < end) {
+            uint32_t t = (uint32_t)cell + *q; uint64_t nx = cells[t <= limit ? t : 0]; uint32_t ck = (uint32_t)(nx >> 32);
+            if ((ck & PM) != s) break;
+            s = t; cell = nx; q++;
+            if ((int32_t)ck < 0) { a = t; last = q; }
+        }
+        *o++ = values[a]; p = last; }
+    return o - o0;
+}
+typedef struct { int sets; uint64_t tag[1 << 14][8]; uint32_t age[1 << 14][8], clock; long miss; } cache_t;
+static cache_t l1, l2;
+static int touch(cache_t *c, uint64_t line) {
+    int s = line % c->sets; c->clock++;
+    for (int w = 0; w < 8; w++) if (c->tag[s][w] == line) { c->age[s][w] = c->clock; return 1; }
+    int v = 0; for (int w = 1; w < 8; w++) if (c->age[s][w] < c->age[s][v]) v = w;
+    c->tag[s][v] = line; c->age[s][v] = c->clock; c->miss++; return 0;
+}
+static void access_(const void *p) { uint64_t line = (uintptr_t)p >> 6; if (!touch(&l1, line)) touch(&l2, line); }
+static void sim_reset(void) { memset(&l1, 0, sizeof l1); memset(&l2, 0, sizeof l2); memset(l1.tag, 0xff, sizeof l1.tag); memset(l2.tag, 0xff, sizeof l2.tag); l1.sets = 64; l2.sets = 2048; }
+static void sim8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, double *m1, double *m2) {
+    sim_reset(); const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
+    for (; p < end; tokens++) {
+        if (warm && p >= warm) { l1.miss = l2.miss = 0; tokens = 0; warm = NULL; }
+        access_(p); uint32_t s = 1u + *p, a = s; access_(cells + s); const uint8_t *q = p + 1, *last = q;
+        while (q < end) { uint32_t t = (uint32_t)cells[s] + *q; t = t <= limit ? t : 0; access_(cells + t);
+            uint32_t ck = (uint32_t)(cells[t] >> 32); if ((ck & PM) != s) break; s = t; q++; if ((int32_t)ck < 0) { a = t; last = q; } }
+        if (!getenv("NOVAL")) access_(values + a);
+        p = last;
+    }
+    *m1 = (double)l1.miss / tokens; *m2 = (double)l2.miss / tokens;
+}
+static void sim4(const uint8_t *p, const uint8_t *end, double *m1, double *m2) {
+    sim_reset(); const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
+    for (; p < end; tokens++) {
+        if (warm && p >= warm) { l1.miss = l2.miss = 0; tokens = 0; warm = NULL; }
+        access_(p); uint32_t s = 1u + *p, a = s; access_(c4 + s); uint32_t cell = c4[s]; const uint8_t *q = p + 1, *last = q;
+        while (q < end) { uint32_t c = *q, t = (cell >> 10) + c; t = t <= lim4 ? t : 0; access_(c4 + t);
+            uint32_t nx = c4[t]; if ((nx & 0x1ff) != (0x100 | c)) break; cell = nx; s = t; q++; if (nx & 0x200) { a = t; last = q; } }
+        if (!getenv("NOVAL")) access_(v4 + a);
+        p = last;
+    }
+    *m1 = (double)l1.miss / tokens; *m2 = (double)l2.miss / tokens;
+}
+int main(int argc, char **argv) {
+    if (argc != 4) { fprintf(stderr, "usage: %s PROFILE.dat TEXT_FILE PASSES\n", argv[0]); return 2; }
+    long n, tn; const uint8_t *d = slurp(argv[1], &n); uint8_t *text = slurp(argv[2], &tn); int passes = atoi(argv[3]); if (passes < 1 || passes > 256) passes = 9;
+    uint32_t vocab = *(const uint32_t *)(d + 32), nodes = *(const uint32_t *)(d + 36), table = *(const uint32_t *)(d + 44);
+    const uint64_t *dcells = (const void *)(d + *(const uint64_t *)(d + table + 2 * 24 + 8));
+    const int32_t *dvalues = (const void *)(d + *(const uint64_t *)(d + table + 3 * 24 + 8));
+    const uint32_t *toff = (const void *)(d + *(const uint64_t *)(d + table + 4 * 24 + 8));
+    const uint8_t *tbytes = d + *(const uint64_t *)(d + table + 5 * 24 + 8);
+    keys = malloc(sizeof(token_key) * vocab);
+    for (uint32_t id = 260; id < vocab; id++) if (toff[id + 1] - toff[id] >= 2) keys[nk++] = (token_key){ tbytes + toff[id], (int)(toff[id + 1] - toff[id]), (int)id };
+    qsort(keys, nk, sizeof(token_key), kcmp);
+    /* copy the file's cells to fresh aligned memory, like the 4-byte ones */
+    uint64_t *f8 = aligned_alloc(64, ((size_t)nodes * 8 + 63) / 64 * 64); memcpy(f8, dcells, (size_t)nodes * 8);
+    int32_t *fv = aligned_alloc(64, ((size_t)nodes * 4 + 63) / 64 * 64); memcpy(fv, dvalues, (size_t)nodes * 4);
+    int count = build_dfs();
+    c4 = aligned_alloc(64, ((size_t)count * 4 + 63) / 64 * 64); v4 = aligned_alloc(64, ((size_t)count * 4 + 63) / 64 * 64);
+    for (int i = 0; i < count; i++) {
+        uint32_t u = 0;
+        if (i > 0 && A.c[i] >= 0) { int par = A.c[i]; int lab = i - A.b[par]; u = 0x100 | (uint32_t)lab; if (A.v[i] >= 0 || i <= 256) u |= 0x200; }
+        u |= (uint32_t)A.b[i] << 10;
+        c4[i] = u; v4[i] = A.v[i];
+    }
+    lim4 = count - 1;
+    c8i = aligned_alloc(64, ((size_t)count * 8 + 63) / 64 * 64);
+    for (int i = 0; i < count; i++) c8i[i] = c4[i] | (uint64_t)(uint32_t)v4[i] << 32;
+    int32_t *ref = malloc(tn * 4 + 64), *out = malloc(tn * 4 + 64);
+    int64_t total = walk8(f8, fv, nodes - 1, text, text + tn, ref);
+    int64_t t4 = walk8i(text, text + tn, out);
+    if (t4 != total || memcmp(out, ref, total * 4)) { printf("8i ids differ\n"); return 1; }
+    t4 = walk4(text, text + tn, out);
+    if (t4 != total || memcmp(out, ref, total * 4)) { printf("ids differ (%lld vs %lld)\n", (long long)t4, (long long)total); return 1; }
+    double a1, a2, b1, b2; sim8(f8, fv, nodes - 1, text, text + tn, &a1, &a2); sim4(text, text + tn, &b1, &b2);
+    printf("%s: cells 8B %u (%.1f MB), 4B %d (%.1f MB); L1/L2 misses per token 8B %.2f/%.3f, 4B %.2f/%.3f\n", argv[1], nodes, nodes * 8 / 1e6, count, count * 4 / 1e6, a1, a2, b1, b2);
+    double t8s[256], t4s[256], tis[256];
+    for (int r = 0; r < passes; r++) {
+        double t = now(); walk8(f8, fv, nodes - 1, text, text + tn, out); t8s[r] = now() - t;
+        t = now(); walk4(text, text + tn, out); t4s[r] = now() - t;
+        t = now(); walk8i(text, text + tn, out); tis[r] = now() - t;
+    }
+    qsort(t8s, passes, sizeof(double), dcmp); qsort(t4s, passes, sizeof(double), dcmp); qsort(tis, passes, sizeof(double), dcmp);
+    printf("  8B inline ids %.1f (%.2fx)\n", total / tis[passes / 2] / 1e6, t8s[passes / 2] / tis[passes / 2]);
+    printf("  M tokens/s: 8B %.1f, 4B %.1f (%.2fx), %lld tokens\n", total / t8s[passes / 2] / 1e6, total / t4s[passes / 2] / 1e6, t8s[passes / 2] / t4s[passes / 2], (long long)total);
+    return 0;
+}
