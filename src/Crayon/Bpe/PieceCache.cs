@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Crayon.Bpe;
 
@@ -15,7 +16,9 @@ namespace Crayon.Bpe;
 /// <remarks>
 /// Layout: 4-way sets of 64-byte entries, each entry one cache line holding its key (zero-padded to
 /// 32 bytes, compared as two Vector128), its length and count, and its ids, so a probe touches one
-/// line per way it tries, all four adjacent. The older layout kept keys, ids and lengths in three
+/// line per way it tries, all four adjacent, and fetches the other three while it checks the first:
+/// on multilingual text half of the hits are in a later way (new pieces push older ones down), and
+/// fetching those lines one after another measured 7–10 % slower there. The older layout kept keys, ids and lengths in three
 /// arrays (three cache misses per probe) in 2-way sets, which multilingual text (tens of thousands of
 /// distinct merged pieces) overflowed. Results of 8 to 23 ids live in a second tier of 128-byte
 /// entries. 9 MiB per thread that encodes, native, in 2 MiB pages where the OS gives them (see
@@ -141,7 +144,16 @@ internal sealed unsafe class PieceCache
     {
         if (!Consults(key)) return false;
         uint want = key.Meta | (_epoch << 16);
-        byte* e = Find(_base + key.Set * (Ways * EntryBytes), EntryBytes, key, want);
+        byte* set = _base + key.Set * (Ways * EntryBytes);
+        if (Sse.IsSupported)
+        {
+            // The ways are tried in turn, but their lines are fetched together: a hit in a later way
+            // then waits for one miss, not one per way before it.
+            Sse.Prefetch0(set + EntryBytes);
+            Sse.Prefetch0(set + 2 * EntryBytes);
+            Sse.Prefetch0(set + 3 * EntryBytes);
+        }
+        byte* e = Find(set, EntryBytes, key, want);
         if (e == null)
         {
             // A piece of n bytes has at most n ids: the second tier cannot hold the short ones.
