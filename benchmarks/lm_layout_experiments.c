@@ -21,48 +21,9 @@
  *   gcc -O2 -o /tmp/lm_layout benchmarks/lm_layout_experiments.c
  *   [HOT_N=32768] /tmp/lm_layout build/profiles/code.dat TEXT_FILE SAMPLE_FILE PASSES
  */
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <stdint.h>
-#include <string.h>
-#include <time.h>
-#define PM 0x7fffffffu
-static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-static int dcmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-static uint8_t *slurp(const char *path, long *n) {
-    FILE *f = fopen(path, "rb"); if (!f) { perror(path); exit(1); }
-    fseek(f, 0, SEEK_END); *n = ftell(f); fseek(f, 0, SEEK_SET);
-    uint8_t *d = malloc(*n + 8); if (fread(d, 1, *n, f) != (size_t)*n) exit(1); fclose(f); return d;
-}
+#include "lm_trie_common.h"
 
-/* ---- the learned tokens, sorted bytewise ---- */
-typedef struct { const uint8_t *k; int len, id; } token_key;
-static token_key *keys; static int nk;
 static double *heat_below;    /* heat_below[hi] - heat_below[lo]: zipf heat of keys[lo..hi) */
-static int kcmp(const void *a, const void *b) {
-    const token_key *x = a, *y = b; int n = x->len < y->len ? x->len : y->len, c = memcmp(x->k, y->k, n);
-    return c ? c : x->len - y->len;
-}
-
-/* ---- a trie built in one placement order: B/C/V per cell as DoubleArrayBuilder keeps them ---- */
-typedef struct { int *b, *c, *v, *free_next, cap, size; } arr_t;
-static arr_t A;
-static void ensure(int n) {
-    if (n <= A.cap) return;
-    int o = A.cap, nc = A.cap * 2 > n ? A.cap * 2 : n;
-    A.b = realloc(A.b, nc * 4); A.c = realloc(A.c, nc * 4); A.v = realloc(A.v, nc * 4); A.free_next = realloc(A.free_next, nc * 4);
-    for (int i = o; i < nc; i++) { A.b[i] = 0; A.c[i] = -1; A.v[i] = -1; A.free_next[i] = i; }
-    A.cap = nc;
-}
-static void use(int i, int parent, int v) { ensure(i + 1); A.c[i] = parent; A.v[i] = v; A.b[i] = 0; A.free_next[i] = i + 1; if (i + 1 > A.size) A.size = i + 1; }
-static int next_free(int i) {
-    ensure(i + 1); int r = i;
-    while (A.free_next[r] != r) { r = A.free_next[r]; ensure(r + 1); }
-    while (A.free_next[i] != i) { int nx = A.free_next[i]; A.free_next[i] = r; i = nx; }
-    return r;
-}
-static int fits(int b, const uint8_t *lab, int n) { ensure(b + 257); for (int k = 0; k < n; k++) if (A.c[b + lab[k]] != -1) return 0; return 1; }
 static int find_base(int node, const uint8_t *lab, int n, int hot_label) {
     if (hot_label >= 0)
         for (int f = node & ~7; f < (node & ~7) + 8; f++)
@@ -189,16 +150,6 @@ __attribute__((noinline)) static int64_t walk_memo(const layout_t *L, const uint
     return o - o0;
 }
 
-/* ---- cache model ---- */
-typedef struct { int sets; uint64_t tag[1 << 14][8]; uint32_t age[1 << 14][8], clock; long miss; } cache_t;
-static cache_t l1, l2;
-static int touch(cache_t *c, uint64_t line) {
-    int s = line % c->sets; c->clock++;
-    for (int w = 0; w < 8; w++) if (c->tag[s][w] == line) { c->age[s][w] = c->clock; return 1; }
-    int v = 0; for (int w = 1; w < 8; w++) if (c->age[s][w] < c->age[s][v]) v = w;
-    c->tag[s][v] = line; c->age[s][v] = c->clock; c->miss++; return 0;
-}
-static void access_(const void *p) { uint64_t line = (uintptr_t)p >> 6; if (!touch(&l1, line)) touch(&l2, line); }
 static void simulate(const layout_t *L, const uint8_t *p, const uint8_t *end, double *l1_per, double *l2_per) {
     memset(&l1, 0, sizeof l1); memset(&l2, 0, sizeof l2); memset(l1.tag, 0xff, sizeof l1.tag); memset(l2.tag, 0xff, sizeof l2.tag); l1.sets = 64; l2.sets = 2048; l1.clock = l2.clock = 0;
     const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
@@ -221,14 +172,8 @@ int main(int argc, char **argv) {
     long n, tn, sn; const uint8_t *d = slurp(argv[1], &n); uint8_t *text = slurp(argv[2], &tn), *sample = slurp(argv[3], &sn);
     int passes = atoi(argv[4]); if (passes < 1 || passes > 256) passes = 9;
     if (getenv("HOT_N")) hot_n = atoi(getenv("HOT_N"));
-    uint32_t vocab = *(const uint32_t *)(d + 32), nodes = *(const uint32_t *)(d + 36), table = *(const uint32_t *)(d + 44);
-    const uint64_t *dcells = (const void *)(d + *(const uint64_t *)(d + table + 2 * 24 + 8));
-    const int32_t *dvalues = (const void *)(d + *(const uint64_t *)(d + table + 3 * 24 + 8));
-    const uint32_t *toff = (const void *)(d + *(const uint64_t *)(d + table + 4 * 24 + 8));
-    const uint8_t *tbytes = d + *(const uint64_t *)(d + table + 5 * 24 + 8);
-    keys = malloc(sizeof(token_key) * vocab);
-    for (uint32_t id = 260; id < vocab; id++) if (toff[id + 1] - toff[id] >= 2) keys[nk++] = (token_key){ tbytes + toff[id], (int)(toff[id + 1] - toff[id]), (int)id };
-    qsort(keys, nk, sizeof(token_key), kcmp);
+    dat_t f = read_dat(d); read_keys(&f);
+    uint32_t nodes = f.nodes; const uint64_t *dcells = f.cells; const int32_t *dvalues = f.values;
     heat_below = malloc(sizeof(double) * (nk + 1)); heat_below[0] = 0;
     for (int i = 0; i < nk; i++) heat_below[i + 1] = heat_below[i] + 1.0 / (keys[i].id - 260 + 10);
     heap = malloc(sizeof(group_t) * ((size_t)nk + 300));
