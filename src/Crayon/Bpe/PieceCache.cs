@@ -18,9 +18,10 @@ namespace Crayon.Bpe;
 /// 32 bytes, compared as two Vector128), its length and count, and its ids, so a probe touches one
 /// line per way it tries, all four adjacent, and fetches the other three while it checks the first:
 /// on multilingual text half of the hits are in a later way (new pieces push older ones down), and
-/// fetching those lines one after another measured 7–10 % slower there. The older layout kept keys, ids and lengths in three
-/// arrays (three cache misses per probe) in 2-way sets, which multilingual text (tens of thousands of
-/// distinct merged pieces) overflowed. Results of 8 to 23 ids live in a second tier of 128-byte
+/// fetching those lines one after another measured ~8 % slower there while the other core also
+/// encoded (the same on an idle machine). The older layout kept keys, ids and lengths in three
+/// arrays (three cache misses per probe) in 2-way sets, which multilingual text (tens of thousands
+/// of distinct merged pieces) overflowed. Results of 8 to 23 ids live in a second tier of 128-byte
 /// entries. 9 MiB per thread that encodes, native, in 2 MiB pages where the OS gives them (see
 /// <see cref="HugePageMemory"/>).
 /// One cache per thread, bound to one rank table at a time; no locks. Switching tables starts a new
