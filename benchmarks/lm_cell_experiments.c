@@ -16,47 +16,6 @@
 #include "lm_trie_common.h"
 
 /* 4-byte cells: bits 0..8 = 0x100 | label (0 = free), bit 9 terminal, bits 10..31 base (22 bits). */
-static uint8_t *base_used;
-static int find_base_u(const uint8_t *lab, int n) {
-    int c0 = lab[0];
-    for (int f = next_free(c0 + 1 > 257 ? c0 + 1 : 257);; f = next_free(f + 1)) {
-        int b = f - c0;
-        if (b >= 1 && b < (1 << 22) && !base_used[b] && fits(b, lab, n)) { base_used[b] = 1; return b; }
-    }
-}
-typedef struct { int node, lo, hi, depth; } grp;
-static int build_dfs(void) {
-    free(A.b); free(A.c); free(A.v); free(A.free_next); memset(&A, 0, sizeof A); ensure(1024);
-    base_used = calloc(1 << 22, 1);
-    use(0, -1, -1); A.b[0] = 1; A.c[0] = -2; base_used[1] = 1;
-    for (int c = 0; c < 256; c++) use(1 + c, 0, 4 + c);
-    grp *st = malloc(sizeof(grp) * ((size_t)nk + 300)); int sp = 0;
-    grp *cold = malloc(sizeof(grp) * ((size_t)nk + 300)); int cp = 0; int hot_n = getenv("HOT_N") ? atoi(getenv("HOT_N")) : 0;
-    int starts[257], ng = 0;
-    for (int lo = 0; lo < nk;) { int c = keys[lo].k[0], hi = lo; while (hi < nk && keys[hi].k[0] == c) hi++; starts[ng++] = lo; lo = hi; }
-    starts[ng] = nk;
-    for (int g = ng - 1; g >= 0; g--) st[sp++] = (grp){ 1 + keys[starts[g]].k[0], starts[g], starts[g + 1], 1 };
-    uint8_t lab[256]; int child_lo[257];
-    while (sp || cp) {
-        grp g = sp ? st[--sp] : cold[--cp]; int start = g.lo;
-        if (keys[start].len == g.depth) start++;
-        if (start >= g.hi) continue;
-        int n = 0;
-        for (int i = start; i < g.hi;) { int c = keys[i].k[g.depth]; lab[n] = c; child_lo[n++] = i; while (i < g.hi && keys[i].k[g.depth] == c) i++; }
-        child_lo[n] = g.hi;
-        int b = find_base_u(lab, n);
-        A.b[g.node] = b;
-        for (int k = 0; k < n; k++) use(b + lab[k], g.node, keys[child_lo[k]].len == g.depth + 1 ? keys[child_lo[k]].id : -1);
-        for (int k = n - 1; k >= 0; k--) {
-            grp ng2 = { b + lab[k], child_lo[k], child_lo[k + 1], g.depth + 1 };
-            int best = 1 << 30; if (hot_n) for (int i = ng2.lo; i < ng2.hi; i++) if (keys[i].id < best) best = keys[i].id;
-            if (!hot_n || best - 260 < hot_n) st[sp++] = ng2; else cold[cp++] = ng2;
-        }
-    }
-    int maxb = 0; for (int i = 0; i < A.size; i++) if (A.b[i] > maxb) maxb = A.b[i];
-    int count = A.size > maxb + 256 ? A.size : maxb + 256; ensure(count);
-    return count;
-}
 static uint32_t *c4; static int32_t *v4; static uint32_t lim4;
 __attribute__((noinline)) static int64_t walk4(const uint8_t *p, const uint8_t *end, int32_t *o0) {
     int32_t *o = o0; const uint32_t *cells = c4; uint32_t limit = lim4;
@@ -87,31 +46,6 @@ __attribute__((noinline)) static int64_t walk8i(const uint8_t *p, const uint8_t 
     }
     return o - o0;
 }
-__attribute__((noinline)) static int64_t walk8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, int32_t *o0) {
-    int32_t *o = o0;
-    while (p < end) { uint32_t s = 1u + *p, a = s; uint64_t cell = cells[s]; const uint8_t *q = p + 1, *last = q;
-        while (q < end) {
-            uint32_t t = (uint32_t)cell + *q; uint64_t nx = cells[t <= limit ? t : 0]; uint32_t ck = (uint32_t)(nx >> 32);
-            if ((ck & PM) != s) break;
-            s = t; cell = nx; q++;
-            if ((int32_t)ck < 0) { a = t; last = q; }
-        }
-        *o++ = values[a]; p = last; }
-    return o - o0;
-}
-static void sim_reset(void) { memset(&l1, 0, sizeof l1); memset(&l2, 0, sizeof l2); memset(l1.tag, 0xff, sizeof l1.tag); memset(l2.tag, 0xff, sizeof l2.tag); l1.sets = 64; l2.sets = 2048; }
-static void sim8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, double *m1, double *m2) {
-    sim_reset(); const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
-    for (; p < end; tokens++) {
-        if (warm && p >= warm) { l1.miss = l2.miss = 0; tokens = 0; warm = NULL; }
-        access_(p); uint32_t s = 1u + *p, a = s; access_(cells + s); const uint8_t *q = p + 1, *last = q;
-        while (q < end) { uint32_t t = (uint32_t)cells[s] + *q; t = t <= limit ? t : 0; access_(cells + t);
-            uint32_t ck = (uint32_t)(cells[t] >> 32); if ((ck & PM) != s) break; s = t; q++; if ((int32_t)ck < 0) { a = t; last = q; } }
-        if (!getenv("NOVAL")) access_(values + a);
-        p = last;
-    }
-    *m1 = (double)l1.miss / tokens; *m2 = (double)l2.miss / tokens;
-}
 static void sim4(const uint8_t *p, const uint8_t *end, double *m1, double *m2) {
     sim_reset(); const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
     for (; p < end; tokens++) {
@@ -132,7 +66,7 @@ int main(int argc, char **argv) {
     /* copy the file's cells to fresh aligned memory, like the 4-byte ones */
     uint64_t *f8 = aligned_alloc(64, ((size_t)nodes * 8 + 63) / 64 * 64); memcpy(f8, dcells, (size_t)nodes * 8);
     int32_t *fv = aligned_alloc(64, ((size_t)nodes * 4 + 63) / 64 * 64); memcpy(fv, dvalues, (size_t)nodes * 4);
-    int count = build_dfs();
+    int count = build_unique(keys, nk, 22, getenv("HOT_N") ? atoi(getenv("HOT_N")) : 0);
     c4 = aligned_alloc(64, ((size_t)count * 4 + 63) / 64 * 64); v4 = aligned_alloc(64, ((size_t)count * 4 + 63) / 64 * 64);
     for (int i = 0; i < count; i++) {
         uint32_t u = 0;

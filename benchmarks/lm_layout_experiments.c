@@ -151,7 +151,7 @@ __attribute__((noinline)) static int64_t walk_memo(const layout_t *L, const uint
 }
 
 static void simulate(const layout_t *L, const uint8_t *p, const uint8_t *end, double *l1_per, double *l2_per) {
-    memset(&l1, 0, sizeof l1); memset(&l2, 0, sizeof l2); memset(l1.tag, 0xff, sizeof l1.tag); memset(l2.tag, 0xff, sizeof l2.tag); l1.sets = 64; l2.sets = 2048; l1.clock = l2.clock = 0;
+    sim_reset();
     const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
     for (; p < end; tokens++) {
         if (p >= warm && warm) { l1.miss = l2.miss = 0; tokens = 0; warm = NULL; }
