@@ -10,10 +10,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#define SHARED static __attribute__((unused))   /* each program uses a part of this */
 #define PM 0x7fffffffu
-static double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-static int dcmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-static uint8_t *slurp(const char *path, long *n) {
+SHARED double now(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+SHARED int dcmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
+SHARED uint8_t *slurp(const char *path, long *n) {
     FILE *f = fopen(path, "rb"); if (!f) { perror(path); exit(1); }
     fseek(f, 0, SEEK_END); *n = ftell(f); fseek(f, 0, SEEK_SET);
     uint8_t *d = malloc(*n + 8); if (fread(d, 1, *n, f) != (size_t)*n) exit(1); fclose(f); return d;
@@ -21,35 +22,35 @@ static uint8_t *slurp(const char *path, long *n) {
 
 /* ---- the learned tokens, sorted bytewise ---- */
 typedef struct { const uint8_t *k; int len, id; } token_key;
-static token_key *keys; static int nk;
-static int kcmp(const void *a, const void *b) {
+SHARED token_key *keys; SHARED int nk;
+SHARED int kcmp(const void *a, const void *b) {
     const token_key *x = a, *y = b; int n = x->len < y->len ? x->len : y->len, c = memcmp(x->k, y->k, n);
     return c ? c : x->len - y->len;
 }
 
 /* ---- a trie built in one placement order: B/C/V per cell as DoubleArrayBuilder keeps them ---- */
 typedef struct { int *b, *c, *v, *free_next, cap, size; } arr_t;
-static arr_t A;
-static void ensure(int n) {
+SHARED arr_t A;
+SHARED void ensure(int n) {
     if (n <= A.cap) return;
     int o = A.cap, nc = A.cap * 2 > n ? A.cap * 2 : n;
     A.b = realloc(A.b, nc * 4); A.c = realloc(A.c, nc * 4); A.v = realloc(A.v, nc * 4); A.free_next = realloc(A.free_next, nc * 4);
     for (int i = o; i < nc; i++) { A.b[i] = 0; A.c[i] = -1; A.v[i] = -1; A.free_next[i] = i; }
     A.cap = nc;
 }
-static void use(int i, int parent, int v) { ensure(i + 1); A.c[i] = parent; A.v[i] = v; A.b[i] = 0; A.free_next[i] = i + 1; if (i + 1 > A.size) A.size = i + 1; }
-static int next_free(int i) {
+SHARED void use(int i, int parent, int v) { ensure(i + 1); A.c[i] = parent; A.v[i] = v; A.b[i] = 0; A.free_next[i] = i + 1; if (i + 1 > A.size) A.size = i + 1; }
+SHARED int next_free(int i) {
     ensure(i + 1); int r = i;
     while (A.free_next[r] != r) { r = A.free_next[r]; ensure(r + 1); }
     while (A.free_next[i] != i) { int nx = A.free_next[i]; A.free_next[i] = r; i = nx; }
     return r;
 }
-static int fits(int b, const uint8_t *lab, int n) { ensure(b + 257); for (int k = 0; k < n; k++) if (A.c[b + lab[k]] != -1) return 0; return 1; }
+SHARED int fits(int b, const uint8_t *lab, int n) { ensure(b + 257); for (int k = 0; k < n; k++) if (A.c[b + lab[k]] != -1) return 0; return 1; }
 /* ---- a trie of the keys ks[0..n) (sorted) placed depth first with every base used by one node only,
  * so that a cell can be checked by its label; bases below 2^base_bits. With hot_n > 0, the groups
  * holding one of the hot_n most used tokens are placed before all others. ---- */
-static uint8_t *base_used;
-static inline int find_base_unique(const uint8_t *lab, int n, int base_bits) {
+SHARED uint8_t *base_used;
+SHARED int find_base_unique(const uint8_t *lab, int n, int base_bits) {
     int c0 = lab[0];
     for (int f = next_free(c0 + 1 > 257 ? c0 + 1 : 257);; f = next_free(f + 1)) {
         int b = f - c0;
@@ -57,7 +58,7 @@ static inline int find_base_unique(const uint8_t *lab, int n, int base_bits) {
     }
 }
 typedef struct { int node, lo, hi, depth; } grp;
-static inline int build_unique(const token_key *ks, int n_keys, int base_bits, int hot_n) {
+SHARED int build_unique(const token_key *ks, int n_keys, int base_bits, int hot_n) {
     free(A.b); free(A.c); free(A.v); free(A.free_next); memset(&A, 0, sizeof A); ensure(1024);
     free(base_used); base_used = calloc((size_t)1 << base_bits, 1);
     use(0, -1, -1); A.b[0] = 1; A.c[0] = -2; base_used[1] = 1;
@@ -92,7 +93,7 @@ static inline int build_unique(const token_key *ks, int n_keys, int base_bits, i
 
 /* ---- the .dat's sections (docs/dat-format.md) ---- */
 typedef struct { uint32_t vocab, nodes; const uint64_t *cells; const int32_t *values; const uint32_t *toff; const uint8_t *tbytes; } dat_t;
-static dat_t read_dat(const uint8_t *d) {
+SHARED dat_t read_dat(const uint8_t *d) {
     dat_t r; uint32_t table = *(const uint32_t *)(d + 44);
     r.vocab = *(const uint32_t *)(d + 32); r.nodes = *(const uint32_t *)(d + 36);
     r.cells = (const void *)(d + *(const uint64_t *)(d + table + 2 * 24 + 8));
@@ -102,7 +103,7 @@ static dat_t read_dat(const uint8_t *d) {
     return r;
 }
 /* The learned tokens (ids from 260, two bytes or more), sorted bytewise into keys. */
-static void read_keys(const dat_t *f) {
+SHARED void read_keys(const dat_t *f) {
     keys = malloc(sizeof(token_key) * f->vocab);
     for (uint32_t id = 260; id < f->vocab; id++)
         if (f->toff[id + 1] - f->toff[id] >= 2) keys[nk++] = (token_key){ f->tbytes + f->toff[id], (int)(f->toff[id + 1] - f->toff[id]), (int)id };
@@ -111,19 +112,19 @@ static void read_keys(const dat_t *f) {
 
 /* ---- cache model ---- */
 typedef struct { int sets; uint64_t tag[1 << 14][8]; uint32_t age[1 << 14][8], clock; long miss; } cache_t;
-static cache_t l1, l2;
-static int touch(cache_t *c, uint64_t line) {
+SHARED cache_t l1, l2;
+SHARED int touch(cache_t *c, uint64_t line) {
     int s = line % c->sets; c->clock++;
     for (int w = 0; w < 8; w++) if (c->tag[s][w] == line) { c->age[s][w] = c->clock; return 1; }
     int v = 0; for (int w = 1; w < 8; w++) if (c->age[s][w] < c->age[s][v]) v = w;
     c->tag[s][v] = line; c->age[s][v] = c->clock; c->miss++; return 0;
 }
-static void access_(const void *p) { uint64_t line = (uintptr_t)p >> 6; if (!touch(&l1, line)) touch(&l2, line); }
-static void sim_reset(void) { memset(&l1, 0, sizeof l1); memset(&l2, 0, sizeof l2); memset(l1.tag, 0xff, sizeof l1.tag); memset(l2.tag, 0xff, sizeof l2.tag); l1.sets = 64; l2.sets = 2048; }
+SHARED void access_(const void *p) { uint64_t line = (uintptr_t)p >> 6; if (!touch(&l1, line)) touch(&l2, line); }
+SHARED void sim_reset(void) { memset(&l1, 0, sizeof l1); memset(&l2, 0, sizeof l2); memset(l1.tag, 0xff, sizeof l1.tag); memset(l2.tag, 0xff, sizeof l2.tag); l1.sets = 64; l2.sets = 2048; }
 /* ---- the library's walk over format-3 cells (what src/Crayon/Tokenization/LongestMatch.cs does,
  * without the first-use check), and the same walk under the cache model (NOVAL=1: without the id
  * read) ---- */
-__attribute__((noinline, unused)) static int64_t walk8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, int32_t *o0) {
+__attribute__((noinline)) SHARED int64_t walk8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, int32_t *o0) {
     int32_t *o = o0;
     while (p < end) { uint32_t s = 1u + *p, a = s; uint64_t cell = cells[s]; const uint8_t *q = p + 1, *last = q;
         while (q < end) {
@@ -135,7 +136,7 @@ __attribute__((noinline, unused)) static int64_t walk8(const uint64_t *cells, co
         *o++ = values[a]; p = last; }
     return o - o0;
 }
-static inline void sim8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, double *m1, double *m2) {
+SHARED void sim8(const uint64_t *cells, const int32_t *values, uint32_t limit, const uint8_t *p, const uint8_t *end, double *m1, double *m2) {
     sim_reset(); const uint8_t *warm = p + (end - p) / 4; long tokens = 0;
     for (; p < end; tokens++) {
         if (warm && p >= warm) { l1.miss = l2.miss = 0; tokens = 0; warm = NULL; }

@@ -17,18 +17,7 @@
  *   /tmp/lm_walk build/profiles/lite.dat TEXT_FILE PASSES      (-DK=2 or -DK=8 for other lane counts)
  *   gcc -O2 -march=x86-64-v4 -o /tmp/lm_walk16 benchmarks/lm_walk_experiments.c   (adds the 16 lanes)
  */
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <stdint.h>
-#include <string.h>
-#include <time.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#define PM 0x7fffffffu
-static double now(void){ struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID,&t); return t.tv_sec+t.tv_nsec*1e-9; }
+#include "lm_trie_common.h"
 static const uint64_t *cells; static const int32_t *values; static uint32_t limit;
 static const uint32_t *toff; static const uint8_t *tbytes; static uint32_t vocab;
 static uint8_t isletter[256];
@@ -238,19 +227,12 @@ static void run_lanes16(const uint8_t *text, long n, int reps, int32_t *out) {
 
 int main(int argc, char **argv) {
     if (argc != 4) { fprintf(stderr, "usage: %s PROFILE.dat TEXT_FILE PASSES\n", argv[0]); return 2; }
-    int fd = open(argv[1], O_RDONLY); struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) { perror(argv[1]); return 1; }
-    const uint8_t *d = mmap(0, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    uint32_t nodes = *(uint32_t *)(d + 36), table = *(uint32_t *)(d + 44); vocab = *(uint32_t *)(d + 32);
-    cells = (const uint64_t *)(d + *(uint64_t *)(d + table + 2 * 24 + 8));
-    values = (const int32_t *)(d + *(uint64_t *)(d + table + 3 * 24 + 8));
-    toff = (const uint32_t *)(d + *(uint64_t *)(d + table + 4 * 24 + 8));
-    tbytes = d + *(uint64_t *)(d + table + 5 * 24 + 8);
-    limit = nodes - 1;
+    long dn; const uint8_t *d = slurp(argv[1], &dn);
+    dat_t f = read_dat(d);
+    cells = f.cells; values = f.values; toff = f.toff; tbytes = f.tbytes; vocab = f.vocab; limit = f.nodes - 1;
     for (int c = 'a'; c <= 'z'; c++) isletter[c] = isletter[c - 32] = 1;
     uint32_t words = build_word_table();
-    FILE *f = fopen(argv[2], "rb"); if (!f) { perror(argv[2]); return 1; } fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET);
-    uint8_t *text = malloc(n); if (fread(text, 1, n, f) != (size_t)n) return 1; fclose(f);
+    long n; uint8_t *text = slurp(argv[2], &n);
     int32_t *ref = malloc(n * 4 + 64), *out = malloc(n * 4 + 64);
     int reps = atoi(argv[3]);
     /* K documents: the text cut into K equal parts; the reference is the plain loop over each part */
