@@ -196,8 +196,8 @@ public sealed class BpeEncoding
     internal void EncodeOrdinaryValid(ReadOnlySpan<byte> text, ref TokenWriter w)
     {
         // The known patterns: a direct loop, no enumerator or virtual call per piece.
-        if (_pre is Gpt4Splitter g4) { EncodeSplit(new Gpt4Pieces(g4), GptPattern.Gpt4, g4.MaxDigits, text, ref w); return; }
-        if (_pre is O200kSplitter o2) { EncodeSplit(new O200kPieces(o2), GptPattern.O200k, o2.MaxDigits, text, ref w); return; }
+        if (_pre is Gpt4Splitter g4) { EncodeSplit(new Gpt4Pieces(g4), text, ref w); return; }
+        if (_pre is O200kSplitter o2) { EncodeSplit(new O200kPieces(o2), text, ref w); return; }
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
         foreach (PreTokenizer.Piece p in _pre.SplitValid(text))
@@ -208,18 +208,32 @@ public sealed class BpeEncoding
     private interface IPieceEnds
     {
         int PieceEnd(ReadOnlySpan<byte> text, int start);
+
+        /// <summary>The pattern, for <see cref="Gpt4AsciiStarts"/>.</summary>
+        GptPattern Pattern { get; }
+
+        /// <summary>The longest digit-run piece (the pattern's <c>\p{N}{1,k}</c>).</summary>
+        int MaxDigits { get; }
     }
 
     private readonly struct Gpt4Pieces(Gpt4Splitter splitter) : IPieceEnds
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int PieceEnd(ReadOnlySpan<byte> text, int start) => splitter.PieceEnd(text, start);
+
+        public GptPattern Pattern => GptPattern.Gpt4;
+
+        public int MaxDigits => splitter.MaxDigits;
     }
 
     private readonly struct O200kPieces(O200kSplitter splitter) : IPieceEnds
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int PieceEnd(ReadOnlySpan<byte> text, int start) => splitter.PieceEnd(text, start);
+
+        public GptPattern Pattern => GptPattern.O200k;
+
+        public int MaxDigits => splitter.MaxDigits;
     }
 
     /// <summary>When false, the GPT-4-style patterns are split piece by piece everywhere (the tests compare both).</summary>
@@ -238,9 +252,11 @@ public sealed class BpeEncoding
     /// plain piece-by-piece loop (the out-of-order core already overlaps one piece's miss with the next split).
     /// </remarks>
     [SkipLocalsInit]   // Mark writes every word of starts that is read
-    private void EncodeSplit<TPieces>(TPieces split, GptPattern pattern, int maxDigits, ReadOnlySpan<byte> text, ref TokenWriter w)
+    private void EncodeSplit<TPieces>(TPieces split, ReadOnlySpan<byte> text, ref TokenWriter w)
         where TPieces : struct, IPieceEnds
     {
+        GptPattern pattern = split.Pattern;
+        int maxDigits = split.MaxDigits;
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
         Span<ulong> starts = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];

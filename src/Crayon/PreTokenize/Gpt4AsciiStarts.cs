@@ -209,9 +209,9 @@ internal static class Gpt4AsciiStarts
     private static void Classify(ReadOnlySpan<byte> s, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
                                  out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
     {
+        letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
         if (UseVectors && s.Length == 64)
         {
-            letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
             for (int k = 0; k < 4; k++)
             {
                 Vector128<byte> v = Vector128.Create(s.Slice(k << 4, 16));
@@ -229,7 +229,6 @@ internal static class Gpt4AsciiStarts
             }
             return;
         }
-        letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
         for (int i = 0; i < s.Length; i++)
         {
             byte b = s[i];
