@@ -9,11 +9,14 @@ namespace Crayon.Bpe;
 /// multilingual text 763 (532, long words in scripts that split little, which recur less).
 /// </summary>
 /// <remarks>
-/// 2-way sets, 4,096 slots, each one key of up to <see cref="MaxBytes"/> bytes and up to
+/// 4-way sets, 4,096 slots, each one key of up to <see cref="MaxBytes"/> bytes and up to
 /// <see cref="MaxTokens"/> ids, in two flat arrays (2 MiB), allocated the first time a thread meets
 /// such a piece. Entries hold the whole key, so a hit is exact. 1,024 direct-mapped slots missed
 /// 44 % of o200k_base's long pieces in 2 MB of multilingual text read again and again (~1,000
-/// distinct), 8,192 direct-mapped slots 7 %.
+/// distinct), 8,192 direct-mapped slots 7 %. Four ways, with a full set taking new pieces in its
+/// last way (see <see cref="Store"/>): in 2-way sets filled first, the few sets that three or more
+/// recurring pieces map to missed at every occurrence (their merges were 2 % of o200k_base's time on
+/// multilingual text read again and again; none show in the profile now).
 /// One cache per thread, bound to one rank table at a time (switching tables empties it); no locks.
 /// Tried first and dropped: handing pieces of 17 to 96 bytes to the linear backtracking encoder,
 /// +4–36 % on the same text, but building its tables costs 140–290 ms at the first such piece, a
@@ -25,8 +28,8 @@ internal sealed class LongPieceCache
     public const int MinBytes = PieceCache.MaxBytes + 1;
     public const int MaxBytes = 256;
     public const int MaxTokens = 64;
-    private const int SetBits = 11;
-    private const int Ways = 2;
+    private const int SetBits = 10;
+    private const int Ways = 4;
     private const int Slots = Ways << SetBits;
 
     [ThreadStatic] private static LongPieceCache? t_cache;
@@ -35,6 +38,8 @@ internal sealed class LongPieceCache
     private readonly int[] _ids = new int[Slots * MaxTokens];
     private readonly int[] _meta = new int[Slots];   // length | count << 16; 0 = empty
     private RankTable? _owner;
+    private const int InsertFirstMask = 7;
+    private uint _stores;
 
     /// <summary>This thread's cache, bound to <paramref name="table"/>.</summary>
     public static LongPieceCache For(RankTable table)
@@ -66,17 +71,24 @@ internal sealed class LongPieceCache
         return false;
     }
 
-    /// <summary>Remembers the ids of the piece in its set's first way, the piece there moving to the
-    /// second (at most <see cref="MaxTokens"/> ids; more are not cached).</summary>
+    /// <summary>Remembers the ids of the piece (at most <see cref="MaxTokens"/> ids; more are not
+    /// cached): in its set's first way, the others moving down one, or, in a full set, mostly in the
+    /// last way (as <see cref="PieceCache"/> does, so that five recurring pieces of one set do not
+    /// push each other out in turn).</summary>
     public void Store(int set, ReadOnlySpan<byte> piece, ReadOnlySpan<int> ids)
     {
         if (ids.IsEmpty || ids.Length > MaxTokens || piece.Length < MinBytes || piece.Length > MaxBytes) return;
-        // (Ways = 2: the first way's entry moves down one; a store is rare next to the merge it follows.)
-        Array.Copy(_keys, set * MaxBytes, _keys, (set + 1) * MaxBytes, MaxBytes);
-        Array.Copy(_ids, set * MaxTokens, _ids, (set + 1) * MaxTokens, MaxTokens);
-        _meta[set + 1] = _meta[set];
-        piece.CopyTo(new Span<byte>(_keys, set * MaxBytes, MaxBytes));
-        ids.CopyTo(new Span<int>(_ids, set * MaxTokens, MaxTokens));
-        _meta[set] = piece.Length | ids.Length << 16;
+        int slot = set + Ways - 1;
+        if (_meta[slot] == 0 || (++_stores & InsertFirstMask) == 0)
+        {
+            // A store is rare next to the merge it follows: moving three entries costs little.
+            Array.Copy(_keys, set * MaxBytes, _keys, (set + 1) * MaxBytes, (Ways - 1) * MaxBytes);
+            Array.Copy(_ids, set * MaxTokens, _ids, (set + 1) * MaxTokens, (Ways - 1) * MaxTokens);
+            Array.Copy(_meta, set, _meta, set + 1, Ways - 1);
+            slot = set;
+        }
+        piece.CopyTo(new Span<byte>(_keys, slot * MaxBytes, MaxBytes));
+        ids.CopyTo(new Span<int>(_ids, slot * MaxTokens, MaxTokens));
+        _meta[slot] = piece.Length | ids.Length << 16;
     }
 }
