@@ -46,13 +46,17 @@ internal sealed class BacktrackingEncoder
         public int Shorter; // the longest producible token that is a proper prefix, or -1
     }
 
-    private readonly TrieNode[] _trie;      // every producible token; Value = its rank, -1 elsewhere
+    // The trie of every producible token, one 8-byte cell per node: base | check << 21 | (rank + 1) << 42.
+    // Twelve-byte nodes (base, check and value apart) made every walk step straddle more lines: the walk
+    // is a chain of dependent loads, a fifth of the time on random letters.
+    private ulong[] _cells = [];
+    private const int NodeBits = 21;
+    private const ulong NodeMask = (1UL << NodeBits) - 1;   // also the check of a free cell, which no walk matches
     private readonly TokenInfo[] _tokens;   // per rank
     private readonly PairTable _pairs;       // (left, right) → the rank of the token whose split they are
 
-    private BacktrackingEncoder(TrieNode[] trie, TokenInfo[] tokens, PairTable pairs)
+    private BacktrackingEncoder(TokenInfo[] tokens, PairTable pairs)
     {
-        _trie = trie;
         _tokens = tokens;
         _pairs = pairs;
     }
@@ -61,13 +65,13 @@ internal sealed class BacktrackingEncoder
     public int LeftOut { get; private set; }
 
     /// <summary>Bytes held by the tables (the memory the encoding gains once a long piece is seen).</summary>
-    public long MemoryBytes => (long)_trie.Length * TrieNode.Size + 16L * _tokens.Length + _pairs.MemoryBytes;
+    public long MemoryBytes => 8L * _cells.Length + 16L * _tokens.Length + _pairs.MemoryBytes;
 
     /// <summary>
     /// Builds the tables for the ordinary tokens (rank r: arena[offsets[r] .. + lengths[r]], offsets[r] &lt; 0
     /// for no token). Returns null when this design is not exact for the vocabulary: a byte without a
     /// token, a token whose last merge is not of two lower ranks, or ranks beyond the pair table's
-    /// 21 bits (two million).
+    /// 21 bits (two million), or a trie of two million nodes or more.
     /// </summary>
     public static BacktrackingEncoder? TryBuild(byte[] arena, int[] offsets, int[] lengths, BytePairMerger.Ranks ranks)
     {
@@ -97,7 +101,7 @@ internal sealed class BacktrackingEncoder
         // lower ranks stops at exactly these two parts, which the token's own rank then merges).
         var pairs = new PairTable(keys.Count);
         var producible = new bool[nRanks];
-        var encoder = new BacktrackingEncoder(trie, info, pairs);
+        var encoder = new BacktrackingEncoder(info, pairs);
         for (int r = 0; r < nRanks; r++)
         {
             if (info[r].Length == 0) continue;
@@ -136,7 +140,46 @@ internal sealed class BacktrackingEncoder
             while (s >= 0 && !producible[s]) s = info[s].Shorter;
             info[r].Shorter = s;
         }
+        if (Pack(trie) is not { } cells) return null;
+        encoder._cells = cells;
         return encoder;
+    }
+
+    /// <summary>The trie in 8-byte cells; null when its nodes do not fit 21 bits.</summary>
+    private static ulong[]? Pack(TrieNode[] trie)
+    {
+        if (trie.Length >= (int)NodeMask) return null;
+        var cells = new ulong[trie.Length];
+        for (int i = 0; i < trie.Length; i++)
+        {
+            TrieNode n = trie[i];
+            // (The root's check is free too; its base is the first-byte table's.)
+            if ((uint)n.Base >= NodeMask) return null;
+            ulong check = n.Check == TrieNode.Free ? NodeMask : (ulong)n.Check;
+            cells[i] = (ulong)n.Base | check << NodeBits | (ulong)(uint)(n.Value + 1) << (2 * NodeBits);
+        }
+        return cells;
+    }
+
+    /// <summary>The rank of the longest producible token that is a prefix of <paramref name="text"/> (at least one byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int LongestMatch(ReadOnlySpan<byte> text)
+    {
+        ref ulong cells = ref MemoryMarshal.GetArrayDataReference(_cells);
+        int best = -1;
+        ulong node = 0, cell = cells;
+        for (int i = 0; i < text.Length; i++)
+        {
+            // The builder pads the array so that Base + 255 of every node is inside it.
+            ulong child = (cell & NodeMask) + text[i];
+            ulong next = Unsafe.Add(ref cells, (nint)child);
+            if (((next >> NodeBits) & NodeMask) != node) break;
+            node = child;
+            cell = next;
+            int rank = (int)(next >> (2 * NodeBits)) - 1;
+            if (rank >= 0) best = rank;
+        }
+        return best;
     }
 
     private static bool MergesIntoItself(BytePairMerger.Ranks ranks, ReadOnlySpan<byte> token, int rank)
@@ -214,7 +257,7 @@ internal sealed class BacktrackingEncoder
             // The last pair found valid: a run of one repeated pattern ("aaaa…", "-=-=…") asks the same
             // pair at every token, and its check undoes both tokens' merges each time.
             int validLeft = -1, validRight = -1;
-            int candidate = LongestMatch(_trie, piece, out _);
+            int candidate = LongestMatch(piece);
             while (pos < n)
             {
                 int end = pos + Unsafe.Add(ref info, candidate).Length;
@@ -226,7 +269,7 @@ internal sealed class BacktrackingEncoder
                     validRight = candidate;
                     tokens[count++] = candidate;
                     pos = end;
-                    if (pos < n) candidate = LongestMatch(_trie, piece[pos..], out _);
+                    if (pos < n) candidate = LongestMatch(piece[pos..]);
                     continue;
                 }
                 int next = Unsafe.Add(ref info, candidate).Shorter;
