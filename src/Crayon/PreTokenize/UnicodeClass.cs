@@ -32,10 +32,13 @@ internal sealed class UnicodeClass
 
     private readonly ushort[] _blockIndex;
     private readonly byte[] _blocks;
-    private readonly byte[] _ascii = new byte[128];
+    // The code points of one and two UTF-8 bytes (Latin, Greek, Cyrillic, Hebrew, Arabic, …) in one
+    // flat table: one load where the two-stage table needs two in a row.
+    private const int FlatCount = 0x800;
+    private readonly byte[] _flat = new byte[FlatCount];
 
     /// <summary>The flags of the 128 ASCII code points (for splitter loops that skip decoding).</summary>
-    public ReadOnlySpan<byte> Ascii => _ascii;
+    public ReadOnlySpan<byte> Ascii => _flat.AsSpan(0, 128);
 
     // No static constructor on purpose: NativeAOT would check class initialisation on every access
     // from the hot loops. Splitters keep a reference to the shared instance instead.
@@ -64,14 +67,14 @@ internal sealed class UnicodeClass
             _blockIndex[b] = idx;
         }
         _blocks = data.ToArray();
-        for (int c = 0; c < 128; c++) _ascii[c] = Compute(c);
+        for (int c = 0; c < FlatCount; c++) _flat[c] = Compute(c);
     }
 
     /// <summary>The flags of a code point (0 for unassigned, symbols, punctuation, controls).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte Of(int cp)
     {
-        if ((uint)cp < 128) return _ascii[cp];
+        if ((uint)cp < FlatCount) return _flat[cp];
         if ((uint)cp > MaxCodePoint) return 0;
         return _blocks[(_blockIndex[cp >> BlockBits] << BlockBits) | (cp & (BlockSize - 1))];
     }
