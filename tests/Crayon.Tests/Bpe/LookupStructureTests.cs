@@ -149,14 +149,8 @@ public class LookupStructureTests
     {
         var table = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)b })]);
         PieceCache cache = PieceCache.For(table);
-        // Eight pieces that fall into one set (found by search): more than its ways.
-        int set = new PieceCache.Key("seed"u8).Set;
-        var same = new List<byte[]>();
-        for (int i = 0; same.Count < 8; i++)
-        {
-            byte[] p = Encoding.ASCII.GetBytes($"w{i}");
-            if (new PieceCache.Key(p).Set == set) same.Add(p);
-        }
+        // Eight pieces that fall into one set: more than its ways.
+        List<byte[]> same = PiecesInSetOf("seed"u8, "w", 8);
         for (int i = 0; i < same.Count; i++) cache.Store(new PieceCache.Key(same[i]), [i, 1000 + i]);
         int kept = 0;
         for (int i = 0; i < same.Count; i++)
@@ -178,13 +172,7 @@ public class LookupStructureTests
     {
         var table = Table([.. Enumerable.Range(0, 256).Select(b => new[] { (byte)b })]);
         PieceCache cache = PieceCache.For(table);
-        int set = new PieceCache.Key("cycle"u8).Set;
-        var same = new List<byte[]>();
-        for (int i = 0; same.Count < 6; i++)
-        {
-            byte[] p = Encoding.ASCII.GetBytes($"recurring piece {i}");
-            if (new PieceCache.Key(p).Set == set) same.Add(p);
-        }
+        List<byte[]> same = PiecesInSetOf("cycle"u8, "recurring piece ", 6);
         int hits = 0;
         for (int round = 0; round < 10; round++)
             for (int i = 0; i < same.Count; i++)
@@ -345,6 +333,20 @@ public class LookupStructureTests
         int[] full = MergeTests.ReferenceMerge(dict, Encoding.ASCII.GetBytes(fresh));
         Assert.Equal(full.Length, enc.EncodeOrdinary(Encoding.ASCII.GetBytes(fresh), new int[full.Length - 1]));
         Assert.Equal(full, enc.EncodeOrdinary(fresh));
+    }
+
+    /// <summary><paramref name="count"/> pieces "<paramref name="prefix"/>0", "…1", … that fall into the
+    /// piece cache's set of <paramref name="seed"/>, found by search.</summary>
+    private static List<byte[]> PiecesInSetOf(ReadOnlySpan<byte> seed, string prefix, int count)
+    {
+        int set = new PieceCache.Key(seed).Set;
+        var same = new List<byte[]>();
+        for (int i = 0; same.Count < count; i++)
+        {
+            byte[] p = Encoding.ASCII.GetBytes($"{prefix}{i}");
+            if (new PieceCache.Key(p).Set == set) same.Add(p);
+        }
+        return same;
     }
 
     private static int[]? Probe(PieceCache cache, in PieceCache.Key key)
