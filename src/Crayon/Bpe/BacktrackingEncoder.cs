@@ -46,8 +46,8 @@ internal sealed class BacktrackingEncoder
     }
 
     // The trie of every producible token, one 8-byte cell per node: base | check << 21 | (rank + 1) << 42.
-    // Twelve-byte nodes (base, check and value apart) made every walk step straddle more lines: the walk
-    // is a chain of dependent loads, a fifth of the time on random letters.
+    // The walk is a chain of dependent loads (a fifth of the time on random letters); 12-byte nodes
+    // took a third more memory and measured 3–6 % slower on random CJK (random letters the same).
     private ulong[] _cells = [];
     private const int NodeBits = 21;
     private const ulong NodeMask = (1UL << NodeBits) - 1;   // also the check of a free cell, which no walk matches
