@@ -36,11 +36,9 @@ namespace Crayon.Bpe;
 /// </summary>
 internal sealed class BacktrackingEncoder
 {
-    /// <summary>What the build works out for one rank; the encoder keeps it packed in two arrays.</summary>
+    /// <summary>What the build works out for one rank's walk; the encoder keeps it packed in <see cref="_shape"/>.</summary>
     private struct TokenInfo
     {
-        public int Left;    // the parts of the token's last merge; -1 for a single byte
-        public int Right;
         public int Length;  // bytes; 0 when the rank is not a producible token
         public int Shorter; // the longest producible token that is a proper prefix, or -1
     }
@@ -48,9 +46,10 @@ internal sealed class BacktrackingEncoder
     // The trie of every producible token, one 8-byte cell per node: base | check << 21 | (rank + 1) << 42.
     // The walk is a chain of dependent loads (a fifth of the time on random letters); 12-byte nodes
     // took a third more memory and measured 3–6 % slower on random CJK (random letters the same).
-    private ulong[] _cells = [];
+    private readonly ulong[] _cells;
     private const int NodeBits = 21;
     private const ulong NodeMask = (1UL << NodeBits) - 1;   // also the check of a free cell, which no walk matches
+    private const ulong RanklessMask = (1UL << (2 * NodeBits)) - 1;   // a cell's base and check: no token ends there
     // Per rank, apart by who reads them (one 16-byte record for both measured 2–3 % slower on random
     // CJK, the same on random letters): the walk reads a token's length and its next shorter prefix,
     // length | (shorter + 1) << 10; the pair check reads the parts of its last merge, (uint)left |
@@ -61,8 +60,9 @@ internal sealed class BacktrackingEncoder
     private const uint LengthMask = (1u << LengthBits) - 1;
     private readonly PairTable _pairs;       // (left, right) → the rank of the token whose split they are
 
-    private BacktrackingEncoder(int ranks, PairTable pairs)
+    private BacktrackingEncoder(ulong[] cells, int ranks, PairTable pairs)
     {
+        _cells = cells;
         _split = new ulong[ranks];
         Array.Fill(_split, ulong.MaxValue);
         _pairs = pairs;
@@ -90,25 +90,26 @@ internal sealed class BacktrackingEncoder
         var info = new TokenInfo[nRanks];
         for (int r = 0; r < nRanks; r++)
         {
-            info[r] = new TokenInfo { Left = -1, Right = -1, Shorter = -1 };
+            info[r] = new TokenInfo { Shorter = -1 };
             if (offsets[r] < 0) continue;
+            if ((uint)lengths[r] > LengthMask) return null;
             info[r].Length = lengths[r];
             if (lengths[r] == 1) byteRank[arena[offsets[r]]] = r;
             else keys.Add((arena.AsSpan(offsets[r], lengths[r]).ToArray(), r));
         }
         foreach (int r in byteRank) if (r < 0) return null;
-        TrieNode[] trie = DoubleArrayBuilder.Build(keys, c => byteRank[c]);
+        if (Pack(DoubleArrayBuilder.Build(keys, c => byteRank[c])) is not { } cells) return null;
+        var pairs = new PairTable(keys.Count);
+        var encoder = new BacktrackingEncoder(cells, nRanks, pairs);
 
         // Each token's longest proper prefix that is a token, by walking the trie once per token.
         for (int r = 0; r < nRanks; r++)
-            if (info[r].Length > 1) info[r].Shorter = LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r] - 1), out _);
+            if (info[r].Length > 1) info[r].Shorter = encoder.LongestMatch(arena.AsSpan(offsets[r], lengths[r] - 1));
 
         // Splits in rank order: a token's parts must be earlier tokens that form a valid pair under the
         // merges found so far (the pair table holds only lower ranks, so "valid" means: BPE restricted to
         // lower ranks stops at exactly these two parts, which the token's own rank then merges).
-        var pairs = new PairTable(keys.Count);
         var producible = new bool[nRanks];
-        var encoder = new BacktrackingEncoder(nRanks, pairs);
         for (int r = 0; r < nRanks; r++)
         {
             if (info[r].Length == 0) continue;
@@ -119,8 +120,6 @@ internal sealed class BacktrackingEncoder
                 if (left > r || !producible[left]) continue;
                 int right = ranks.Get(token[info[left].Length..]);
                 if (right < 0 || right > r || !producible[right] || !encoder.IsValidPair(left, right)) continue;
-                info[r].Left = left;
-                info[r].Right = right;
                 encoder._split[r] = (uint)left | (ulong)(uint)right << 32;
                 pairs.Add(left, right, r);
                 producible[r] = true;
@@ -137,8 +136,8 @@ internal sealed class BacktrackingEncoder
         for (int r = 0; r < nRanks; r++)
         {
             if (info[r].Length < 2 || producible[r]) continue;
-            LongestMatch(trie, arena.AsSpan(offsets[r], lengths[r]), out int node);
-            trie[node].Value = -1;
+            encoder.LongestMatch(arena.AsSpan(offsets[r], lengths[r]), out ulong node);
+            cells[node] &= RanklessMask;
             info[r].Length = 0;
             encoder.LeftOut++;
         }
@@ -148,14 +147,9 @@ internal sealed class BacktrackingEncoder
             while (s >= 0 && !producible[s]) s = info[s].Shorter;
             info[r].Shorter = s;
         }
-        if (Pack(trie) is not { } cells) return null;
-        encoder._cells = cells;
         encoder._shape = new uint[nRanks];
         for (int r = 0; r < nRanks; r++)
-        {
-            if ((uint)info[r].Length > LengthMask) return null;
             encoder._shape[r] = (uint)info[r].Length | (uint)(info[r].Shorter + 1) << LengthBits;
-        }
         return encoder;
     }
 
@@ -175,13 +169,18 @@ internal sealed class BacktrackingEncoder
         return cells;
     }
 
-    /// <summary>The rank of the longest producible token that is a prefix of <paramref name="text"/> (at least one byte).</summary>
+    /// <summary>The rank of the longest producible token that is a prefix of <paramref name="text"/> (-1: none).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int LongestMatch(ReadOnlySpan<byte> text)
+    private int LongestMatch(ReadOnlySpan<byte> text) => LongestMatch(text, out _);
+
+    /// <summary>As <see cref="LongestMatch(ReadOnlySpan{byte})"/>, and that token's cell.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int LongestMatch(ReadOnlySpan<byte> text, out ulong matchNode)
     {
         ref ulong cells = ref MemoryMarshal.GetArrayDataReference(_cells);
         int best = -1;
         ulong node = 0, cell = cells;
+        matchNode = 0;
         for (int i = 0; i < text.Length; i++)
         {
             // The builder pads the array so that Base + 255 of every node is inside it.
@@ -191,7 +190,7 @@ internal sealed class BacktrackingEncoder
             node = child;
             cell = next;
             int rank = (int)(next >> (2 * NodeBits)) - 1;
-            if (rank >= 0) best = rank;
+            if (rank >= 0) { best = rank; matchNode = child; }
         }
         return best;
     }
@@ -205,25 +204,6 @@ internal sealed class BacktrackingEncoder
             return w.Count == 1 && w.Written[0] == rank;
         }
         finally { w.Dispose(); }
-    }
-
-    /// <summary>The rank of the longest token that is a prefix of <paramref name="text"/> (-1: none) and its trie node.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int LongestMatch(TrieNode[] trie, ReadOnlySpan<byte> text, out int matchNode)
-    {
-        ref TrieNode nodes = ref MemoryMarshal.GetArrayDataReference(trie);
-        int best = -1, node = 0;
-        matchNode = 0;
-        for (int i = 0; i < text.Length; i++)
-        {
-            // The builder pads the array so that Base + 255 of every node is inside it.
-            int child = Unsafe.Add(ref nodes, node).Base + text[i];
-            ref TrieNode c = ref Unsafe.Add(ref nodes, child);
-            if (c.Check != node) break;
-            node = child;
-            if (c.Value >= 0) { best = c.Value; matchNode = child; }
-        }
-        return best;
     }
 
     /// <summary>
