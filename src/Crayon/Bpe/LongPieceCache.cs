@@ -13,10 +13,10 @@ namespace Crayon.Bpe;
 /// <see cref="MaxTokens"/> ids, in two flat arrays (2 MiB), allocated the first time a thread meets
 /// such a piece. Entries hold the whole key, so a hit is exact. 1,024 direct-mapped slots missed
 /// 44 % of o200k_base's long pieces in 2 MB of multilingual text read again and again (~1,000
-/// distinct), 8,192 direct-mapped slots 7 %. Four ways, with a full set taking new pieces in its
-/// last way (see <see cref="Store"/>): in 2-way sets filled first, the few sets that three or more
-/// recurring pieces map to missed at every occurrence (their merges were 2 % of o200k_base's time on
-/// multilingual text read again and again; none show in the profile now).
+/// distinct), 8,192 direct-mapped slots 7 %. Four ways, filled as <see cref="FullSetInsertion"/>
+/// says: in 2-way sets filled first, the few sets that three or more recurring pieces map to missed
+/// at every occurrence (their merges were 2 % of o200k_base's time on multilingual text read again
+/// and again; none show in the profile now).
 /// One cache per thread, bound to one rank table at a time (switching tables empties it); no locks.
 /// Tried first and dropped: handing pieces of 17 to 96 bytes to the linear backtracking encoder,
 /// +4–36 % on the same text, but building its tables costs 140–290 ms at the first such piece, a
@@ -38,8 +38,7 @@ internal sealed class LongPieceCache
     private readonly int[] _ids = new int[Slots * MaxTokens];
     private readonly int[] _meta = new int[Slots];   // length | count << 16; 0 = empty
     private RankTable? _owner;
-    private const int InsertFirstMask = 7;
-    private uint _stores;
+    private FullSetInsertion _insertion;
 
     /// <summary>This thread's cache, bound to <paramref name="table"/>.</summary>
     public static LongPieceCache For(RankTable table)
@@ -72,14 +71,12 @@ internal sealed class LongPieceCache
     }
 
     /// <summary>Remembers the ids of the piece (at most <see cref="MaxTokens"/> ids; more are not
-    /// cached): in its set's first way, the others moving down one, or, in a full set, mostly in the
-    /// last way (as <see cref="PieceCache"/> does, so that five recurring pieces of one set do not
-    /// push each other out in turn).</summary>
+    /// cached), in the way <see cref="FullSetInsertion"/> picks.</summary>
     public void Store(int set, ReadOnlySpan<byte> piece, ReadOnlySpan<int> ids)
     {
         if (ids.IsEmpty || ids.Length > MaxTokens || piece.Length < MinBytes || piece.Length > MaxBytes) return;
         int slot = set + Ways - 1;
-        if (_meta[slot] == 0 || (++_stores & InsertFirstMask) == 0)
+        if (_insertion.First(setFull: _meta[slot] != 0))
         {
             // A store is rare next to the merge it follows: moving three entries costs little.
             Array.Copy(_keys, set * MaxBytes, _keys, (set + 1) * MaxBytes, (Ways - 1) * MaxBytes);

@@ -31,8 +31,9 @@ internal enum GptPattern
 /// </list>
 /// o200k_base's pattern differs in three rules: a capital after a small letter starts a piece; a
 /// contraction is one only right after a letter, where it ends that letter's piece (a piece starts
-/// after it, not at it); and a symbol piece takes the / that follow its \r and \n too. Checked against both splitters on random text over every ASCII byte and on
-/// real text (tests/Crayon.Tests/Bpe/Gpt4AsciiStartsTests.cs).
+/// after it, not at it); and a symbol piece takes the / that follow its \r and \n too. Checked
+/// against both splitters on random text over every ASCII byte and on real text
+/// (tests/Crayon.Tests/Bpe/Gpt4AsciiStartsTests.cs).
 /// </summary>
 internal static class Gpt4AsciiStarts
 {
