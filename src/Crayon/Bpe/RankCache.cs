@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -8,36 +9,46 @@ namespace Crayon.Bpe;
 /// bytes (whole pieces and merge pairs alike; hits and misses both cached), and for a piece of 3 to 8
 /// bytes that is not one token, its BPE when that is two tokens. Text is Zipfian: a few thousand
 /// pieces make most of it, and their entries stay in L2 where the rank table (megabytes) and the
-/// piece cache do not. 64 Ki entries (1 MiB): 16 Ki measured 1–10 % slower on English and
-/// multilingual text (more pieces went on to the table). Entries hold the key itself, so a hit is
-/// exact; a collision just evicts.
+/// piece cache do not. 64 Ki entries: 16 Ki measured 1–10 % slower on English and multilingual text
+/// (more pieces went on to the table).
+/// <para>
+/// An entry is one 8-byte word, so the 64 Ki entries take 512 KiB and leave half of a 1 MiB L2 to
+/// the rest (16-byte entries, the whole key beside the rank, filled it). The key is stored exactly,
+/// not as a hash: its bytes are first packed into 57 bits (see <see cref="Pack"/>), then multiplied
+/// by an odd constant modulo 2^57, which is a bijection; the top 16 bits of the product choose the
+/// entry and the other 41 are kept in it, so index and stored bits together give back the key, and a
+/// hit is exact. A collision just evicts.
+/// </para>
 /// </summary>
 /// <remarks>
 /// One cache per thread, bound to one table at a time (switching tables clears it); no locks, and
-/// no sharing, so it cannot race. Used only when every rank fits in 24 bits.
+/// no sharing, so it cannot race. Used only when every rank fits in 22 bits. Keys that do not pack
+/// (a last byte 0, or eight bytes with one above 0x7F) go to the table.
 /// </remarks>
 internal sealed class RankCache
 {
-    private const int Bits = 16;
-    private const int Size = 1 << Bits;
+    private const int IndexBits = 16;
+    private const int Size = 1 << IndexBits;
+    private const int KeyBits = 57;
+    private const ulong KeyMask = (1UL << KeyBits) - 1;
+    private const int TagBits = KeyBits - IndexBits;
+    private const ulong TagMask = (1UL << TagBits) - 1;
+    private const ulong Multiplier = 0x9E3779B97F4A7C15UL & KeyMask;   // odd
 
-    // A key of 3 to 8 bytes that is not one token is usually a word BPE splits in two: its entry
-    // keeps the two ranks too (see GetPiece), so the encoder answers it from this cache, which stays
-    // in L2, instead of probing the piece cache, a line that is rarely in the CPU's caches.
-    private const int SplitBits = 18;
-    private const uint SplitMask = (1u << SplitBits) - 1;
+    // An entry: tag | value << TagBits. Value 0 = empty. Below NotOneToken: rank + 1. NotOneToken |
+    // (first + 1): the key is not one token, and when first + 1 > 0 its BPE is first, _second[entry]
+    // (a key of 3 to 8 bytes that is not one token is usually a word BPE splits in two; keeping its
+    // parts here answers it without the piece cache, a line that is rarely in the CPU's caches).
+    private const int ValueBits = 64 - TagBits;
+    private const uint NotOneToken = 1u << (ValueBits - 1);
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Entry
-    {
-        public ulong Head;
-        public uint Meta;  // (length << 28) | (split's bits 32..35 << 24) | (rank + 1); 0 = empty
-        public uint Split; // bits 0..31 of ((first + 1) << 18 | second), the key's BPE when it is two tokens; 0 = not known
-    }
+    /// <summary>Ranks the cache can hold (the table is <see cref="RankTable.Cacheable"/> below this).</summary>
+    public const int RankLimit = (int)NotOneToken - 1;
 
     [ThreadStatic] private static RankCache? t_cache;
 
-    private readonly Entry[] _entries = new Entry[Size];
+    private readonly ulong[] _entries = new ulong[Size];
+    private readonly int[] _second = new int[Size];
     private RankTable? _owner;
 
     /// <summary>This thread's cache, bound to <paramref name="table"/>.</summary>
@@ -57,9 +68,9 @@ internal sealed class RankCache
     public int Get(RankTable table, ReadOnlySpan<byte> key)
     {
         if (key.Length == 2) return table.PairRank(key[0], key[1]);
-        if (key.Length > 8 || !table.Cacheable) return table.Get(key);
-        ref Entry e = ref Lookup(table, key);
-        return (int)(e.Meta & 0xFFFFFF) - 1;
+        if (key.Length > 8 || !table.Cacheable || !Pack(key, out ulong packed)) return table.Get(key);
+        uint value = Lookup(table, key, packed, out _);
+        return value < NotOneToken ? (int)value - 1 : -1;
     }
 
     /// <summary>
@@ -71,38 +82,63 @@ internal sealed class RankCache
     public int GetPiece(RankTable table, ReadOnlySpan<byte> key, out int second)
     {
         second = -1;
-        if (!table.Cacheable) return table.Get(key);
-        ref Entry e = ref Lookup(table, key);
-        int rank = (int)(e.Meta & 0xFFFFFF) - 1;
-        if (rank >= 0) return rank;
-        ulong split = ((ulong)((e.Meta >> 24) & 0xF) << 32) | e.Split;
-        if (split == 0) return -1;
-        second = (int)(split & SplitMask);
-        return (int)(split >> SplitBits) - 1;
+        if (!table.Cacheable || !Pack(key, out ulong packed)) return table.Get(key);
+        uint value = Lookup(table, key, packed, out int index);
+        if (value < NotOneToken) return (int)value - 1;
+        int first = (int)(value - NotOneToken) - 1;
+        if (first >= 0) second = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_second), index);
+        return first;
     }
 
     /// <summary>Remembers that the BPE of <paramref name="key"/> (3 to 8 bytes, not one token) is <paramref name="first"/>, <paramref name="second"/>.</summary>
     public void StoreSplit(RankTable table, ReadOnlySpan<byte> key, int first, int second)
     {
-        if (!table.Cacheable || (uint)first >= SplitMask || (uint)second > SplitMask) return;
-        ref Entry e = ref Lookup(table, key);
-        ulong split = ((ulong)(uint)(first + 1) << SplitBits) | (uint)second;
-        e.Meta = (e.Meta & 0xF0000000u) | (uint)(split >> 32) << 24;   // rank + 1 = 0: not one token
-        e.Split = (uint)split;
+        if (!table.Cacheable || (uint)first >= RankLimit || !Pack(key, out ulong packed)) return;
+        Lookup(table, key, packed, out int index);
+        ref ulong e = ref _entries[index];
+        e = (e & TagMask) | (ulong)(NotOneToken | (uint)(first + 1)) << TagBits;
+        _second[index] = second;
     }
 
-    /// <summary>The key's entry, filled from the table on a miss (hits and misses alike are kept).</summary>
+    /// <summary>
+    /// The key's value, filled from the table on a miss (hits and misses alike are kept), and its
+    /// entry's index.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref Entry Lookup(RankTable table, ReadOnlySpan<byte> key)
+    private uint Lookup(RankTable table, ReadOnlySpan<byte> key, ulong packed, out int index)
     {
-        uint h = RankTable.Hash(key, out ulong head);
-        ref Entry e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), (int)(h & (Size - 1)));
-        uint want = (uint)key.Length << 28;
-        if ((e.Meta & 0xF0000000u) == want && e.Head == head) return ref e;
-        int r = table.Get(key, h, head);
-        e.Head = head;
-        e.Meta = want | (uint)(r + 1);
-        e.Split = 0;
-        return ref e;
+        ulong m = (packed * Multiplier) & KeyMask;
+        index = (int)(m >> TagBits);
+        ulong tag = m & TagMask;
+        ref ulong e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), index);
+        ulong x = e ^ tag;
+        if ((x & TagMask) == 0 && x != 0) return (uint)(x >> TagBits);
+        int r = table.Get(key);
+        uint value = r >= 0 ? (uint)(r + 1) : NotOneToken;
+        e = tag | (ulong)value << TagBits;
+        return value;
+    }
+
+    /// <summary>
+    /// The key (1 to 8 bytes) as a number below 2^57, different for different keys; false for a key
+    /// that does not pack. Up to seven bytes: the bytes themselves, zero-padded, which tell the
+    /// length when the last byte is not 0. Eight bytes of at most 0x7F (their top bits all zero):
+    /// the eighth byte's seven bits move into the top bits of the first seven, and bit 56 marks it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Pack(ReadOnlySpan<byte> key, out ulong packed)
+    {
+        int n = key.Length;
+        if (n < 8)
+        {
+            packed = RankTable.Tail(key);
+            return n > 0 && key[n - 1] != 0;
+        }
+        ulong head = BinaryPrimitives.ReadUInt64LittleEndian(key);
+        ulong last = head >> 56;
+        // last * Spread puts bit i at bit 8i + 7 (i < 7) with no carries: the 49 partial products land on distinct bits.
+        const ulong Spread = 0x0002040810204080UL;
+        packed = (head & 0x00FFFFFFFFFFFFFFUL) | ((last * Spread) & 0x0080808080808080UL) | 1UL << 56;
+        return n == 8 && last != 0 && (head & 0x8080808080808080UL) == 0;
     }
 }

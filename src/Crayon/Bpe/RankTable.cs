@@ -47,7 +47,7 @@ internal sealed unsafe class RankTable
     /// <summary>The largest rank.</summary>
     public int MaxRank { get; }
 
-    /// <summary>True when every rank fits the 24 bits a <see cref="RankCache"/> entry holds.</summary>
+    /// <summary>True when every rank is below <see cref="RankCache.RankLimit"/>, what a cache entry holds.</summary>
     public bool Cacheable { get; }
 
     /// <param name="arena">All keys' bytes; key i is arena[offsets[i] .. offsets[i] + lengths[i]].</param>
@@ -91,7 +91,7 @@ internal sealed unsafe class RankTable
         int max = 0;
         foreach (int r in ranks) max = Math.Max(max, r);
         MaxRank = max;
-        Cacheable = max < (1 << 24) - 1;
+        Cacheable = max < RankCache.RankLimit;
     }
 
     /// <summary>The key's bit in the filter: other bits of the hash than the slot's, mixed again.</summary>

@@ -130,10 +130,10 @@ public class LookupStructureTests
         Assert.Equal(-1, second);
 
         // The widest ranks the entry holds, and one past them (not kept: the piece cache answers those).
-        cache.StoreSplit(table, "abcdefgh"u8, (1 << 18) - 2, (1 << 18) - 1);
-        Assert.Equal((1 << 18) - 2, cache.GetPiece(table, "abcdefgh"u8, out second));
-        Assert.Equal((1 << 18) - 1, second);
-        cache.StoreSplit(table, "abcdefg"u8, 1 << 18, 3);
+        cache.StoreSplit(table, "abcdefgh"u8, RankCache.RankLimit - 1, int.MaxValue);
+        Assert.Equal(RankCache.RankLimit - 1, cache.GetPiece(table, "abcdefgh"u8, out second));
+        Assert.Equal(int.MaxValue, second);
+        cache.StoreSplit(table, "abcdefg"u8, RankCache.RankLimit, 3);
         Assert.Equal(-1, cache.GetPiece(table, "abcdefg"u8, out second));
         Assert.Equal(-1, second);
 
@@ -378,5 +378,50 @@ public class LookupStructureTests
                 Assert.True(got == expect || (got < expect && s.Length - got < 16), $"trial {trial}: {got} vs {expect}");
             }
         }
+    }
+
+    [Fact]
+    public void RankCachePacksDifferentKeysApart()
+    {
+        // The cache keeps 41 of a key's 57 packed bits and finds it by the other 16, so two keys that
+        // packed alike would answer for each other. Keys from few byte values make near misses likely.
+        var rng = new Random(11);
+        byte[] alphabet = [0, 1, 0x41, 0x7F, 0x80, 0xC3, 0xFF];
+        var seen = new Dictionary<ulong, string>();
+        for (int i = 0; i < 200_000; i++)
+        {
+            var key = new byte[rng.Next(1, 9)];
+            for (int j = 0; j < key.Length; j++) key[j] = alphabet[rng.Next(alphabet.Length)];
+            bool packs = RankCache.Pack(key, out ulong packed);
+            Assert.Equal(key[^1] != 0 && (key.Length < 8 || key.All(b => b < 0x80)), packs);
+            if (!packs) continue;
+            Assert.True(packed < 1UL << 57);
+            string hex = Convert.ToHexString(key);
+            if (seen.TryGetValue(packed, out string? other)) Assert.Equal(other, hex);
+            else seen[packed] = hex;
+        }
+    }
+
+    [Fact]
+    public void RankCacheAnswersAsTheTableDoesUnderCollisions()
+    {
+        // Many more keys than entries, asked again and again: every answer must be the table's.
+        var rng = new Random(12);
+        var tokens = new List<byte[]>(Enumerable.Range(0, 256).Select(b => new[] { (byte)b }));
+        var keys = new List<byte[]>();
+        var distinct = new HashSet<string>();
+        while (keys.Count < 150_000)
+        {
+            var key = new byte[rng.Next(1, 9)];
+            for (int j = 0; j < key.Length; j++) key[j] = (byte)(rng.Next(4) == 0 ? rng.Next(256) : 'a' + rng.Next(4));
+            if (!distinct.Add(Convert.ToHexString(key))) continue;
+            keys.Add(key);
+            if (key.Length > 1 && rng.Next(3) == 0) tokens.Add(key);
+        }
+        var table = Table(tokens);
+        RankCache cache = RankCache.For(table);
+        for (int round = 0; round < 3; round++)
+            for (int i = 0; i < keys.Count; i += 1 + round)
+                Assert.Equal(table.Get(keys[i]), cache.Get(table, keys[i]));
     }
 }
