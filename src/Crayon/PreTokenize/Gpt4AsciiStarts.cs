@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Crayon.PreTokenize;
@@ -56,37 +57,43 @@ internal static class Gpt4AsciiStarts
     /// end of text. A mark at or after it may be wrong (it depends on what follows end). pos itself
     /// comes back when nothing but pos is known.
     /// </summary>
+    // The class masks, word by word: word w's masks lie together (Width ulongs from w * Width), so the
+    // rules reach every mask of a word and of its neighbours from one reference. Eleven separate
+    // arrays needed a register or a stack slot each and the main loop spilled most of its values.
+    private const int Let = 0, Dig = 1, Ws = 2, Nl = 3, Sp = 4, Sym = 5, Con = 6, Con3 = 7, NlAhead = 8, Up = 9, Sl = 10;
+    private const int Width = 11;
+
     [SkipLocalsInit]   // the words used are cleared below: a 64-byte run does not pay for a 4 KiB one
     public static int Mark(ReadOnlySpan<byte> text, int pos, int end, int maxDigits, GptPattern pattern, Span<ulong> starts)
     {
         bool o200k = pattern == GptPattern.O200k;
         int n = end - pos;
         int words = (n + 63) >> 6;
-        int stride = words + 2;   // word 0: the byte before pos (bit 63); word words + 1: after end
-        Span<ulong> buf = stackalloc ulong[11 * (MaxWords + 2)];
-        buf.Slice(0, 11 * stride).Clear();
-        Span<ulong> let = buf.Slice(0, stride), dig = buf.Slice(stride, stride), ws = buf.Slice(2 * stride, stride);
-        Span<ulong> nl = buf.Slice(3 * stride, stride), sp = buf.Slice(4 * stride, stride), sym = buf.Slice(5 * stride, stride);
-        Span<ulong> con = buf.Slice(6 * stride, stride), con3 = buf.Slice(7 * stride, stride), nlAhead = buf.Slice(8 * stride, stride);
-        Span<ulong> up = buf.Slice(9 * stride, stride), sl = buf.Slice(10 * stride, stride);   // capitals, slashes
+        if ((uint)n > MaxBytes || starts.Length < words) throw new ArgumentOutOfRangeException(nameof(end));
+        // word 0: the byte before pos (bit 63); word words + 1: after end
+        Span<ulong> buf = stackalloc ulong[Width * (MaxWords + 2)];
+        buf.Slice(0, Width * (words + 2)).Clear();
+        ref ulong m = ref MemoryMarshal.GetReference(buf);
 
         ReadOnlySpan<byte> s = text.Slice(pos, n);
         for (int w = 0; w < words; w++)
         {
             int at = w << 6;
             ReadOnlySpan<byte> block = s.Slice(at, Math.Min(64, n - at));
-            Classify(block, out let[w + 1], out up[w + 1], out dig[w + 1], out ws[w + 1], out nl[w + 1], out sp[w + 1],
-                     out con[w + 1], out sl[w + 1]);
+            ref ulong c = ref Unsafe.Add(ref m, (w + 1) * Width);
+            Classify(block, out c, out Unsafe.Add(ref c, Up), out Unsafe.Add(ref c, Dig), out Unsafe.Add(ref c, Ws),
+                     out Unsafe.Add(ref c, Nl), out Unsafe.Add(ref c, Sp), out Unsafe.Add(ref c, Con), out Unsafe.Add(ref c, Sl));
             ulong valid = block.Length == 64 ? ulong.MaxValue : (1UL << block.Length) - 1;
-            sym[w + 1] = ~(let[w + 1] | dig[w + 1] | ws[w + 1]) & valid;
+            Unsafe.Add(ref c, Sym) = ~(c | Unsafe.Add(ref c, Dig) | Unsafe.Add(ref c, Ws)) & valid;
         }
         if (pos > 0)
         {
             Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p,
                      out _, out ulong z);
-            let[0] = l << 63; up[0] = u << 63; dig[0] = d << 63; ws[0] = x << 63;
-            nl[0] = r << 63; sp[0] = p << 63; sl[0] = z << 63;
-            sym[0] = (~(l | d | x) & 1) << 63;
+            Unsafe.Add(ref m, Let) = l << 63; Unsafe.Add(ref m, Up) = u << 63; Unsafe.Add(ref m, Dig) = d << 63;
+            Unsafe.Add(ref m, Ws) = x << 63; Unsafe.Add(ref m, Nl) = r << 63; Unsafe.Add(ref m, Sp) = p << 63;
+            Unsafe.Add(ref m, Sl) = z << 63;
+            Unsafe.Add(ref m, Sym) = (~(l | d | x) & 1) << 63;
         }
 
         // Contractions: apostrophes are rare, so each is looked at on its own, in order (in the whole
@@ -96,16 +103,19 @@ internal static class Gpt4AsciiStarts
         int wordLettersFrom = pos;
         for (int w = 1; w <= words; w++)
         {
-            ulong apostrophes = con[w], blocked = o200k ? ~Prev(let, w, 1) : Prev(sym, w, 1) | Prev(sp, w, 1);
-            con[w] = 0;
+            ref ulong c = ref Unsafe.Add(ref m, w * Width);
+            ulong apostrophes = Unsafe.Add(ref c, Con);
+            if (apostrophes == 0) continue;
+            ulong blocked = o200k ? ~Prev(ref c, Let, 1) : Prev(ref c, Sym, 1) | Prev(ref c, Sp, 1);
+            Unsafe.Add(ref c, Con) = 0;
             for (; apostrophes != 0; apostrophes &= apostrophes - 1)
             {
                 int bit = BitOperations.TrailingZeroCount(apostrophes), at = pos + ((w - 1) << 6) + bit;
                 if ((blocked >> bit & 1) != 0 || (o200k && at - 1 < wordLettersFrom)) continue;
                 int length = Contraction.Length(text, at, ignoreCase: true);
                 if (length == 0) continue;
-                con[w] |= 1UL << bit;
-                if (length == 3) con3[w] |= 1UL << bit;
+                Unsafe.Add(ref c, Con) |= 1UL << bit;
+                if (length == 3) Unsafe.Add(ref c, Con3) |= 1UL << bit;
                 wordLettersFrom = at + length;
             }
         }
@@ -114,64 +124,75 @@ internal static class Gpt4AsciiStarts
         // moves down k places when the k bytes it crosses are all white space).
         for (int w = words; w >= 1; w--)
         {
-            ulong run = ws[w], g = nl[w] | ((nlAhead[w + 1] & 1) << 63 & run);
+            ref ulong c = ref Unsafe.Add(ref m, w * Width);
+            ulong run = Unsafe.Add(ref c, Ws), g = Unsafe.Add(ref c, Nl) | ((Unsafe.Add(ref c, Width + NlAhead) & 1) << 63 & run);
             for (int k = 1; k < 64; k <<= 1) { g |= (g >> k) & run; run &= run >> k; }
-            nlAhead[w] = g;
+            Unsafe.Add(ref c, NlAhead) = g;
         }
 
         ulong digitCarry = 0, prevAbsorbed = 0;
         for (int w = 1; w <= words; w++)
         {
-            ulong l = let[w], d = dig[w], x = ws[w], r = nl[w], p = sp[w], o = sym[w];
+            ref ulong c = ref Unsafe.Add(ref m, w * Width);
+            ulong l = c, d = Unsafe.Add(ref c, Dig), x = Unsafe.Add(ref c, Ws), r = Unsafe.Add(ref c, Nl);
+            ulong o = Unsafe.Add(ref c, Sym);
 
             // A symbol piece takes the \r and \n right after it (GPT-4: [\r\n]*), or the \r, \n and /
             // (o200k: [\r\n/]*, so a / after such a newline is taken too): from a newline right after a
             // symbol to the end of the run of those bytes (a fill upwards, k places per step when the k
             // bytes it crosses are all in the run).
-            ulong tail = o200k ? r | sl[w] : r;
-            ulong absorbed = (r & Prev(sym, w, 1) & ~(w == 1 ? 1UL : 0)) | ((prevAbsorbed >> 63) & tail & 1);
-            for (ulong run = tail, k = 1; k < 64; k <<= 1)
-            {
-                absorbed |= (absorbed << (int)k) & run;
-                run &= run << (int)k;
-            }
+            ulong tail = o200k ? r | Unsafe.Add(ref c, Sl) : r;
+            ulong absorbed = (r & Prev(ref c, Sym, 1) & ~(w == 1 ? 1UL : 0)) | ((prevAbsorbed >> 63) & tail & 1);
+            if (absorbed != 0)
+                for (ulong run = tail, k = 1; k < 64; k <<= 1)
+                {
+                    absorbed |= (absorbed << (int)k) & run;
+                    run &= run << (int)k;
+                }
 
             // Digits in pieces of maxDigits from each run's first (pos is a piece start, so a run that
             // goes on from before pos starts a piece there).
-            ulong full = d;
-            for (int k = 1; k < maxDigits; k++) full &= Prev(dig, w, k);
-            ulong digits = (d & ~Prev(dig, w, 1)) | (w == 1 ? d & 1 : 0) | (digitCarry & full);
-            for (ulong y = digits; y != 0;)
+            ulong digits = 0;
+            if (d != 0)
             {
-                y = (y << maxDigits) & full;
-                digits |= y;
+                ulong full = d;
+                for (int k = 1; k < maxDigits; k++) full &= Prev(ref c, Dig, k);
+                digits = (d & ~Prev(ref c, Dig, 1)) | (w == 1 ? d & 1 : 0) | (digitCarry & full);
+                for (ulong y = digits; y != 0;)
+                {
+                    y = (y << maxDigits) & full;
+                    digits |= y;
+                }
             }
             digitCarry = digits >> (64 - maxDigits);
 
-            ulong afterContraction = Prev(con, w, 2) & ~Prev(con3, w, 2) | Prev(con3, w, 3);
+            ulong con = Unsafe.Add(ref c, Con);
+            ulong afterContraction = Prev(ref c, Con, 2) & ~Prev(ref c, Con3, 2) | Prev(ref c, Con3, 3);
             // The byte before a letter run joins it: white space other than \r \n, or a symbol that
             // starts a piece of its own (no symbol before it that is not taken by the piece before, no
             // space) and is not a contraction's apostrophe or taken itself.
             ulong absorbedBefore = (absorbed << 1) | (prevAbsorbed >> 63);
             ulong absorbedBefore2 = (absorbed << 2) | (prevAbsorbed >> 62);
-            ulong alone = ~(Prev(sym, w, 2) & ~absorbedBefore2) & ~Prev(sp, w, 2);
+            ulong alone = ~(Prev(ref c, Sym, 2) & ~absorbedBefore2) & ~Prev(ref c, Sp, 2);
             if (w == 1) alone |= 2;   // text[pos] starts a piece, whatever came before it
-            ulong joins = (Prev(ws, w, 1) & ~Prev(nl, w, 1))
-                          | (Prev(sym, w, 1) & alone & ~Prev(con, w, 1) & ~absorbedBefore);
-            ulong letters = l & ~Prev(let, w, 1) & ~joins & ~Prev(con, w, 1) & ~Prev(con, w, 2);
+            ulong conBefore = Prev(ref c, Con, 1);
+            ulong joins = (Prev(ref c, Ws, 1) & ~Prev(ref c, Nl, 1))
+                          | (Prev(ref c, Sym, 1) & alone & ~conBefore & ~absorbedBefore);
+            ulong letterBefore = Prev(ref c, Let, 1);
+            ulong letters = l & ~letterBefore & ~joins & ~conBefore & ~Prev(ref c, Con, 2);
             // o200k: a capital after a small letter, unless it is a contraction's second letter ('vE)
-            if (o200k) letters |= up[w] & Prev(let, w, 1) & ~Prev(up, w, 1) & ~Prev(con, w, 2);
+            if (o200k) letters |= Unsafe.Add(ref c, Up) & letterBefore & ~Prev(ref c, Up, 1) & ~Prev(ref c, Con, 2);
 
-            ulong symbols = ((o & ~Prev(sym, w, 1) & ~Prev(sp, w, 1)) | (p & Next(sym, w, 1))) & ~absorbed;
-            ulong contractions = con[w];
+            ulong symbols = ((o & ~Prev(ref c, Sym, 1) & ~Prev(ref c, Sp, 1)) | (Unsafe.Add(ref c, Sp) & Next(ref c, Sym, 1))) & ~absorbed;
+            ulong contractions = con;
             if (o200k) { symbols &= ~contractions; contractions = 0; }   // inside the word's piece
 
-            ulong ahead = nlAhead[w], rest = x & ~ahead;
-            ulong runs = x & ~Prev(ws, w, 1) & ~absorbed;
+            ulong ahead = Unsafe.Add(ref c, NlAhead), rest = x & ~ahead;
+            ulong runs = x & ~Prev(ref c, Ws, 1) & ~absorbed;
             ulong afterAbsorbed = absorbedBefore & ~absorbed;
             prevAbsorbed = absorbed;
-            ulong afterNewline = rest & Prev(nlAhead, w, 1) & Prev(ws, w, 1);
-            ulong last = rest & ~Next(ws, w, 1) & (Next(let, w, 1) | Next(dig, w, 1) | Next(sym, w, 1));
+            ulong afterNewline = rest & Prev(ref c, NlAhead, 1) & Prev(ref c, Ws, 1);
+            ulong last = rest & ~Next(ref c, Ws, 1) & (Next(ref c, Let, 1) | Next(ref c, Dig, 1) | Next(ref c, Sym, 1));
 
             starts[w - 1] = (letters | contractions | afterContraction | digits | symbols | runs | afterAbsorbed | afterNewline | last)
                             & (l | d | x | o);
@@ -182,7 +203,7 @@ internal static class Gpt4AsciiStarts
         // Not the end of text: the last byte's marks depend on the byte after it, and the marks in a
         // white-space run that reaches the end depend on the rest of the run.
         int bound = n - 1;
-        while (bound > 0 && (ws[((bound - 1) >> 6) + 1] >> ((bound - 1) & 63) & 1) != 0) bound--;
+        while (bound > 0 && (Unsafe.Add(ref m, (((bound - 1) >> 6) + 1) * Width + Ws) >> ((bound - 1) & 63) & 1) != 0) bound--;
         return pos + LastMarkBelow(starts, bound);
     }
 
@@ -200,11 +221,13 @@ internal static class Gpt4AsciiStarts
         return 0;
     }
 
+    /// <summary>Mask <paramref name="c"/> of word <paramref name="w"/> (at w), each bit moved up k places, the bits of the word before coming in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Prev(Span<ulong> a, int w, int k) => (a[w] << k) | (a[w - 1] >> (64 - k));
+    private static ulong Prev(ref ulong w, int c, int k) => (Unsafe.Add(ref w, c) << k) | (Unsafe.Add(ref w, c - Width) >> (64 - k));
 
+    /// <summary>Mask <paramref name="c"/> of word <paramref name="w"/>, each bit moved down k places, the bits of the word after coming in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Next(Span<ulong> a, int w, int k) => (a[w] >> k) | (a[w + 1] << (64 - k));
+    private static ulong Next(ref ulong w, int c, int k) => (Unsafe.Add(ref w, c) >> k) | (Unsafe.Add(ref w, c + Width) << (64 - k));
 
     /// <summary>The class masks of up to 64 ASCII bytes.</summary>
     private static void Classify(ReadOnlySpan<byte> s, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
