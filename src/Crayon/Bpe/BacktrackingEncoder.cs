@@ -164,7 +164,7 @@ internal sealed class BacktrackingEncoder
             // (The root's check is free too; its base is the first-byte table's.)
             if ((uint)n.Base >= NodeMask) return null;
             ulong check = n.Check == TrieNode.Free ? NodeMask : (ulong)n.Check;
-            cells[i] = (ulong)n.Base | check << NodeBits | (ulong)(uint)(n.Value + 1) << (2 * NodeBits);
+            cells[i] = (ulong)(uint)n.Base | check << NodeBits | (ulong)(uint)(n.Value + 1) << (2 * NodeBits);
         }
         return cells;
     }

@@ -46,8 +46,13 @@ internal static class Gpt4AsciiStarts
 
     private const int MaxWords = 64;
 
-    /// <summary>When false, bytes are classified one by one (the tests run both ways).</summary>
-    internal static bool UseVectors = Vector128.IsHardwareAccelerated;
+    /// <summary>
+    /// The vector width that classifies a block of 64 bytes: the widest the CPU runs (the library's
+    /// AVX2 and AVX-512 builds take 256 and 512), or 0 for one byte at a time. The tests run every width.
+    /// </summary>
+    internal static int VectorBits = Vector512.IsHardwareAccelerated ? 512
+        : Vector256.IsHardwareAccelerated ? 256
+        : Vector128.IsHardwareAccelerated ? 128 : 0;
 
     /// <summary>
     /// Marks the piece starts of text[pos..end) in <paramref name="starts"/> (bit i of word i / 64 is
@@ -234,22 +239,33 @@ internal static class Gpt4AsciiStarts
                                  out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
     {
         letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
-        if (UseVectors && s.Length == 64)
+        if (s.Length == 64 && VectorBits == 512)
+        {
+            Classify(Vector512.Create(s), out letters, out capitals, out digits, out space, out newlines, out spaces,
+                     out apostrophes, out slashes);
+            return;
+        }
+        if (s.Length == 64 && VectorBits == 256)
+        {
+            for (int k = 0; k < 2; k++)
+            {
+                Classify(Vector256.Create(s.Slice(k << 5, 32)), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r,
+                         out ulong p, out ulong a, out ulong z);
+                int shift = k << 5;
+                letters |= l << shift; capitals |= u << shift; digits |= d << shift; space |= x << shift;
+                newlines |= r << shift; spaces |= p << shift; apostrophes |= a << shift; slashes |= z << shift;
+            }
+            return;
+        }
+        if (s.Length == 64 && VectorBits == 128)
         {
             for (int k = 0; k < 4; k++)
             {
-                Vector128<byte> v = Vector128.Create(s.Slice(k << 4, 16));
-                Vector128<byte> lower = v | Vector128.Create((byte)0x20);
+                Classify(Vector128.Create(s.Slice(k << 4, 16)), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r,
+                         out ulong p, out ulong a, out ulong z);
                 int shift = k << 4;
-                letters |= (ulong)Vector128.LessThan(lower - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() << shift;
-                capitals |= (ulong)Vector128.LessThan(v - Vector128.Create((byte)'A'), Vector128.Create((byte)26)).ExtractMostSignificantBits() << shift;
-                digits |= (ulong)Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10)).ExtractMostSignificantBits() << shift;
-                Vector128<byte> isSpace = Vector128.Equals(v, Vector128.Create((byte)' '));
-                spaces |= (ulong)isSpace.ExtractMostSignificantBits() << shift;
-                space |= (ulong)(isSpace | Vector128.LessThan(v - Vector128.Create((byte)9), Vector128.Create((byte)5))).ExtractMostSignificantBits() << shift;
-                newlines |= (ulong)(Vector128.Equals(v, Vector128.Create((byte)'\n')) | Vector128.Equals(v, Vector128.Create((byte)'\r'))).ExtractMostSignificantBits() << shift;
-                apostrophes |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\'')).ExtractMostSignificantBits() << shift;
-                slashes |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'/')).ExtractMostSignificantBits() << shift;
+                letters |= l << shift; capitals |= u << shift; digits |= d << shift; space |= x << shift;
+                newlines |= r << shift; spaces |= p << shift; apostrophes |= a << shift; slashes |= z << shift;
             }
             return;
         }
@@ -272,5 +288,51 @@ internal static class Gpt4AsciiStarts
             else if (b == '\'') apostrophes |= bit;
             else if (b == '/') slashes |= bit;
         }
+    }
+
+    // One vector's classes, the same rules at each width (the JIT and NativeAOT make one copy per width).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Classify(Vector512<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
+                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    {
+        Vector512<byte> isSpace = Vector512.Equals(v, Vector512.Create((byte)' '));
+        letters = Vector512.LessThan((v | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)26)).ExtractMostSignificantBits();
+        capitals = Vector512.LessThan(v - Vector512.Create((byte)'A'), Vector512.Create((byte)26)).ExtractMostSignificantBits();
+        digits = Vector512.LessThan(v - Vector512.Create((byte)'0'), Vector512.Create((byte)10)).ExtractMostSignificantBits();
+        spaces = isSpace.ExtractMostSignificantBits();
+        space = (isSpace | Vector512.LessThan(v - Vector512.Create((byte)9), Vector512.Create((byte)5))).ExtractMostSignificantBits();
+        newlines = (Vector512.Equals(v, Vector512.Create((byte)'\n')) | Vector512.Equals(v, Vector512.Create((byte)'\r'))).ExtractMostSignificantBits();
+        apostrophes = Vector512.Equals(v, Vector512.Create((byte)'\'')).ExtractMostSignificantBits();
+        slashes = Vector512.Equals(v, Vector512.Create((byte)'/')).ExtractMostSignificantBits();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Classify(Vector256<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
+                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    {
+        Vector256<byte> isSpace = Vector256.Equals(v, Vector256.Create((byte)' '));
+        letters = Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26)).ExtractMostSignificantBits();
+        capitals = Vector256.LessThan(v - Vector256.Create((byte)'A'), Vector256.Create((byte)26)).ExtractMostSignificantBits();
+        digits = Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10)).ExtractMostSignificantBits();
+        spaces = isSpace.ExtractMostSignificantBits();
+        space = (isSpace | Vector256.LessThan(v - Vector256.Create((byte)9), Vector256.Create((byte)5))).ExtractMostSignificantBits();
+        newlines = (Vector256.Equals(v, Vector256.Create((byte)'\n')) | Vector256.Equals(v, Vector256.Create((byte)'\r'))).ExtractMostSignificantBits();
+        apostrophes = Vector256.Equals(v, Vector256.Create((byte)'\'')).ExtractMostSignificantBits();
+        slashes = Vector256.Equals(v, Vector256.Create((byte)'/')).ExtractMostSignificantBits();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Classify(Vector128<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
+                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    {
+        Vector128<byte> isSpace = Vector128.Equals(v, Vector128.Create((byte)' '));
+        letters = Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits();
+        capitals = Vector128.LessThan(v - Vector128.Create((byte)'A'), Vector128.Create((byte)26)).ExtractMostSignificantBits();
+        digits = Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10)).ExtractMostSignificantBits();
+        spaces = isSpace.ExtractMostSignificantBits();
+        space = (isSpace | Vector128.LessThan(v - Vector128.Create((byte)9), Vector128.Create((byte)5))).ExtractMostSignificantBits();
+        newlines = (Vector128.Equals(v, Vector128.Create((byte)'\n')) | Vector128.Equals(v, Vector128.Create((byte)'\r'))).ExtractMostSignificantBits();
+        apostrophes = Vector128.Equals(v, Vector128.Create((byte)'\'')).ExtractMostSignificantBits();
+        slashes = Vector128.Equals(v, Vector128.Create((byte)'/')).ExtractMostSignificantBits();
     }
 }

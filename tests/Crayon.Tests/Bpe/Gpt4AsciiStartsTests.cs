@@ -8,10 +8,10 @@ namespace Crayon.Tests.Bpe;
 /// <see cref="Gpt4AsciiStarts"/> against <see cref="Gpt4Splitter"/> and <see cref="O200kSplitter"/>: the piece starts it marks below
 /// the position it returns must be exactly the splitter's, on random text over every ASCII byte (in
 /// runs long enough to cross 64-byte words), next to non-ASCII text, for windows that start anywhere a
-/// piece starts, with vectors and without. And the encoder gives the same ids with the masks as
+/// piece starts, with vectors of every width and without. And the encoder gives the same ids with the masks as
 /// without them.
 /// </summary>
-[Collection("Gpt4AsciiStarts")]   // the tests switch Gpt4AsciiStarts.UseVectors and BpeEncoding.UseAsciiMasks
+[Collection("Gpt4AsciiStarts")]   // the tests switch Gpt4AsciiStarts.VectorBits and BpeEncoding.UseAsciiMasks
 public class Gpt4AsciiStartsTests
 {
     private static readonly string[] Alphabets =
@@ -89,17 +89,21 @@ public class Gpt4AsciiStartsTests
     }
 
     [Theory]
-    [InlineData("gpt4", true, 3)]
-    [InlineData("gpt4", false, 3)]
-    [InlineData("gpt4", true, 2)]
-    [InlineData("gpt4", true, 1)]
-    [InlineData("o200k", true, 3)]
-    [InlineData("o200k", false, 3)]
-    public void MarksAreTheSplittersStartsOnAsciiText(string which, bool vectors, int maxDigits)
+    [InlineData("gpt4", 512, 3)]
+    [InlineData("gpt4", 256, 3)]
+    [InlineData("gpt4", 128, 3)]
+    [InlineData("gpt4", 0, 3)]
+    [InlineData("gpt4", 512, 2)]
+    [InlineData("gpt4", 128, 1)]
+    [InlineData("o200k", 512, 3)]
+    [InlineData("o200k", 256, 3)]
+    [InlineData("o200k", 128, 3)]
+    [InlineData("o200k", 0, 3)]
+    public void MarksAreTheSplittersStartsOnAsciiText(string which, int vectorBits, int maxDigits)
     {
         GptPattern pattern = Pattern(which);
-        bool saved = Gpt4AsciiStarts.UseVectors;
-        Gpt4AsciiStarts.UseVectors = vectors;
+        int saved = Gpt4AsciiStarts.VectorBits;
+        Gpt4AsciiStarts.VectorBits = vectorBits;
         try
         {
             var splitter = Splitter(pattern, maxDigits);
@@ -118,7 +122,7 @@ public class Gpt4AsciiStartsTests
                 }
             }
         }
-        finally { Gpt4AsciiStarts.UseVectors = saved; }
+        finally { Gpt4AsciiStarts.VectorBits = saved; }
     }
 
     [Theory]
