@@ -290,7 +290,9 @@ internal static class Gpt4AsciiStarts
         }
     }
 
-    // One vector's classes, the same rules at each width (the JIT and NativeAOT make one copy per width).
+    // One vector's classes, the same rules at each width. Three copies, because Vector128, Vector256 and
+    // Vector512 share no public interface (the runtime's ISimdVector is internal); the tests
+    // run each copy (MarksAreTheSplittersStartsOnAsciiText at 512, 256 and 128 bits).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Classify(Vector512<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
                                  out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
