@@ -3,6 +3,12 @@ crayon_bpe_encode_ordinary call per document of at most 4096 characters, for one
 libcrayon.so measured in the same run (A/B).
 
     make native && python3 benchmarks/bpe_kinds_bench.py [--mb 2] [--rounds 5] [--lib build/native-old/libcrayon.so ...]
+        [--repeat N]
+
+With --repeat N the whole comparison runs N times, the libraries' order reversed every other time
+(so neither always goes first), and each row shows the median and range over the runs of every
+library's MB/s and of the ratio (last library / first): the quick A/B for a single change, where
+one run alone is within this shared machine's noise.
 
 Every library runs in its own process (two NativeAOT runtimes are never loaded into one), the rounds
 alternate between them so that the machine's other work falls on all of them alike, and each
@@ -17,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -85,6 +92,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3, help="passes per round")
     ap.add_argument("--encodings", default=",".join(ENCODINGS))
     ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--repeat", type=int, default=1, help="whole runs, the libraries' order reversed every other run; prints medians and ranges")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     encodings, kinds = args.encodings.split(","), args.kinds.split(",")
@@ -93,6 +101,48 @@ def main() -> int:
         print(json.dumps(worker(libs[0], encodings, kinds, args.mb, args.reps)))
         return 0
 
+    runs: list[dict[str, list[float]]] = []   # per run: row -> MB/s per library, in --lib order
+    first_bytes: dict[str, int] = {}
+    for rep in range(args.repeat):
+        order = list(range(len(libs)))
+        if rep % 2:
+            order.reverse()
+        best = measure([libs[i] for i in order], args)
+        by_lib = [best[order.index(i)] for i in range(len(libs))]
+        for i in range(1, len(libs)):
+            for key, r in by_lib[i].items():
+                if r["ids"] != by_lib[0][key]["ids"]:
+                    print(f"IDS DIFFER: {libs[i]} vs {libs[0]} on {key}")
+                    return 1
+        runs.append({key: [b[key]["bytes"] / b[key]["seconds"] / 1e6 for b in by_lib] for key in by_lib[0]})
+        first_bytes = {key: r["bytes"] for key, r in by_lib[0].items()}
+        if args.repeat > 1:
+            print(f"run {rep + 1}/{args.repeat} done, load average {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+
+    what = f"best of {args.rounds} rounds x {args.reps} passes (thread CPU time)"
+    if args.repeat > 1:
+        what = f"median (min-max) of {args.repeat} runs, the libraries' order reversed every other run, each the {what}"
+    print(f"{what}; one thread; documents of <= {DOC_CHARS} chars; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    head = "| encoding, kind | MB | " + " | ".join(f"MB/s {Path(l).parent.name}" for l in libs)
+    head += " | ratio |" if len(libs) > 1 else " |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for key, nbytes in first_bytes.items():
+        cells = [spread([run[key][i] for run in runs], "{:.1f}") for i in range(len(libs))]
+        row = f"| {key} | {nbytes / 1e6:.2f} | " + " | ".join(cells)
+        if len(libs) > 1:
+            row += " | " + spread([run[key][-1] / run[key][0] for run in runs], "{:.2f}x") + " |"
+        else:
+            row += " |"
+        print(row)
+    if len(libs) > 1:
+        print("ids identical across libraries on every document")
+    return 0
+
+
+def measure(libs: list[str], args: argparse.Namespace) -> list[dict]:
+    """The best pass per row for each library, rounds alternating between them."""
     best: list[dict] = [{} for _ in libs]
     for rnd in range(args.rounds):
         for i, lib in enumerate(libs):
@@ -103,26 +153,14 @@ def main() -> int:
                 if key not in best[i] or r["seconds"] < best[i][key]["seconds"]:
                     best[i][key] = r
         print(f"round {rnd + 1}/{args.rounds} done, load average {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+    return best
 
-    for i in range(1, len(libs)):
-        for key, r in best[i].items():
-            if r["ids"] != best[0][key]["ids"]:
-                print(f"IDS DIFFER: {libs[i]} vs {libs[0]} on {key}")
-                return 1
-    print(f"best of {args.rounds} rounds x {args.reps} passes (thread CPU time); one thread; documents of <= {DOC_CHARS} chars; "
-          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    head = "| encoding, kind | MB | " + " | ".join(f"MB/s {Path(l).parent.name}" for l in libs)
-    head += " | ratio |" if len(libs) > 1 else " |"
-    print(head)
-    print("|" + "---|" * (head.count("|") - 1))
-    for key, r0 in best[0].items():
-        speeds = [b[key]["bytes"] / b[key]["seconds"] / 1e6 for b in best]
-        row = f"| {key} | {r0['bytes'] / 1e6:.2f} | " + " | ".join(f"{s:.1f}" for s in speeds)
-        row += f" | {speeds[-1] / speeds[0]:.2f}x |" if len(libs) > 1 else " |"
-        print(row)
-    if len(libs) > 1:
-        print("ids identical across libraries on every document")
-    return 0
+
+def spread(values: list[float], fmt: str) -> str:
+    """One value as is; several as their median and range."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
 if __name__ == "__main__":
