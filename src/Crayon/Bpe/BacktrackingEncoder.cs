@@ -54,7 +54,7 @@ internal sealed class BacktrackingEncoder
     // CJK, the same on random letters): the walk reads a token's length and its next shorter prefix,
     // length | (shorter + 1) << 10; the pair check reads the parts of its last merge, (uint)left |
     // (ulong)(uint)right << 32, -1 for a single byte.
-    private uint[] _shape = [];
+    private readonly uint[] _shape;
     private readonly ulong[] _split;
     private const int LengthBits = 10;
     private const uint LengthMask = (1u << LengthBits) - 1;
@@ -63,6 +63,7 @@ internal sealed class BacktrackingEncoder
     private BacktrackingEncoder(ulong[] cells, int ranks, PairTable pairs)
     {
         _cells = cells;
+        _shape = new uint[ranks];   // filled at the end of the build, once every prefix chain is final
         _split = new ulong[ranks];
         Array.Fill(_split, ulong.MaxValue);
         _pairs = pairs;
@@ -147,7 +148,6 @@ internal sealed class BacktrackingEncoder
             while (s >= 0 && !producible[s]) s = info[s].Shorter;
             info[r].Shorter = s;
         }
-        encoder._shape = new uint[nRanks];
         for (int r = 0; r < nRanks; r++)
             encoder._shape[r] = (uint)info[r].Length | (uint)(info[r].Shorter + 1) << LengthBits;
         return encoder;
@@ -303,8 +303,8 @@ internal sealed class BacktrackingEncoder
         private const ulong Field = (1UL << Bits) - 1;
         private const ulong Empty = ulong.MaxValue;
         private readonly ulong[] _slots;
-        private readonly ulong[] _filter;
-        private readonly int _shift, _filterShift;
+        private readonly BitFilter _filter;   // 16 bits per pair
+        private readonly int _shift;
 
         public PairTable(int capacityHint)
         {
@@ -313,13 +313,10 @@ internal sealed class BacktrackingEncoder
             _slots = new ulong[1 << bits];
             Array.Fill(_slots, Empty);
             _shift = 64 - bits;
-            int filterBits = 12;
-            while ((1L << filterBits) < 16L * capacityHint) filterBits++;
-            _filter = new ulong[(1 << filterBits) >> 6];
-            _filterShift = 64 - filterBits;
+            _filter = new BitFilter(capacityHint, bitsPerKey: 16);
         }
 
-        public long MemoryBytes => 8L * (_slots.Length + _filter.Length);
+        public long MemoryBytes => 8L * _slots.Length + _filter.MemoryBytes;
 
         public void Add(int left, int right, int rank)
         {
@@ -328,8 +325,7 @@ internal sealed class BacktrackingEncoder
             int s = (int)(Mix(key) >> _shift);
             while (_slots[s] != Empty) s = (s + 1) & mask;
             _slots[s] = key | ((ulong)rank << (2 * Bits));
-            ulong f = FilterMix(key) >> _filterShift;
-            _filter[f >> 6] |= 1UL << (int)f;
+            _filter.Add(FilterMix(key));
         }
 
         /// <summary>The rank made from left and right, or -1.</summary>
@@ -337,8 +333,7 @@ internal sealed class BacktrackingEncoder
         public int Get(int left, int right)
         {
             ulong key = Pack(left, right);
-            ulong f = FilterMix(key) >> _filterShift;
-            if ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), (nint)(f >> 6)) & (1UL << (int)f)) == 0) return -1;
+            if (!_filter.MayContain(FilterMix(key))) return -1;
             ref ulong slots = ref MemoryMarshal.GetArrayDataReference(_slots);
             int mask = _slots.Length - 1;
             for (int s = (int)(Mix(key) >> _shift); ; s = (s + 1) & mask)

@@ -35,11 +35,10 @@ internal sealed unsafe class RankTable
     private readonly byte[] _arena;
     private readonly int[] _pairRank = new int[65536]; // rank of every 2-byte key (-1: none): the first lookups of every merge
 
-    // One bit per hash value of the keys, 8 per key (128 KiB for cl100k_base, 256 KiB for
-    // o200k_base): most lookups of strings that are not tokens (a merge's candidate pairs, words of
-    // random text) end here, in the L2 cache, instead of at a slot, which is rarely in any cache.
-    private readonly ulong[] _filter;
-    private readonly int _filterShift;
+    // 8 bits per key (128 KiB for cl100k_base, 256 KiB for o200k_base): most lookups of strings that
+    // are not tokens (a merge's candidate pairs, words of random text) end here, in the L2 cache,
+    // instead of at a slot, which is rarely in any cache.
+    private readonly BitFilter _filter;
 
     /// <summary>Number of keys.</summary>
     public int Count { get; }
@@ -63,10 +62,7 @@ internal sealed unsafe class RankTable
         _offset = new int[cap];
         _length = new int[cap];
         _mask = cap - 1;
-        int filterBits = 12;
-        while ((1 << filterBits) < 8L * Count) filterBits++;
-        _filter = new ulong[(1 << filterBits) >> 6];
-        _filterShift = 32 - filterBits;
+        _filter = new BitFilter(Count, bitsPerKey: 8);
         Array.Fill(_pairRank, -1);
         for (int i = 0; i < Count; i++)
         {
@@ -82,8 +78,7 @@ internal sealed unsafe class RankTable
                 s = (s + 1) & _mask;
             }
             _slots[s] = new Slot { Head = head, Tag = tag, Rank = ranks[i] };
-            uint f = FilterBit(h);
-            _filter[f >> 6] |= 1UL << (int)f;
+            _filter.Add(FilterHash(h));
             _offset[s] = offsets[i];
             _length[s] = key.Length;
             if (key.Length == 2) _pairRank[key[0] | (key[1] << 8)] = ranks[i];
@@ -94,9 +89,9 @@ internal sealed unsafe class RankTable
         Cacheable = max < RankCache.RankLimit;
     }
 
-    /// <summary>The key's bit in the filter: other bits of the hash than the slot's, mixed again.</summary>
+    /// <summary>The key's hash for the filter: other bits of the hash than the slot's, mixed again.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint FilterBit(uint h) => (h * 0x9E3779B1u) >> _filterShift;
+    private static ulong FilterHash(uint h) => (ulong)(h * 0x9E3779B1u) << 32;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint TagOf(uint h, int length) => (h & 0xFFFFFF00u) | (uint)Math.Min(length, 255);
@@ -117,8 +112,7 @@ internal sealed unsafe class RankTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Get(ReadOnlySpan<byte> key, uint h, ulong head)
     {
-        uint f = FilterBit(h);
-        if ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_filter), (nint)(f >> 6)) & (1UL << (int)f)) == 0) return -1;
+        if (!_filter.MayContain(FilterHash(h))) return -1;
         uint tag = TagOf(h, key.Length);
         int s = (int)h & _mask;
         int rank;

@@ -86,19 +86,15 @@ internal static class Gpt4AsciiStarts
             int at = w << 6;
             ReadOnlySpan<byte> block = s.Slice(at, Math.Min(64, n - at));
             ref ulong c = ref Unsafe.Add(ref m, (w + 1) * Width);
-            Classify(block, out c, out Unsafe.Add(ref c, Up), out Unsafe.Add(ref c, Dig), out Unsafe.Add(ref c, Ws),
-                     out Unsafe.Add(ref c, Nl), out Unsafe.Add(ref c, Sp), out Unsafe.Add(ref c, Con), out Unsafe.Add(ref c, Sl));
+            Classify(block, ref c, 0);
             ulong valid = block.Length == 64 ? ulong.MaxValue : (1UL << block.Length) - 1;
             Unsafe.Add(ref c, Sym) = ~(c | Unsafe.Add(ref c, Dig) | Unsafe.Add(ref c, Ws)) & valid;
         }
         if (pos > 0)
         {
-            Classify(text.Slice(pos - 1, 1), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r, out ulong p,
-                     out _, out ulong z);
-            Unsafe.Add(ref m, Let) = l << 63; Unsafe.Add(ref m, Up) = u << 63; Unsafe.Add(ref m, Dig) = d << 63;
-            Unsafe.Add(ref m, Ws) = x << 63; Unsafe.Add(ref m, Nl) = r << 63; Unsafe.Add(ref m, Sp) = p << 63;
-            Unsafe.Add(ref m, Sl) = z << 63;
-            Unsafe.Add(ref m, Sym) = (~(l | d | x) & 1) << 63;
+            Classify(text.Slice(pos - 1, 1), ref m, 63);
+            Unsafe.Add(ref m, Con) = 0;   // an apostrophe before pos is not a contraction in this range
+            Unsafe.Add(ref m, Sym) = ~(m | Unsafe.Add(ref m, Dig) | Unsafe.Add(ref m, Ws)) & 1UL << 63;
         }
 
         // Contractions: apostrophes are rare, so each is looked at on its own, in order (in the whole
@@ -234,59 +230,46 @@ internal static class Gpt4AsciiStarts
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Next(ref ulong w, int c, int k) => (Unsafe.Add(ref w, c) >> k) | (Unsafe.Add(ref w, c + Width) << (64 - k));
 
-    /// <summary>The class masks of up to 64 ASCII bytes.</summary>
-    private static void Classify(ReadOnlySpan<byte> s, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
-                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    /// <summary>
+    /// Ors the class masks of up to 64 ASCII bytes into a word's masks (<paramref name="masks"/>, at
+    /// Let, Up, Dig, Ws, Nl, Sp, Con and Sl), byte i at bit <paramref name="shift"/> + i (a block of
+    /// 64 is a whole word, at shift 0).
+    /// </summary>
+    private static void Classify(ReadOnlySpan<byte> s, ref ulong masks, int shift)
     {
-        letters = capitals = digits = space = newlines = spaces = apostrophes = slashes = 0;
         if (s.Length == 64 && VectorBits == 512)
         {
-            Classify(Vector512.Create(s), out letters, out capitals, out digits, out space, out newlines, out spaces,
-                     out apostrophes, out slashes);
+            Classify(Vector512.Create(s), ref masks);
             return;
         }
         if (s.Length == 64 && VectorBits == 256)
         {
-            for (int k = 0; k < 2; k++)
-            {
-                Classify(Vector256.Create(s.Slice(k << 5, 32)), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r,
-                         out ulong p, out ulong a, out ulong z);
-                int shift = k << 5;
-                letters |= l << shift; capitals |= u << shift; digits |= d << shift; space |= x << shift;
-                newlines |= r << shift; spaces |= p << shift; apostrophes |= a << shift; slashes |= z << shift;
-            }
+            for (int k = 0; k < 2; k++) Classify(Vector256.Create(s.Slice(k << 5, 32)), ref masks, k << 5);
             return;
         }
         if (s.Length == 64 && VectorBits == 128)
         {
-            for (int k = 0; k < 4; k++)
-            {
-                Classify(Vector128.Create(s.Slice(k << 4, 16)), out ulong l, out ulong u, out ulong d, out ulong x, out ulong r,
-                         out ulong p, out ulong a, out ulong z);
-                int shift = k << 4;
-                letters |= l << shift; capitals |= u << shift; digits |= d << shift; space |= x << shift;
-                newlines |= r << shift; spaces |= p << shift; apostrophes |= a << shift; slashes |= z << shift;
-            }
+            for (int k = 0; k < 4; k++) Classify(Vector128.Create(s.Slice(k << 4, 16)), ref masks, k << 4);
             return;
         }
         for (int i = 0; i < s.Length; i++)
         {
             byte b = s[i];
-            ulong bit = 1UL << i;
+            ulong bit = 1UL << (shift + i);
             if ((uint)((b | 0x20) - 'a') < 26)
             {
-                letters |= bit;
-                if (b < 'a') capitals |= bit;
+                masks |= bit;
+                if (b < 'a') Unsafe.Add(ref masks, Up) |= bit;
             }
-            else if ((uint)(b - '0') < 10) digits |= bit;
+            else if ((uint)(b - '0') < 10) Unsafe.Add(ref masks, Dig) |= bit;
             else if (b == ' ' || (uint)(b - 9) < 5)
             {
-                space |= bit;
-                if (b == ' ') spaces |= bit;
-                else if (b is (byte)'\n' or (byte)'\r') newlines |= bit;
+                Unsafe.Add(ref masks, Ws) |= bit;
+                if (b == ' ') Unsafe.Add(ref masks, Sp) |= bit;
+                else if (b is (byte)'\n' or (byte)'\r') Unsafe.Add(ref masks, Nl) |= bit;
             }
-            else if (b == '\'') apostrophes |= bit;
-            else if (b == '/') slashes |= bit;
+            else if (b == '\'') Unsafe.Add(ref masks, Con) |= bit;
+            else if (b == '/') Unsafe.Add(ref masks, Sl) |= bit;
         }
     }
 
@@ -294,47 +277,44 @@ internal static class Gpt4AsciiStarts
     // Vector512 share no public interface (the runtime's ISimdVector is internal); the tests
     // run each copy (MarksAreTheSplittersStartsOnAsciiText at 512, 256 and 128 bits).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(Vector512<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
-                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    private static void Classify(Vector512<byte> v, ref ulong masks)
     {
         Vector512<byte> isSpace = Vector512.Equals(v, Vector512.Create((byte)' '));
-        letters = Vector512.LessThan((v | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)26)).ExtractMostSignificantBits();
-        capitals = Vector512.LessThan(v - Vector512.Create((byte)'A'), Vector512.Create((byte)26)).ExtractMostSignificantBits();
-        digits = Vector512.LessThan(v - Vector512.Create((byte)'0'), Vector512.Create((byte)10)).ExtractMostSignificantBits();
-        spaces = isSpace.ExtractMostSignificantBits();
-        space = (isSpace | Vector512.LessThan(v - Vector512.Create((byte)9), Vector512.Create((byte)5))).ExtractMostSignificantBits();
-        newlines = (Vector512.Equals(v, Vector512.Create((byte)'\n')) | Vector512.Equals(v, Vector512.Create((byte)'\r'))).ExtractMostSignificantBits();
-        apostrophes = Vector512.Equals(v, Vector512.Create((byte)'\'')).ExtractMostSignificantBits();
-        slashes = Vector512.Equals(v, Vector512.Create((byte)'/')).ExtractMostSignificantBits();
+        masks |= Vector512.LessThan((v | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)26)).ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Up) |= Vector512.LessThan(v - Vector512.Create((byte)'A'), Vector512.Create((byte)26)).ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Dig) |= Vector512.LessThan(v - Vector512.Create((byte)'0'), Vector512.Create((byte)10)).ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Sp) |= isSpace.ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Ws) |= (isSpace | Vector512.LessThan(v - Vector512.Create((byte)9), Vector512.Create((byte)5))).ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Nl) |= (Vector512.Equals(v, Vector512.Create((byte)'\n')) | Vector512.Equals(v, Vector512.Create((byte)'\r'))).ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Con) |= Vector512.Equals(v, Vector512.Create((byte)'\'')).ExtractMostSignificantBits();
+        Unsafe.Add(ref masks, Sl) |= Vector512.Equals(v, Vector512.Create((byte)'/')).ExtractMostSignificantBits();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(Vector256<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
-                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    private static void Classify(Vector256<byte> v, ref ulong masks, int shift)
     {
         Vector256<byte> isSpace = Vector256.Equals(v, Vector256.Create((byte)' '));
-        letters = Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26)).ExtractMostSignificantBits();
-        capitals = Vector256.LessThan(v - Vector256.Create((byte)'A'), Vector256.Create((byte)26)).ExtractMostSignificantBits();
-        digits = Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10)).ExtractMostSignificantBits();
-        spaces = isSpace.ExtractMostSignificantBits();
-        space = (isSpace | Vector256.LessThan(v - Vector256.Create((byte)9), Vector256.Create((byte)5))).ExtractMostSignificantBits();
-        newlines = (Vector256.Equals(v, Vector256.Create((byte)'\n')) | Vector256.Equals(v, Vector256.Create((byte)'\r'))).ExtractMostSignificantBits();
-        apostrophes = Vector256.Equals(v, Vector256.Create((byte)'\'')).ExtractMostSignificantBits();
-        slashes = Vector256.Equals(v, Vector256.Create((byte)'/')).ExtractMostSignificantBits();
+        masks |= (ulong)Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26)).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Up) |= (ulong)Vector256.LessThan(v - Vector256.Create((byte)'A'), Vector256.Create((byte)26)).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Dig) |= (ulong)Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10)).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Sp) |= (ulong)isSpace.ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Ws) |= (ulong)(isSpace | Vector256.LessThan(v - Vector256.Create((byte)9), Vector256.Create((byte)5))).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Nl) |= (ulong)(Vector256.Equals(v, Vector256.Create((byte)'\n')) | Vector256.Equals(v, Vector256.Create((byte)'\r'))).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Con) |= (ulong)Vector256.Equals(v, Vector256.Create((byte)'\'')).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Sl) |= (ulong)Vector256.Equals(v, Vector256.Create((byte)'/')).ExtractMostSignificantBits() << shift;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(Vector128<byte> v, out ulong letters, out ulong capitals, out ulong digits, out ulong space,
-                                 out ulong newlines, out ulong spaces, out ulong apostrophes, out ulong slashes)
+    private static void Classify(Vector128<byte> v, ref ulong masks, int shift)
     {
         Vector128<byte> isSpace = Vector128.Equals(v, Vector128.Create((byte)' '));
-        letters = Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits();
-        capitals = Vector128.LessThan(v - Vector128.Create((byte)'A'), Vector128.Create((byte)26)).ExtractMostSignificantBits();
-        digits = Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10)).ExtractMostSignificantBits();
-        spaces = isSpace.ExtractMostSignificantBits();
-        space = (isSpace | Vector128.LessThan(v - Vector128.Create((byte)9), Vector128.Create((byte)5))).ExtractMostSignificantBits();
-        newlines = (Vector128.Equals(v, Vector128.Create((byte)'\n')) | Vector128.Equals(v, Vector128.Create((byte)'\r'))).ExtractMostSignificantBits();
-        apostrophes = Vector128.Equals(v, Vector128.Create((byte)'\'')).ExtractMostSignificantBits();
-        slashes = Vector128.Equals(v, Vector128.Create((byte)'/')).ExtractMostSignificantBits();
+        masks |= (ulong)Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26)).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Up) |= (ulong)Vector128.LessThan(v - Vector128.Create((byte)'A'), Vector128.Create((byte)26)).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Dig) |= (ulong)Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10)).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Sp) |= (ulong)isSpace.ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Ws) |= (ulong)(isSpace | Vector128.LessThan(v - Vector128.Create((byte)9), Vector128.Create((byte)5))).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Nl) |= (ulong)(Vector128.Equals(v, Vector128.Create((byte)'\n')) | Vector128.Equals(v, Vector128.Create((byte)'\r'))).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Con) |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\'')).ExtractMostSignificantBits() << shift;
+        Unsafe.Add(ref masks, Sl) |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'/')).ExtractMostSignificantBits() << shift;
     }
 }
