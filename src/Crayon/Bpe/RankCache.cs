@@ -90,6 +90,42 @@ internal sealed class RankCache
         return first;
     }
 
+    /// <summary>
+    /// The cache as the marked-piece loop reads it (<see cref="BpeEncoding"/>): its two arrays taken
+    /// once per run of pieces, so that the loop keeps them in registers instead of loading them from
+    /// the cache object at every piece.
+    /// </summary>
+    internal readonly ref struct Reader(RankCache cache)
+    {
+        private readonly ref ulong _entries = ref MemoryMarshal.GetArrayDataReference(cache._entries);
+        private readonly ref int _second = ref MemoryMarshal.GetArrayDataReference(cache._second);
+
+        /// <summary>
+        /// For a key that <see cref="Pack"/> packed: writes its rank at <paramref name="dest"/> and
+        /// returns 1, or its kept split (two ids) and returns 2; returns 0, writing nothing, when the
+        /// entry does not answer (another key, empty, or "not one token" without a kept split).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int TryWrite(ulong packed, ref int dest)
+        {
+            ulong m = (packed * Multiplier) & KeyMask;
+            nint index = (nint)(m >> TagBits);
+            ulong x = Unsafe.Add(ref _entries, index) ^ (m & TagMask);
+            uint value = (uint)(x >> TagBits);
+            if ((x & TagMask) != 0 || value == 0) return 0;
+            if (value < NotOneToken)
+            {
+                dest = (int)value - 1;
+                return 1;
+            }
+            int first = (int)(value - NotOneToken) - 1;
+            if (first < 0) return 0;
+            dest = first;
+            Unsafe.Add(ref dest, 1) = Unsafe.Add(ref _second, index);
+            return 2;
+        }
+    }
+
     /// <summary>Remembers that the BPE of <paramref name="key"/> (3 to 8 bytes, not one token) is <paramref name="first"/>, <paramref name="second"/>.</summary>
     public void StoreSplit(RankTable table, ReadOnlySpan<byte> key, int first, int second)
     {
@@ -120,6 +156,26 @@ internal sealed class RankCache
     }
 
     /// <summary>
+    /// <see cref="Pack"/> without branches for ASCII text: <paramref name="word"/> holds the next
+    /// eight bytes from the key's start (all below 0x80), <paramref name="length"/> is the key's;
+    /// gives the packed key, or 0 (which no entry holds) for a key that does not pack or is longer
+    /// than eight bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong PackAscii(ulong word, int length)
+    {
+        ulong key = word & (ulong.MaxValue >> ((8 - length) << 3));
+        ulong eight = (word & 0x00FFFFFFFFFFFFFFUL) | (((word >> 56) * Spread) & 0x0080808080808080UL) | 1UL << 56;
+        ulong isEight = (ulong)((long)((length ^ 8) - 1) >> 63);
+        ulong lastByte = key >> ((length - 1) << 3);
+        ulong packs = (ulong)((long)(0 - lastByte) >> 63) & (ulong)((long)(length - 9) >> 63);
+        return (key ^ ((key ^ eight) & isEight)) & packs;
+    }
+
+    // last * Spread puts bit i at bit 8i + 7 (i < 7) with no carries: the 49 partial products land on distinct bits.
+    private const ulong Spread = 0x0002040810204080UL;
+
+    /// <summary>
     /// The key (1 to 8 bytes) as a number below 2^57, different for different keys; false for a key
     /// that does not pack. Up to seven bytes: the bytes themselves, zero-padded, which tell the
     /// length when the last byte is not 0. Eight bytes of at most 0x7F (their top bits all zero):
@@ -136,8 +192,6 @@ internal sealed class RankCache
         }
         ulong head = BinaryPrimitives.ReadUInt64LittleEndian(key);
         ulong last = head >> 56;
-        // last * Spread puts bit i at bit 8i + 7 (i < 7) with no carries: the 49 partial products land on distinct bits.
-        const ulong Spread = 0x0002040810204080UL;
         packed = (head & 0x00FFFFFFFFFFFFFFUL) | ((last * Spread) & 0x0080808080808080UL) | 1UL << 56;
         return n == 8 && last != 0 && (head & 0x8080808080808080UL) == 0;
     }

@@ -43,10 +43,28 @@ internal ref struct TokenWriter
         Count = c + 1;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Grow()
+    /// <summary>
+    /// Room for at least <paramref name="n"/> more ids, for a loop that writes them in place and then
+    /// calls <see cref="Advance"/>: a growing writer grows first; a fixed span without that much room
+    /// (or one already past its end) gives an empty span, and the caller goes on with <see cref="Add"/>.
+    /// </summary>
+    public Span<int> Reserve(int n)
     {
-        int[] bigger = ArrayPool<int>.Shared.Rent(_dest.Length * 2);
+        int c = Count;
+        if (_grow)
+            while (_dest.Length - c < n) Grow(Math.Max(_dest.Length * 2, c + n));
+        return (uint)c <= (uint)_dest.Length && _dest.Length - c >= n ? _dest[c..] : default;
+    }
+
+    /// <summary>Counts <paramref name="written"/> ids written in place into the span <see cref="Reserve"/> gave.</summary>
+    public void Advance(int written) => Count += written;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow() => Grow(_dest.Length * 2);
+
+    private void Grow(int capacity)
+    {
+        int[] bigger = ArrayPool<int>.Shared.Rent(capacity);
         _dest.CopyTo(bigger);
         if (_rented != null) ArrayPool<int>.Shared.Return(_rented);
         _rented = bigger;

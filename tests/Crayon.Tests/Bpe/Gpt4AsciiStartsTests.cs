@@ -178,4 +178,36 @@ public class Gpt4AsciiStartsTests
         }
         finally { BpeEncoding.UseAsciiMasks = saved; }
     }
+
+    /// <summary>
+    /// The marked pieces are written in place when the output has room for one id per byte, and
+    /// through the counting writer when it has not; every size of output gives the same ids, and the
+    /// same count.
+    /// </summary>
+    [Theory]
+    [InlineData("cl100k_base")]
+    [InlineData("o200k_base")]
+    public void EncodingIntoOutputOfAnySizeGivesTheSameIds(string name)
+    {
+        if (!Peers.Available) { Console.WriteLine("skipped: make peers has not run"); return; }
+        BpeEncoding enc = Peers.Encoding(name);
+        var rnd = new Random(5);
+        var texts = new List<string>();
+        foreach (string alphabet in Alphabets) texts.Add(RandomText(rnd, alphabet, 3000, "é中"));
+        texts.AddRange(Peers.Corpus("english", 20_000));
+        texts.AddRange(Peers.Corpus("code", 20_000));
+        texts.Add("a\0b\0\0 the\0 end\0");
+        foreach (string text in texts)
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(text);
+            int[] ids = enc.Encode(utf8, SpecialPolicy.None);
+            // Twice each: the second time the rank cache answers what the first time entered.
+            foreach (int size in new[] { utf8.Length + 1, utf8.Length, ids.Length, ids.Length - 1, ids.Length / 2, 0, utf8.Length })
+            {
+                int[] output = new int[Math.Max(size, 0)];
+                Assert.Equal(ids.Length, enc.EncodeOrdinary(utf8, output));
+                Assert.Equal(ids.AsSpan(0, Math.Min(ids.Length, output.Length)).ToArray(), output.AsSpan(0, Math.Min(ids.Length, output.Length)).ToArray());
+            }
+        }
+    }
 }
