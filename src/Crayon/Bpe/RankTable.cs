@@ -100,9 +100,6 @@ internal sealed unsafe class RankTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int PairRank(byte a, byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pairRank), a | (b << 8));
 
-    /// <summary>The 65,536 ranks of <see cref="PairRank"/>, indexed by the key read as a little-endian 16-bit number.</summary>
-    internal ref readonly int PairRanks => ref MemoryMarshal.GetArrayDataReference(_pairRank);
-
     /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Get(ReadOnlySpan<byte> key)
