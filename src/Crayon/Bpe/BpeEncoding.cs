@@ -301,8 +301,7 @@ public sealed class BpeEncoding
     private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int pos, int exact,
                               scoped ReadOnlySpan<ulong> starts, ref TokenWriter w)
     {
-        // One id more than the run can have: a split writes its second id before it is known to be one.
-        Span<int> room = ranks.Table.Cacheable ? w.Reserve(exact - pos + 1) : default;
+        Span<int> room = ranks.Table.Cacheable ? w.Reserve(exact - pos) : default;
         if (room.IsEmpty)
         {
             EncodeMarkedChecked(ranks, pieces, text, pos, exact, starts, ref w);
@@ -351,7 +350,7 @@ public sealed class BpeEncoding
 
     /// <summary>
     /// The piece text[start..at] that <see cref="CachedPiece"/> did not answer, after the n ids written
-    /// in place before it; returns where the ids after it go (room for those up to exact, and one).
+    /// in place before it; returns where the ids after it go (room for those up to exact).
     /// Pieces of one and two bytes, which <see cref="EncodePiece"/> answers from its own tables, are
     /// entered into the rank cache too, so that it answers them next time.
     /// </summary>
@@ -364,7 +363,7 @@ public sealed class BpeEncoding
         if (piece.Length <= 2) ranks.GetPiece(piece, out _);
         EncodePiece(ranks, pieces, piece, ref w);
         // Every piece so far took at most one id per byte, so the room reserved for the run is still there.
-        Span<int> room = w.Reserve(exact - at + 1);
+        Span<int> room = w.Reserve(exact - at);
         if (room.IsEmpty) throw new InvalidOperationException("the output room reserved for a run of pieces shrank");
         return ref MemoryMarshal.GetReference(room);
     }
