@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
 using System.Text;
 using Crayon.Bpe;
@@ -377,6 +378,23 @@ public class LookupStructureTests
                 // Either the exact end, or a point with under 16 bytes left and only letters skipped.
                 Assert.True(got == expect || (got < expect && s.Length - got < 16), $"trial {trial}: {got} vs {expect}");
             }
+        }
+    }
+
+    [Fact]
+    public void PackAsciiPacksAsPackDoes()
+    {
+        // The marked loop packs from the next eight bytes, whatever follows the key in them.
+        var rng = new Random(13);
+        byte[] alphabet = [0, 1, (byte)' ', (byte)'a', 0x7F];
+        var word = new byte[8];
+        for (int i = 0; i < 100_000; i++)
+        {
+            for (int j = 0; j < 8; j++) word[j] = alphabet[rng.Next(alphabet.Length)];
+            int length = rng.Next(1, 12);
+            ulong got = RankCache.PackAscii(BinaryPrimitives.ReadUInt64LittleEndian(word), length);
+            if (length > 8) Assert.Equal(0UL, got);
+            else Assert.Equal(RankCache.Pack(word.AsSpan(0, length), out ulong packed) ? packed : 0UL, got);
         }
     }
 
