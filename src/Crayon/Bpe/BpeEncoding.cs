@@ -343,6 +343,8 @@ public sealed class BpeEncoding
     /// <summary>
     /// The piece text[start..start + length], ASCII, when the rank cache knows it: writes its one id,
     /// or its two (a kept split), at <paramref name="dest"/> and returns how many; else returns 0.
+    /// (The 8-byte read is little-endian, as on every target NativeAOT builds this library for; a
+    /// byte-order check, folded away there, moved the loop's code and measured 0.83–1.08×.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int CachedPiece(ref byte text, int start, int length, int lastWord, in RankCache.Reader cache, ref int dest) =>
