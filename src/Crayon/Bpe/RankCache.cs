@@ -105,6 +105,10 @@ internal sealed class RankCache
         /// returns 1, or its kept split (two ids) and returns 2; returns 0, writing nothing, when the
         /// entry does not answer (another key, empty, or "not one token" without a kept split).
         /// </summary>
+        // It repeats Lookup's entry choice and hit test, and PackAscii repeats Pack's eight-byte
+        // packing, on purpose: the same code through shared inlined helpers measured 0.88–0.99× on
+        // English, code and e-mail (three variants, four runs each): this loop is sensitive to how
+        // the JIT lays it out.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int TryWrite(ulong packed, ref int dest)
         {
