@@ -294,7 +294,11 @@ internal sealed class BacktrackingEncoder
     /// Open addressing from a pair of ranks to a rank, built once, then only read. Each slot is one
     /// word (left, right and the rank, 21 bits each), so a probe costs one cache miss at most; and a
     /// bit filter in front (16 bits per pair, small enough to stay in the L2 cache) answers most
-    /// lookups, which find nothing, without touching the table.
+    /// lookups, which find nothing, without touching the table. Pairs of two ranks below 256 (the
+    /// single bytes, in the tiktoken encodings) are answered by a dense 256 × 256 table instead: the
+    /// pair check ends on them most of the time (on 1 MB of random letters, cl100k_base, 37 % of its
+    /// 2.8 M lookups and 91 % of the pairs it finds), and their slots, spread over the whole table,
+    /// were a third of its time.
     /// </summary>
     private sealed class PairTable
     {
@@ -305,6 +309,9 @@ internal sealed class BacktrackingEncoder
         private readonly ulong[] _slots;
         private readonly BitFilter _filter;   // 16 bits per pair
         private readonly int _shift;
+        private readonly int[] _low;          // LowRanks × LowRanks: the pairs of two low ranks, -1 for none
+        private const int LowBits = 8;
+        private const int LowRanks = 1 << LowBits;
 
         public PairTable(int capacityHint)
         {
@@ -314,9 +321,11 @@ internal sealed class BacktrackingEncoder
             Array.Fill(_slots, Empty);
             _shift = 64 - bits;
             _filter = new BitFilter(capacityHint, bitsPerKey: 16);
+            _low = new int[LowRanks * LowRanks];
+            Array.Fill(_low, -1);
         }
 
-        public long MemoryBytes => 8L * _slots.Length + _filter.MemoryBytes;
+        public long MemoryBytes => 8L * _slots.Length + _filter.MemoryBytes + 4L * _low.Length;
 
         public void Add(int left, int right, int rank)
         {
@@ -326,12 +335,15 @@ internal sealed class BacktrackingEncoder
             while (_slots[s] != Empty) s = (s + 1) & mask;
             _slots[s] = key | ((ulong)rank << (2 * Bits));
             _filter.Add(FilterMix(key));
+            if ((uint)(left | right) < LowRanks) _low[left << LowBits | right] = rank;
         }
 
         /// <summary>The rank made from left and right, or -1.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Get(int left, int right)
         {
+            if ((uint)(left | right) < LowRanks)
+                return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_low), left << LowBits | right);
             ulong key = Pack(left, right);
             if (!_filter.MayContain(FilterMix(key))) return -1;
             ref ulong slots = ref MemoryMarshal.GetArrayDataReference(_slots);
