@@ -241,53 +241,104 @@ internal sealed class BacktrackingEncoder
     /// <summary>Writes the ranks of <paramref name="piece"/>'s BPE (at least one byte) to <paramref name="output"/>.</summary>
     public void Encode(ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
-        int n = piece.Length;
-        int[] tokens = ArrayPool<int>.Shared.Rent(n);
-        ulong[] notBoundary = ArrayPool<ulong>.Shared.Rent((n >> 6) + 1);
+        // The answer is built in place, in the output's room when it has one id per byte (every token
+        // has a byte), else in a rented array that is copied out.
+        Span<int> room = output.Reserve(piece.Length);
+        if (!room.IsEmpty)
+        {
+            output.Advance(EncodeInto(piece, room));
+            return;
+        }
+        int[] tokens = ArrayPool<int>.Shared.Rent(piece.Length);
         try
         {
-            Array.Clear(notBoundary, 0, (n >> 6) + 1);
+            int count = EncodeInto(piece, tokens);
+            for (int k = 0; k < count; k++) output.Add(tokens[k]);
+        }
+        finally { ArrayPool<int>.Shared.Return(tokens); }
+    }
+
+    /// <summary>The BPE of <paramref name="piece"/> into <paramref name="tokens"/> (room for one per byte); returns how many.</summary>
+    private int EncodeInto(ReadOnlySpan<byte> piece, Span<int> tokens)
+    {
+        int n = piece.Length;
+        if (tokens.Length < n) throw new ArgumentException("room for one token per byte is needed", nameof(tokens));
+        ulong[] notBoundaryArray = ArrayPool<ulong>.Shared.Rent((n >> 6) + 1);
+        try
+        {
+            Array.Clear(notBoundaryArray, 0, (n >> 6) + 1);
+            ref ulong notBoundary = ref MemoryMarshal.GetArrayDataReference(notBoundaryArray);
+            ref int token = ref MemoryMarshal.GetReference(tokens);
+            ref byte text = ref MemoryMarshal.GetReference(piece);
             ref uint shape = ref MemoryMarshal.GetArrayDataReference(_shape);
             int count = 0, pos = 0;
             // The last pair found valid: a run of one repeated pattern ("aaaa…", "-=-=…") asks the same
             // pair at every token, and its check undoes both tokens' merges each time.
             int validLeft = -1, validRight = -1;
-            int candidate = LongestMatch(piece);
+            // The walk gives the longest candidate's length with it, so its end is known without
+            // waiting for its shape; shorter candidates read theirs.
+            int candidate = LongestMatch(ref text, n, out int end);
             while (pos < n)
             {
-                int end = pos + (int)(Unsafe.Add(ref shape, candidate) & LengthMask);
-                int previous = count == 0 ? -1 : tokens[count - 1];
-                if ((notBoundary[end >> 6] & (1UL << end)) == 0
+                int previous = count == 0 ? -1 : Unsafe.Add(ref token, count - 1);
+                if ((Unsafe.Add(ref notBoundary, end >> 6) & (1UL << end)) == 0
                     && (count == 0 || (candidate == validRight && previous == validLeft) || IsValidPair(previous, candidate)))
                 {
                     validLeft = previous;
                     validRight = candidate;
-                    tokens[count++] = candidate;
+                    Unsafe.Add(ref token, count++) = candidate;
                     pos = end;
-                    if (pos < n) candidate = LongestMatch(piece[pos..]);
+                    if (pos < n)
+                    {
+                        candidate = LongestMatch(ref Unsafe.Add(ref text, pos), n - pos, out int length);
+                        end = pos + length;
+                    }
                     continue;
                 }
                 int next = (int)(Unsafe.Add(ref shape, candidate) >> LengthBits) - 1;
                 if (next >= 0)
                 {
                     candidate = next;
+                    end = pos + (int)(Unsafe.Add(ref shape, candidate) & LengthMask);
                     continue;
                 }
                 // Nothing valid starts here after the previous token, so no valid encoding has a token
                 // boundary here: take the previous token back and try its shorter prefixes.
                 if (count == 0) throw new InvalidOperationException("BPE backtracking found no encoding (a bug)");
-                notBoundary[pos >> 6] |= 1UL << pos;
-                candidate = tokens[--count];
+                Unsafe.Add(ref notBoundary, pos >> 6) |= 1UL << pos;
+                candidate = Unsafe.Add(ref token, --count);
+                end = pos;
                 pos -= (int)(Unsafe.Add(ref shape, candidate) & LengthMask);
                 // Its end is now marked, so the loop moves straight on to its shorter prefixes.
             }
-            for (int k = 0; k < count; k++) output.Add(tokens[k]);
+            return count;
         }
-        finally
+        finally { ArrayPool<ulong>.Shared.Return(notBoundaryArray); }
+    }
+
+    /// <summary>As <see cref="LongestMatch(ReadOnlySpan{byte})"/> over <paramref name="length"/> bytes from <paramref name="text"/>, and the match's length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int LongestMatch(ref byte text, int length, out int matchLength)
+    {
+        ref ulong cells = ref MemoryMarshal.GetArrayDataReference(_cells);
+        int best = -1;
+        matchLength = 0;
+        ulong node = 0, cell = cells;
+        for (int i = 0; i < length; i++)
         {
-            ArrayPool<int>.Shared.Return(tokens);
-            ArrayPool<ulong>.Shared.Return(notBoundary);
+            ulong child = (cell & NodeMask) + Unsafe.Add(ref text, i);
+            ulong next = Unsafe.Add(ref cells, (nint)child);
+            if (((next >> NodeBits) & NodeMask) != node) break;
+            node = child;
+            cell = next;
+            int rank = (int)(next >> (2 * NodeBits)) - 1;
+            if (rank >= 0)
+            {
+                best = rank;
+                matchLength = i + 1;
+            }
         }
+        return best;
     }
 
     /// <summary>

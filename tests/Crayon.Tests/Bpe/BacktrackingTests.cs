@@ -156,6 +156,35 @@ public class BacktrackingTests
         }
     }
 
+    /// <summary>
+    /// Long pieces into a caller's output of any size: the encoder builds its answer in the output's
+    /// room when there is one id per byte, else in an array it copies out, and both give the same ids
+    /// and count (only the ids that fit are written).
+    /// </summary>
+    [Theory]
+    [InlineData("cl100k_base")]
+    [InlineData("o200k_base")]
+    public void LongPiecesIntoOutputOfAnySizeGiveTheSameIds(string name)
+    {
+        if (!Peers.Available) { _out.WriteLine("skipped: run `make peers` first"); return; }
+        var enc = Peers.Encoding(name);
+        var rng = new Random(11);
+        foreach (string kind in new[] { "letters", "cjk", "latin1", "digits", "mixed" })
+            foreach (int n in new[] { 97, 300, 5000 })
+            {
+                // A short word first, so that the long piece starts after ids already written.
+                byte[] utf8 = Encoding.UTF8.GetBytes("go " + Encoding.UTF8.GetString(Text(kind, n, rng)).Replace("\uFFFD", ""));
+                int[] ids = enc.Encode(utf8, SpecialPolicy.None);
+                foreach (int size in new[] { utf8.Length + 1, utf8.Length, utf8.Length - 1, ids.Length, ids.Length - 1, ids.Length / 2, 1, 0 })
+                {
+                    int[] output = new int[Math.Max(size, 0)];
+                    Assert.Equal(ids.Length, enc.EncodeOrdinary(utf8, output));
+                    int fits = Math.Min(ids.Length, output.Length);
+                    Assert.True(ids.AsSpan(0, fits).SequenceEqual(output.AsSpan(0, fits)), $"{name} {kind} {n} into {size}");
+                }
+            }
+    }
+
     /// <summary>End to end: long pieces through the whole encoding equal npm tiktoken's ids.</summary>
     [Theory]
     [InlineData("cl100k_base")]
