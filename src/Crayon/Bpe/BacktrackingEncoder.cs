@@ -279,15 +279,16 @@ internal sealed class BacktrackingEncoder
             // The walk gives the longest candidate's length with it, so its end is known without
             // waiting for its shape; shorter candidates read theirs.
             int candidate = LongestMatch(ref text, n, out int end);
+            int previous = -1;   // the last token kept, -1 before the first
             while (pos < n)
             {
-                int previous = count == 0 ? -1 : Unsafe.Add(ref token, count - 1);
                 if ((Unsafe.Add(ref notBoundary, end >> 6) & (1UL << end)) == 0
                     && (count == 0 || (candidate == validRight && previous == validLeft) || IsValidPair(previous, candidate)))
                 {
                     validLeft = previous;
                     validRight = candidate;
                     Unsafe.Add(ref token, count++) = candidate;
+                    previous = candidate;
                     pos = end;
                     if (pos < n)
                     {
@@ -308,6 +309,7 @@ internal sealed class BacktrackingEncoder
                 if (count == 0) throw new InvalidOperationException("BPE backtracking found no encoding (a bug)");
                 Unsafe.Add(ref notBoundary, pos >> 6) |= 1UL << pos;
                 candidate = Unsafe.Add(ref token, --count);
+                previous = count == 0 ? -1 : Unsafe.Add(ref token, count - 1);
                 end = pos;
                 pos -= (int)(Unsafe.Add(ref shape, candidate) & LengthMask);
                 // Its end is now marked, so the loop moves straight on to its shorter prefixes.
