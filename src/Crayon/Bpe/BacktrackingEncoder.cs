@@ -137,8 +137,7 @@ internal sealed class BacktrackingEncoder
         for (int r = 0; r < nRanks; r++)
         {
             if (info[r].Length < 2 || producible[r]) continue;
-            encoder.LongestMatch(arena.AsSpan(offsets[r], lengths[r]), out ulong node);
-            cells[node] &= RanklessMask;
+            cells[encoder.CellOf(arena.AsSpan(offsets[r], lengths[r]))] &= RanklessMask;
             info[r].Length = 0;
             encoder.LeftOut++;
         }
@@ -170,29 +169,14 @@ internal sealed class BacktrackingEncoder
     }
 
     /// <summary>The rank of the longest producible token that is a prefix of <paramref name="text"/> (-1: none).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int LongestMatch(ReadOnlySpan<byte> text) => LongestMatch(text, out _);
+    private int LongestMatch(ReadOnlySpan<byte> text) => LongestMatch(ref MemoryMarshal.GetReference(text), text.Length, out _);
 
-    /// <summary>As <see cref="LongestMatch(ReadOnlySpan{byte})"/>, and that token's cell.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int LongestMatch(ReadOnlySpan<byte> text, out ulong matchNode)
+    /// <summary>The cell of <paramref name="token"/>, which the trie holds.</summary>
+    private ulong CellOf(ReadOnlySpan<byte> token)
     {
-        ref ulong cells = ref MemoryMarshal.GetArrayDataReference(_cells);
-        int best = -1;
-        ulong node = 0, cell = cells;
-        matchNode = 0;
-        for (int i = 0; i < text.Length; i++)
-        {
-            // The builder pads the array so that Base + 255 of every node is inside it.
-            ulong child = (cell & NodeMask) + text[i];
-            ulong next = Unsafe.Add(ref cells, (nint)child);
-            if (((next >> NodeBits) & NodeMask) != node) break;
-            node = child;
-            cell = next;
-            int rank = (int)(next >> (2 * NodeBits)) - 1;
-            if (rank >= 0) { best = rank; matchNode = child; }
-        }
-        return best;
+        ulong node = 0;
+        foreach (byte b in token) node = (_cells[node] & NodeMask) + b;
+        return node;
     }
 
     private static bool MergesIntoItself(BytePairMerger.Ranks ranks, ReadOnlySpan<byte> token, int rank)
@@ -319,7 +303,8 @@ internal sealed class BacktrackingEncoder
         finally { ArrayPool<ulong>.Shared.Return(notBoundaryArray); }
     }
 
-    /// <summary>As <see cref="LongestMatch(ReadOnlySpan{byte})"/> over <paramref name="length"/> bytes from <paramref name="text"/>, and the match's length.</summary>
+    /// <summary>The rank of the longest producible token that is a prefix of the <paramref name="length"/>
+    /// bytes from <paramref name="text"/> (-1: none), and its length.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int LongestMatch(ref byte text, int length, out int matchLength)
     {
@@ -329,6 +314,7 @@ internal sealed class BacktrackingEncoder
         ulong node = 0, cell = cells;
         for (int i = 0; i < length; i++)
         {
+            // The builder pads the array so that Base + 255 of every node is inside it.
             ulong child = (cell & NodeMask) + Unsafe.Add(ref text, i);
             ulong next = Unsafe.Add(ref cells, (nint)child);
             if (((next >> NodeBits) & NodeMask) != node) break;
