@@ -89,9 +89,14 @@ internal sealed unsafe class RankTable
         Cacheable = max < RankCache.RankLimit;
     }
 
-    /// <summary>The key's hash for the filter: other bits of the hash than the slot's, mixed again.</summary>
+    /// <summary>
+    /// The key's hash for the filter, mixed into all 64 bits: the filter takes its word from the top
+    /// bits and its two bits from bits 30 to 41. (The 32-bit hash shifted into the top half, as it was,
+    /// left bits 30 and 31 zero, so one of the two bits had 16 places instead of 64: 6.8 % of absent
+    /// keys got through at 8 bits per key instead of 3.4 %.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong FilterHash(uint h) => (ulong)(h * 0x9E3779B1u) << 32;
+    internal static ulong FilterHash(uint h) => h * 0x9E3779B97F4A7C15UL;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint TagOf(uint h, int length) => (h & 0xFFFFFF00u) | (uint)Math.Min(length, 255);
