@@ -5,7 +5,7 @@ using Crayon.Normalization;
 namespace Crayon.Dat;
 
 /// <summary>
-/// A view of a .dat image (format 3) in memory the caller keeps alive (a mapping, a private copy or a
+/// A view of a .dat image (format 4, or 3: without tails) in memory the caller keeps alive (a mapping, a private copy or a
 /// borrowed buffer). Nothing is copied and, on purpose, almost nothing is read: <see cref="Open"/> checks
 /// the header, the section table, the specials, the metadata, the root cell and the parents of the
 /// 256 byte cells — all in the file's first page — so loading costs the same for 50k and 250k ids and only the pages a walk touches
@@ -33,17 +33,35 @@ internal readonly unsafe struct DatImage
     public readonly string Name;
     public readonly string Source;
     public readonly TextNormalization Normalization;
-    public uint FormatVersion => DatLayout.Version;
+    public readonly uint FormatVersion;
     public readonly Lineage Lineage;
+    public readonly byte* Tails;        // the tail records (format 4; empty in format 3)
+    public readonly uint TailsLength;
 
     private DatImage(ulong* cells, int* values, int nodeCount, uint* offsets, byte* bytes, uint bytesLength, int vocabSize,
                      int maxTokenBytes, ulong checksum, byte* data, long length, string name, string source,
-                     TextNormalization normalization, Lineage lineage)
+                     TextNormalization normalization, Lineage lineage, uint version, byte* tails, uint tailsLength)
     {
         Cells = cells; Values = values; NodeCount = nodeCount; TokenOffsets = offsets; TokenBytes = bytes;
         TokenBytesLength = bytesLength; VocabSize = vocabSize; MaxTokenBytes = maxTokenBytes; Checksum = checksum;
         Data = data; Length = length; Name = name; Source = source; Normalization = normalization;
-        Lineage = lineage;
+        Lineage = lineage; FormatVersion = version; Tails = tails; TailsLength = tailsLength;
+    }
+
+    /// <summary>
+    /// The bytes a tail cell holds (the rest of its token), or false when its record (with the slack
+    /// after it that an 8-byte compare reads) does not lie inside the tails section.
+    /// </summary>
+    public bool TryTail(ulong cell, out ReadOnlySpan<byte> rest)
+    {
+        rest = default;
+        ulong at = TrieCell.TailOffset(cell);
+        if (at + DatLayout.TailHeaderBytes + DatLayout.TailSlack > TailsLength) return false;
+        byte* record = Tails + at;
+        int length = record[0];
+        if (at + DatLayout.TailHeaderBytes + (ulong)length + DatLayout.TailSlack > TailsLength) return false;
+        rest = new ReadOnlySpan<byte>(record + DatLayout.TailHeaderBytes, length);
+        return true;
     }
 
     /// <summary>The bytes of token id, or a DatFormatException when the table puts them outside the file.</summary>
@@ -68,11 +86,11 @@ internal readonly unsafe struct DatImage
         var header = new ReadOnlySpan<byte>(data, DatLayout.HeaderSize);
         if (!header[..8].SequenceEqual(DatLayout.Magic)) throw Bad("not a Crayon .dat file (bad magic)");
         uint version = U32(header, DatLayout.OffVersion);
-        if (version != DatLayout.Version)
+        if (version is < DatLayout.OldestReadVersion or > DatLayout.Version)
             throw Bad(version is 1 or 2
-                ? $"format version {version} was written by an older Crayon; this library reads version {DatLayout.Version}. " +
+                ? $"format version {version} was written by an older Crayon; this library reads versions {DatLayout.OldestReadVersion} and {DatLayout.Version}. " +
                   "Rebuild the file from its vocabulary list: crayon build LIST.json -o FILE.dat (the bundled profiles are rebuilt by `make profiles`)"
-                : $"format version {version} is not supported (this library reads version {DatLayout.Version})");
+                : $"format version {version} is not supported (this library reads versions {DatLayout.OldestReadVersion} and {DatLayout.Version})");
         uint flags = U32(header, DatLayout.OffFlags);
         if ((flags & ~DatLayout.KnownFlags) != 0)
             throw Bad($"unknown header flags 0x{flags & ~DatLayout.KnownFlags:x} (this library knows 0x{DatLayout.KnownFlags:x}: NFC)");
@@ -93,15 +111,16 @@ internal readonly unsafe struct DatImage
         if (vocab < DatLayout.FirstLearnedId || vocab > DatLayout.MaxVocabSize) throw Bad($"vocab_size {vocab} out of range");
         if (nodeCount < 257 || nodeCount > int.MaxValue / 8) throw Bad($"node_count {nodeCount} out of range");
         if (maxTok == 0 || maxTok > 1u << 20) throw Bad($"max_token_bytes {maxTok} out of range");
-        if (U32(header, DatLayout.OffSectionCount) != DatLayout.SectionCount) throw Bad($"section count is not {DatLayout.SectionCount}");
+        int sectionCount = DatLayout.SectionCountOf(version);
+        if (U32(header, DatLayout.OffSectionCount) != sectionCount) throw Bad($"section count is not {sectionCount} (format version {version})");
         long table = U32(header, DatLayout.OffSectionTable);
         if (table != DatLayout.HeaderSize) throw Bad("section table must follow the header");
 
         Span<long> off = stackalloc long[DatLayout.SectionCount];
         Span<long> size = stackalloc long[DatLayout.SectionCount];
-        long minStart = DatLayout.AlignUp(table + DatLayout.SectionCount * DatLayout.SectionEntrySize);
+        long minStart = DatLayout.AlignUp(table + sectionCount * DatLayout.SectionEntrySize);
         if (minStart > length) throw Bad("the section table runs past the end of the file");
-        for (int s = 0; s < DatLayout.SectionCount; s++)
+        for (int s = 0; s < sectionCount; s++)
         {
             var e = all.Slice((int)table + s * DatLayout.SectionEntrySize, DatLayout.SectionEntrySize);
             if (U32(e, 0) != s + 1 || U32(e, 4) != 0) throw Bad($"section table entry {s} has kind {U32(e, 0)} (expected {s + 1})");
@@ -141,8 +160,11 @@ internal readonly unsafe struct DatImage
         if (!meta.IsEmpty) throw Bad("trailing bytes in the metadata section");
 
         var normalization = (flags & DatLayout.FlagNfc) != 0 ? TextNormalization.Nfc : TextNormalization.None;
+        byte* tails = sectionCount > 6 ? data + off[6] : null;
+        uint tailsLength = sectionCount > 6 ? (uint)size[6] : 0;
         return new DatImage(cells, values, (int)nodeCount, offsets, blob, blobLen, (int)vocab, (int)maxTok,
-                            U64(header, DatLayout.OffChecksum), data, length, name, source, normalization, lineage);
+                            U64(header, DatLayout.OffChecksum), data, length, name, source, normalization, lineage,
+                            version, tails, tailsLength);
     }
 
     /// <summary>
@@ -181,16 +203,26 @@ internal readonly unsafe struct DatImage
                 if (TrieCell.Base(cell) != 0 || value != -1) throw Bad($"trie cell {t}: a free cell with a base or a token");
                 continue;
             }
-            if (TrieCell.Base(cell) > count - 256) throw Bad($"trie cell {t}: base {TrieCell.Base(cell)} out of range");
             uint parent = TrieCell.Parent(cell);
+            // (A tail cell's base is its record, so no cell can have a tail cell as parent: t − base > 255.)
             if (parent >= count || (parent != 0 && TrieCell.IsFree(Cells[parent])) || t - TrieCell.Base(Cells[parent]) > 255)
                 throw Bad($"trie cell {t}: parent {parent} does not lead here");
+            if (TrieCell.IsTail(cell))
+            {
+                if (t <= 256) throw Bad($"trie cell {t}: a byte cell cannot be a tail");
+                if (!TryTail(cell, out ReadOnlySpan<byte> rest) || rest.IsEmpty)
+                    throw Bad($"trie cell {t}: its tail record lies outside the tails section");
+                if ((uint)value >= (uint)VocabSize) throw Bad($"trie cell {t}: tail token id {value} out of range");
+                continue;
+            }
+            if (TrieCell.Base(cell) > count - 256) throw Bad($"trie cell {t}: base {TrieCell.Base(cell)} out of range");
             if (TrieCell.IsTerminal(cell) != value >= 0 || value >= VocabSize) throw Bad($"trie cell {t}: token id {value} out of range");
         }
         Span<byte> path = MaxTokenBytes <= 4096 ? stackalloc byte[MaxTokenBytes] : new byte[MaxTokenBytes];
         for (uint t = 257; t < count; t++)
         {
-            if (!TrieCell.IsTerminal(Cells[t])) continue;
+            bool tail = TrieCell.IsTail(Cells[t]);
+            if (!TrieCell.IsTerminal(Cells[t]) && !tail) continue;
             // Walk up to a byte cell, collecting the path backwards; a chain longer than any token is a cycle.
             int n = 0;
             uint at = t;
@@ -203,7 +235,10 @@ internal readonly unsafe struct DatImage
             }
             if (n == path.Length) throw Bad($"trie cell {t}: its path is longer than max_token_bytes");
             path[path.Length - 1 - n++] = (byte)(at - 1);
-            if (!TokenAt(Values[t]).SequenceEqual(path[(path.Length - n)..]))
+            ReadOnlySpan<byte> token = TokenAt(Values[t]);
+            ReadOnlySpan<byte> rest = default;
+            if (tail) TryTail(Cells[t], out rest);
+            if (token.Length != n + rest.Length || !token[..n].SequenceEqual(path[(path.Length - n)..]) || !token[n..].SequenceEqual(rest))
                 throw Bad($"trie cell {t} ends token {Values[t]}, whose bytes differ from the trie path (the trie and the token table disagree)");
         }
         verified.AddAll();

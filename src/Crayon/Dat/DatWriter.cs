@@ -6,7 +6,7 @@ using Crayon.Trie;
 namespace Crayon.Dat;
 
 /// <summary>
-/// Compiles a vocabulary list into a .dat image (format version 3). Ids: the 4 specials, the 256 byte
+/// Compiles a vocabulary list into a .dat image (format version 4: the trie with its tails as strings). Ids: the 4 specials, the 256 byte
 /// tokens, then each distinct multi-byte entry in list order (paper §8.1: an id never depends on
 /// anything but the list, and appending entries keeps every earlier id). Empty entries, single bytes
 /// (already byte tokens) and repeats are skipped. Same list, same name, source and normalisation →
@@ -17,8 +17,15 @@ namespace Crayon.Dat;
 public static class DatWriter
 {
     public static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source,
-                               TextNormalization normalization = TextNormalization.None, Lineage? lineage = null)
+                               TextNormalization normalization = TextNormalization.None, Lineage? lineage = null) =>
+        Build(tokens, name, source, normalization, lineage, DatLayout.Version);
+
+    /// <summary>As <see cref="Build(IReadOnlyList{byte[]}, string, string, TextNormalization, Lineage?)"/>, in
+    /// format 3 (no tails) or 4: the tests compare the two, and read version 3 as older files have it.</summary>
+    internal static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source,
+                                 TextNormalization normalization, Lineage? lineage, uint version)
     {
+        if (version is not (3 or 4)) throw new ArgumentException($"format version {version} cannot be written");
         Lineage origin = lineage ?? Lineage.Root;
         if (!origin.IsValid) throw new ArgumentException($"invalid lineage {origin}");
         ArgumentNullException.ThrowIfNull(tokens);
@@ -38,8 +45,13 @@ public static class DatWriter
         int vocabSize = DatLayout.FirstLearnedId + learned.Count;
         if (vocabSize > DatLayout.MaxVocabSize) throw new ArgumentException($"vocabulary too large ({vocabSize} > {DatLayout.MaxVocabSize})");
 
-        TrieNode[] nodes = DoubleArrayBuilder.Build(learned, c => DatLayout.ByteIdBase + c);
+        var (nodes, tails) = version >= 4
+            ? DoubleArrayBuilder.BuildWithTails(learned, c => DatLayout.ByteIdBase + c)
+            : (DoubleArrayBuilder.Build(learned, c => DatLayout.ByteIdBase + c), []);
         int cellCount = nodes.Length;
+        long tailBytes = DatLayout.TailSlack;
+        foreach (var tail in tails) tailBytes += DatLayout.TailHeaderBytes + tail.Key.Length - tail.Start;
+        if (tailBytes > int.MaxValue) throw new ArgumentException("tails exceed 2 GiB");
 
         // id -> bytes table.
         var tokenBytes = new byte[vocabSize][];
@@ -61,8 +73,9 @@ public static class DatWriter
             4L * cellCount,
             4L * (vocabSize + 1),
             blobLen,
+            .. version >= 4 ? [tailBytes] : Array.Empty<long>(),
         ];
-        long pos = DatLayout.AlignUp(DatLayout.HeaderSize + DatLayout.SectionCount * DatLayout.SectionEntrySize);
+        long pos = DatLayout.AlignUp(DatLayout.HeaderSize + sizes.Length * DatLayout.SectionEntrySize);
         long[] offsets = new long[sizes.Length];
         for (int s = 0; s < sizes.Length; s++) { offsets[s] = pos; pos = DatLayout.AlignUp(pos + sizes[s]); }
         if (pos > int.MaxValue) throw new ArgumentException("profile image exceeds 2 GiB");
@@ -70,12 +83,12 @@ public static class DatWriter
         Span<byte> img = image;
 
         DatLayout.Magic.CopyTo(img);
-        W32(img, DatLayout.OffVersion, DatLayout.Version);
+        W32(img, DatLayout.OffVersion, version);
         W32(img, DatLayout.OffFlags, normalization == TextNormalization.Nfc ? DatLayout.FlagNfc : 0);
         W64(img, DatLayout.OffFileSize, (ulong)pos);
         W32(img, DatLayout.OffVocabSize, (uint)vocabSize);
         W32(img, DatLayout.OffNodeCount, (uint)cellCount);
-        W32(img, DatLayout.OffSectionCount, DatLayout.SectionCount);
+        W32(img, DatLayout.OffSectionCount, (uint)sizes.Length);
         W32(img, DatLayout.OffSectionTable, DatLayout.HeaderSize);
         W32(img, DatLayout.OffMaxTokenBytes, (uint)maxLen);
         W32(img, DatLayout.OffVocabVersion, origin.Version);
@@ -97,6 +110,21 @@ public static class DatWriter
             uint check = n.Check == TrieNode.Free ? TrieCell.FreeCheck : (uint)n.Check | (n.Value >= 0 ? TrieCell.TerminalBit : 0);
             BinaryPrimitives.WriteUInt64LittleEndian(cells.Slice(i * 8), TrieCell.Pack(n.Check == TrieNode.Free && i != 0 ? 0 : (uint)n.Base, check));
             W32(values, i * 4, (uint)n.Value);
+        }
+        if (version >= 4)
+        {
+            // A tail cell: not a token end, its base the record's offset; its value is the tail's token.
+            Span<byte> records = img.Slice((int)offsets[6]);
+            int r = 0;
+            foreach (var tail in tails)
+            {
+                int length = tail.Key.Length - tail.Start;
+                records[r] = (byte)length;
+                tail.Key.AsSpan(tail.Start).CopyTo(records.Slice(r + DatLayout.TailHeaderBytes));
+                uint check = (uint)nodes[tail.Node].Check;
+                BinaryPrimitives.WriteUInt64LittleEndian(cells.Slice(tail.Node * 8), TrieCell.Pack(TrieCell.TailBit | (uint)r, check));
+                r += DatLayout.TailHeaderBytes + length;
+            }
         }
         Span<byte> offs = img.Slice((int)offsets[4]);
         Span<byte> blob = img.Slice((int)offsets[5]);

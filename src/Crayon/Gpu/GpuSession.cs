@@ -28,6 +28,7 @@ internal sealed unsafe class GpuSession : IDisposable
 {
     private readonly GpuDevice _device;
     private Profile? _trieProfile;
+    private int _trieCells;                 // cells uploaded: the profile's, and its tails expanded (DeviceTrie)
     private GpuBuffer? _base, _check, _value;
     private readonly Slot[] _slots = [new(0), new(1)];
 
@@ -210,7 +211,7 @@ internal sealed unsafe class GpuSession : IDisposable
         _device.WriteAsync(q, slot.Changed, 0, slot.Zero, 4);
         _device.LaunchAsync(q, GpuKernel.WalkChunks, chunks,
         [
-            new(_base!, _trieProfile!.NodeCount), new(_check!, _trieProfile.NodeCount), new(_value!, _trieProfile.NodeCount),
+            new(_base!, _trieCells), new(_check!, _trieCells), new(_value!, _trieCells),
             new(slot.Text, plan.TextLength),
             new(slot.ChunkStart, chunks), new(slot.ChunkEnd, chunks), new(slot.ChunkLimit, chunks), new(slot.FixedEntry, chunks),
             new(slot.ExitsIn, chunks), new(slot.ExitsOut, chunks), new(slot.Assumed, chunks), new(slot.Counts, chunks),
@@ -345,6 +346,7 @@ internal sealed unsafe class GpuSession : IDisposable
             fixed (int* pc = c) _device.Write(_check, pc, 4L * c.Length);
             fixed (int* pv = v) _device.Write(_value, pv, 4L * v.Length);
             _trieProfile = profile;
+            _trieCells = b.Length;
         }
         catch
         {

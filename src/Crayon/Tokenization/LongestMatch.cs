@@ -12,6 +12,12 @@ namespace Crayon.Tokenization;
 /// its token (byte cells included), the token's stored bytes are
 /// compared with the bytes the walk matched (<see cref="Admit"/>); after that one bit says so. Ids go
 /// straight into the caller's buffer; nothing is allocated.
+/// <para>
+/// A tail cell (format 4) holds the rest of the one token below it: the walk compares that rest with
+/// the text at once, eight bytes per compare, and takes the token (the cell's value) or stops with the
+/// token it had, since no token ends inside a tail. The record is read only where it and the slack
+/// after it lie inside the section.
+/// </para>
 /// </summary>
 internal static unsafe class LongestMatch
 {
@@ -60,6 +66,8 @@ internal static unsafe class LongestMatch
         ulong* verified = walk.Verified;
         int* values = walk.Values;
         uint limit = walk.Limit;
+        byte* tails = walk.Tails;
+        long tailsLimit = TailsLimit(walk);
         byte* p = state.Text;
         int* o = state.Written;
         while (p < end)
@@ -79,6 +87,21 @@ internal static unsafe class LongestMatch
                 cell = next;
                 q++;
                 if ((int)check < 0) { accept = t; last = q; }
+                else if ((int)(uint)next < 0)
+                {
+                    uint at = (uint)next & ~TrieCell.TailBit;
+                    if (at <= tailsLimit)
+                    {
+                        byte* record = tails + at;
+                        uint length = record[0];
+                        if (at + length <= tailsLimit && length <= (ulong)(end - q) && TailMatches(q, record + DatLayout.TailHeaderBytes, length, end))
+                        {
+                            accept = t;
+                            last = q + length;
+                        }
+                    }
+                    break;
+                }
             }
             if ((verified[accept >> 6] & (1UL << (int)accept)) == 0)
             {
@@ -96,11 +119,24 @@ internal static unsafe class LongestMatch
         return 0;
     }
 
+    /// <summary>The last offset at which a tail record, with its slack, fits the tails section; -1 when none does (format 3).</summary>
+    private static long TailsLimit(in TrieWalk walk) => (long)walk.TailsLength - DatLayout.TailHeaderBytes - DatLayout.TailSlack;
+
+    /// <summary>Whether the <paramref name="length"/> bytes at <paramref name="text"/> (all before <paramref name="end"/>)
+    /// equal those at <paramref name="tail"/>, which has <see cref="DatLayout.TailSlack"/> readable bytes after them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TailMatches(byte* text, byte* tail, uint length, byte* end)
+    {
+        if (length - 1 < 8 && end - text >= 8)
+            return (Unsafe.ReadUnaligned<ulong>(text) ^ Unsafe.ReadUnaligned<ulong>(tail)) << (int)(64 - 8 * length) == 0;
+        return new ReadOnlySpan<byte>(text, (int)length).SequenceEqual(new ReadOnlySpan<byte>(tail, (int)length));
+    }
+
     /// <summary>
     /// First use of a cell's token: its id must be in range and its stored bytes must be exactly the
     /// bytes matched to reach the cell, or decode would not give back the text. The cell's path is
     /// unique (each step is checked against the parent, and an out-of-range step lands on the root, which matches nothing),
-    /// so one check covers every later use.
+    /// and a tail cell's bytes are fixed, so one check covers every later use.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Admit(in TrieWalk walk, uint cell, byte* start, byte* end)

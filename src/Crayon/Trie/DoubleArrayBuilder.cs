@@ -6,9 +6,24 @@ namespace Crayon.Trie;
 /// every one of the 256 byte values is a key; every node's Base + 255 is inside the array.
 /// Placement is first-fit in a fixed order (keys sorted bytewise, children in byte order, depth first),
 /// so the same keys always give the same array.
+/// <para>
+/// With tails (<see cref="BuildWithTails"/>), a node that has exactly one key below it and is not a key
+/// itself is not expanded: the rest of that key is its <see cref="Tail"/>, a string the walk compares
+/// at once. In a vocabulary of tokens this is most of the trie (58 % of the cells of a 50k list, 64 %
+/// of a 250k one: one-child chains down to a leaf token), so the array shrinks to about a third.
+/// </para>
 /// </summary>
 internal sealed class DoubleArrayBuilder
 {
+    /// <summary>A node kept unexpanded: <see cref="Key"/>[<see cref="Start"/>..] is the rest of its one key (1 to <see cref="MaxTailBytes"/> bytes).</summary>
+    public readonly record struct Tail(int Node, byte[] Key, int Start, int Value);
+
+    /// <summary>The longest tail (a tail's length is one byte in the .dat); a longer rest is expanded until what is left fits.</summary>
+    public const int MaxTailBytes = 255;
+
+    private readonly bool _withTails;
+    private readonly List<Tail> _tails = [];
+
     private int[] _base = new int[1024];
     private int[] _check = new int[1024];
     private int[] _value = new int[1024];
@@ -19,7 +34,23 @@ internal sealed class DoubleArrayBuilder
     /// keys: distinct multi-byte keys with their values (ids ≥ 0). byteValue(c) gives the value of
     /// the single byte c. Returns the node array.
     /// </summary>
-    public static TrieNode[] Build(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue)
+    public static TrieNode[] Build(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue) =>
+        new DoubleArrayBuilder(withTails: false).Run(Sorted(keys), byteValue);
+
+    /// <summary>
+    /// As <see cref="Build"/>, with tails: the returned nodes hold each tail node with its key's value
+    /// and no children (the caller stores the tail); every other node is as <see cref="Build"/> makes it.
+    /// </summary>
+    public static (TrieNode[] Nodes, List<Tail> Tails) BuildWithTails(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue)
+    {
+        var builder = new DoubleArrayBuilder(withTails: true);
+        TrieNode[] nodes = builder.Run(Sorted(keys), byteValue);
+        return (nodes, builder._tails);
+    }
+
+    private DoubleArrayBuilder(bool withTails) => _withTails = withTails;
+
+    private static (byte[] Key, int Value)[] Sorted(IReadOnlyList<(byte[] Key, int Value)> keys)
     {
         var sorted = new (byte[] Key, int Value)[keys.Count];
         for (int i = 0; i < sorted.Length; i++)
@@ -31,7 +62,7 @@ internal sealed class DoubleArrayBuilder
         for (int i = 1; i < sorted.Length; i++)
             if (sorted[i - 1].Key.AsSpan().SequenceEqual(sorted[i].Key))
                 throw new ArgumentException("duplicate key");
-        return new DoubleArrayBuilder().Run(sorted, byteValue);
+        return sorted;
     }
 
     private TrieNode[] Run((byte[] Key, int Value)[] keys, Func<int, int> byteValue)
@@ -58,6 +89,7 @@ internal sealed class DoubleArrayBuilder
 
         Span<byte> labels = stackalloc byte[256];
         Span<int> childLo = stackalloc int[257];
+        Span<bool> isTail = stackalloc bool[256];
         while (stack.Count > 0)
         {
             var (node, lo, hi, depth) = stack.Pop();
@@ -78,11 +110,14 @@ internal sealed class DoubleArrayBuilder
             for (int k = 0; k < n; k++)
             {
                 int lo2 = childLo[k];
-                int value = keys[lo2].Key.Length == depth + 1 ? keys[lo2].Value : -1;
-                Use(b + labels[k], node, value);
+                byte[] key = keys[lo2].Key;
+                int rest = key.Length - (depth + 1);
+                isTail[k] = _withTails && childLo[k + 1] - lo2 == 1 && rest >= 1 && rest <= MaxTailBytes;
+                Use(b + labels[k], node, rest == 0 || isTail[k] ? keys[lo2].Value : -1);
+                if (isTail[k]) _tails.Add(new Tail(b + labels[k], key, depth + 1, keys[lo2].Value));
             }
             for (int k = n - 1; k >= 0; k--)
-                stack.Push((b + labels[k], childLo[k], childLo[k + 1], depth + 1));
+                if (!isTail[k]) stack.Push((b + labels[k], childLo[k], childLo[k + 1], depth + 1));
         }
 
         // Pad so that Base + 255 of every node is inside the array (no bounds check in the walk).

@@ -23,13 +23,13 @@ public class DatFormatTests
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "sample", "tests");
         Assert.Equal("CRAYDAT\x1A"u8.ToArray(), img[..8]);
-        Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
+        Assert.Equal(4u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
         Assert.Equal((ulong)img.Length, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(16)));
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(52)));   // vocabulary version 1
         Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(56)));  // no parent
         Assert.Equal(0, img.Length % 8);
-        Assert.Equal(6u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(40)));
-        for (int s = 0; s < 6; s++)
+        Assert.Equal(7u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(40)));
+        for (int s = 0; s < 7; s++)
             Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 24 * s + 8)) % 8);
         var p = Profile.FromBytes(img);
         Assert.Equal("sample", p.Name);
@@ -184,9 +184,12 @@ public class DatFormatTests
     public void Wrong_version_and_magic_say_so()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        byte[] v4 = (byte[])img.Clone();
-        v4[8] = 4;
-        Assert.Contains("version 4", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v4)).Message);
+        byte[] v5 = (byte[])img.Clone();
+        v5[8] = 5;
+        Assert.Contains("version 5", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v5)).Message);
+        byte[] v3 = (byte[])img.Clone();   // version 3 has six sections, this image seven
+        v3[8] = 3;
+        Assert.Contains("section count", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v3)).Message);
         byte[] magic = (byte[])img.Clone();
         magic[0] = (byte)'X';
         Assert.Contains("magic", Assert.Throws<DatFormatException>(() => Profile.FromBytes(magic)).Message);
