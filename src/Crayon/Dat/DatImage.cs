@@ -5,8 +5,8 @@ using Crayon.Normalization;
 namespace Crayon.Dat;
 
 /// <summary>
-/// A view of a .dat image (format 4, or 3: without tails) in memory the caller keeps alive (a mapping, a private copy or a
-/// borrowed buffer). Nothing is copied and, on purpose, almost nothing is read: <see cref="Open"/> checks
+/// A view of a .dat image (format 4, or 3: without tails) in memory the caller keeps alive (a
+/// mapping, a private copy or a borrowed buffer). Nothing is copied and, on purpose, almost nothing is read: <see cref="Open"/> checks
 /// the header, the section table, the specials, the metadata, the root cell and the parents of the
 /// 256 byte cells — all in the file's first page — so loading costs the same for 50k and 250k ids and only the pages a walk touches
 /// become resident.
@@ -209,7 +209,6 @@ internal readonly unsafe struct DatImage
                 throw Bad($"trie cell {t}: parent {parent} does not lead here");
             if (TrieCell.IsTail(cell))
             {
-                if (t <= 256) throw Bad($"trie cell {t}: a byte cell cannot be a tail");
                 if (!TryTail(cell, out ReadOnlySpan<byte> rest) || rest.IsEmpty)
                     throw Bad($"trie cell {t}: its tail record lies outside the tails section");
                 if ((uint)value >= (uint)VocabSize) throw Bad($"trie cell {t}: tail token id {value} out of range");
