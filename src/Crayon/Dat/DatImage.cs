@@ -6,10 +6,10 @@ namespace Crayon.Dat;
 
 /// <summary>
 /// A view of a .dat image (format 4, or 3: without tails) in memory the caller keeps alive (a
-/// mapping, a private copy or a borrowed buffer). Nothing is copied and, on purpose, almost nothing is read: <see cref="Open"/> checks
-/// the header, the section table, the specials, the metadata, the root cell and the parents of the
-/// 256 byte cells — all in the file's first page — so loading costs the same for 50k and 250k ids and only the pages a walk touches
-/// become resident.
+/// mapping, a private copy or a borrowed buffer). Nothing is copied and, on purpose, almost nothing
+/// is read: <see cref="Open"/> checks the header, the section table, the specials, the metadata, the
+/// root cell and the parents of the 256 byte cells — all in the file's first page — so loading costs
+/// the same for 50k and 250k ids and only the pages a walk touches become resident.
 /// Safety holds without a full scan because of how the file is read, not because it was checked
 /// (docs/dat-format.md, "Guarantees"): a step whose index falls outside the cells lands on the root,
 /// whose check no walk can match; every id is range-checked where it is used; and a token's bytes

@@ -9,10 +9,11 @@ namespace Crayon.Dat;
 /// Compiles a vocabulary list into a .dat image (format version 4: the trie, with its tails as
 /// strings). Ids: the 4 specials, the 256 byte tokens, then each distinct multi-byte entry in list
 /// order (paper §8.1: an id never depends on anything but the list, and appending entries keeps every
-/// earlier id). Empty entries, single bytes (already byte tokens) and repeats are skipped. Same list, same name, source and normalisation →
-/// same bytes. With <see cref="TextNormalization.Nfc"/> each entry is put in NFC first (as tokenize
-/// does to text; invalid UTF-8 passes through), since the text it must match will be NFC: a
-/// decomposed entry becomes its composed form, and a repeat if that form is already listed.
+/// earlier id). Empty entries, single bytes (already byte tokens) and repeats are skipped. Same
+/// list, same name, source and normalisation → same bytes. With <see cref="TextNormalization.Nfc"/>
+/// each entry is put in NFC first (as tokenize does to text; invalid UTF-8 passes through), since the
+/// text it must match will be NFC: a decomposed entry becomes its composed form, and a repeat if that
+/// form is already listed.
 /// </summary>
 public static class DatWriter
 {
