@@ -10,9 +10,15 @@ counts, normalisation); profiles/build.py stores that in the .dat.
 
     make learn-profiles                     # all five (a few minutes)
     CRAYON_LIBRARY=build/native/libcrayon.so PYTHONPATH=bindings/python python3 profiles/learn.py lite
+    python3 profiles/learn.py --check [NAMES]   # is this machine's text the one the lists were learned from?
+
+The corpora include the man pages, catalogs and copyright files of every installed package, so a
+machine with other packages (or other versions) reads other text and learns other lists: --check
+says so, cartridge by cartridge, without learning (exit status 1), and learning prints it too.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -69,11 +75,54 @@ def provenance(kind: str) -> list[dict]:
              "files": list(src.globs)} for src in corpora.SOURCES[kind]]
 
 
+def text_digest(docs: list[str]) -> str:
+    """SHA-256 of the documents in order, each followed by a NUL: the exact text a list was learned from."""
+    h = hashlib.sha256()
+    for d in docs:
+        h.update(d.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def differences(name: str, train: list[str], held_out: list[str]) -> list[str]:
+    """How this machine's text for a cartridge differs from what its committed list was learned from
+    (empty: the same text, so learning again gives the same list)."""
+    path = HERE / f"{name}.meta.json"
+    if not path.exists():
+        return [f"no {path.name}"]
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    if "text_sha256" in meta:
+        if text_digest(train + held_out) != meta["text_sha256"]:
+            out.append("the text's SHA-256 differs")
+    now = {"train_bytes": corpora.size(train), "held_out_bytes": corpora.size(held_out)}
+    out += [f"{k} {now[k]:,} (recorded {meta[k]:,})" for k in now if now[k] != meta[k]]
+    was = {p: v for s in meta["sources"] for p, v in s["packages"].items()}
+    for s in provenance(RECIPES[name].kind):
+        out += [f"{p} {v} (recorded {was.get(p, 'absent')})" for p, v in s["packages"].items() if was.get(p) != v]
+    return out
+
+
+def check(name: str) -> bool:
+    train, held_out = texts(RECIPES[name])
+    diff = differences(name, train, held_out)
+    if diff:
+        print(f"{name}: other text than it was learned from: " + "; ".join(diff))
+    elif "text_sha256" in json.loads((HERE / f"{name}.meta.json").read_text(encoding="utf-8")):
+        print(f"{name}: the text it was learned from (same SHA-256); learning again gives the same list")
+    else:   # lists learned before the digest was recorded
+        print(f"{name}: the same byte counts and package versions as it was learned from (no digest recorded)")
+    return not diff
+
+
 def learn(name: str) -> None:
     recipe = RECIPES[name]
     t0 = time.monotonic()
     train, held_out = texts(recipe)
     read = time.monotonic() - t0
+    drift = differences(name, train, held_out)
+    if drift:   # the installed packages differ from those it was learned on: a new list, new ids
+        print(f"  {name}: learning from other text than the committed list's: " + "; ".join(drift), file=sys.stderr)
     last = [0.0]
 
     def progress(done: int, total: int) -> None:
@@ -96,6 +145,7 @@ def learn(name: str) -> None:
         "train_bytes": corpora.size(train),
         "held_out_bytes": corpora.size(held_out),
         "max_token_bytes": recipe.max_token_bytes,
+        "text_sha256": text_digest(train + held_out),
         "sources": provenance(recipe.kind),
     }
     (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -104,9 +154,14 @@ def learn(name: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    for name in argv or list(RECIPES):
+    checking = "--check" in argv
+    names = [a for a in argv if a != "--check"] or list(RECIPES)
+    for name in names:
         if name not in RECIPES:
             raise SystemExit(f"unknown cartridge {name!r}; known: {', '.join(RECIPES)}")
+    if checking:
+        return 0 if all([check(name) for name in names]) else 1
+    for name in names:
         learn(name)
     return 0
 

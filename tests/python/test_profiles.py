@@ -90,3 +90,26 @@ def test_cartridge_lists_and_metadata_record_their_sources():
         with CrayonVocab(device="cpu", profile=name) as vocab:
             source = vocab.profile_info["source"]
             assert "profiles/learn.py" in source and meta["corpus"] in source
+
+
+def test_learn_check_reports_when_this_machine_reads_other_text(tmp_path, monkeypatch):
+    """profiles/learn.py --check: the same text (digest, sizes, package versions) reproduces a list;
+    other text, or another version of a source package, is reported before anything is learned."""
+    import sys
+    monkeypatch.syspath_prepend(str(ROOT / "profiles"))
+    sys.modules.pop("learn", None)
+    import learn
+    sources = [{"label": "", "packages": {"pkg-doc": "1.0-1"}, "files": ["/usr/share/doc/pkg/*.txt"]}]
+    train, held_out = ["alpha beta", "gamma"], ["delta é"]
+    meta = {"train_bytes": 15, "held_out_bytes": 8, "sources": sources,
+            "text_sha256": learn.text_digest(train + held_out)}
+    (tmp_path / "lite.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    monkeypatch.setattr(learn, "HERE", tmp_path)
+    monkeypatch.setattr(learn, "provenance", lambda kind: [dict(s) for s in sources])
+    assert learn.differences("lite", train, held_out) == []
+    drift = learn.differences("lite", train + ["new man page"], held_out)
+    assert drift[0] == "the text's SHA-256 differs" and drift[1] == "train_bytes 27 (recorded 15)"
+    assert learn.differences("lite", ["alpha beta", "gammA"], held_out) == ["the text's SHA-256 differs"]
+    monkeypatch.setattr(learn, "provenance", lambda kind: [{"packages": {"pkg-doc": "1.1-1"}}])
+    assert learn.differences("lite", train, held_out) == ["pkg-doc 1.1-1 (recorded 1.0-1)"]
+    assert learn.differences("science", train, held_out) == ["no science.meta.json"]
