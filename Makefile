@@ -32,7 +32,7 @@ VALGRIND     := DOTNET_GCRegionRange=40000000 OCL_ICD_VENDORS=/nonexistent valgr
                 --errors-for-leak-kinds=definite --show-leak-kinds=definite
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-.PHONY: all deps opencl native profiles learn-profiles python wheel examples demo test test-dotnet test-python \
+.PHONY: all deps opencl native profiles learn-profiles check-profiles python wheel examples demo test test-dotnet test-python \
         test-c test-abi test-examples peers zig bench install clean corpora nuget test-nuget
 
 all: wheel examples demo
@@ -149,6 +149,10 @@ $(CORPORA_STAMP): profiles/corpora.py
 # (profiles/corpora.py, installed by `make corpora`); commit the result. A few minutes.
 learn-profiles: $(NATIVE) $(PY) corpora
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) PYTHONPATH=bindings/python $(PY) profiles/learn.py
+
+# Whether this machine's corpora are the text the committed lists were learned from (no learning).
+check-profiles: $(PY) corpora
+	PYTHONPATH=bindings/python $(PY) profiles/learn.py --check
 
 # ---- Python package ----------------------------------------------------------------------------
 python: $(NATIVE) profiles
