@@ -8,7 +8,9 @@ $CRAYON_PROFILE_DIR (default build/profiles). Text: tests/corpus.py (english, co
 
 One thread = one crayon_tokenize call over all documents joined; all threads = one
 crayon_tokenize_batch call over the documents (threads = 0: every core). Median of several runs
-(M tokens/s, MB/s) and the best run (on a shared machine the best is the least disturbed).
+(M tokens/s, MB/s) and the best run (on a shared machine the best is the least disturbed). The runs
+go round robin over the profiles, and the last lines give each profile against lite on English, one
+thread, in tokens/s and in MB/s (the 250k cartridges make shorter tokens there).
 
 Memory: for each profile, a fresh process reports its resident memory (/proc/self/status: RssFile =
 mapped file pages, RssAnon = private memory) before loading, after loading, after tokenizing 1 MiB
@@ -130,34 +132,54 @@ def main() -> int:
     header = (f"\n{'profile':<10} {'text':<8} {'mode':<12} {'tokens':>11} {'bytes/token':>11} {'M tokens/s':>11} {'MB/s':>9}"
               f" {'best M tok/s':>13}")
     print(header)
+    kinds = ("english", "code")
+    texts = {}
+    for kind in kinds:
+        docs = [d.encode("utf-8", "surrogatepass") for d in corpus.documents(kind, TEXT_BYTES)]
+        texts[kind] = (b"".join(docs), (c_char_p * len(docs))(*docs), (c_size_t * len(docs))(*map(len, docs)), len(docs))
+    out = (c_int32 * max(len(t[0]) for t in texts.values()))()
+    offsets = (c_int64 * (max(t[3] for t in texts.values()) + 1))()
+    handles = {}
     for path in profiles:
-        v = c_void_p()
-        lib.crayon_load_dat(str(path).encode(), byref(v))
-        for kind in ("english", "code"):
-            docs = [d.encode("utf-8", "surrogatepass") for d in corpus.documents(kind, TEXT_BYTES)]
-            blob = b"".join(docs)
-            out = (c_int32 * len(blob))()
-            single = []
-            for _ in range(RUNS):
+        handles[path] = c_void_p()
+        lib.crayon_load_dat(str(path).encode(), byref(handles[path]))
+    # Round robin: each run times every profile once, so a neighbour's burst slows all of them alike
+    # and the ratios between profiles stay fair; a profile's runs in a row would take it all.
+    single, batch, counts = {}, {}, {}
+    for _ in range(RUNS):
+        for path in profiles:
+            v = handles[path]
+            for kind in kinds:
+                blob, ptrs, lens, ndocs = texts[kind]
                 t = time.perf_counter()
                 n = lib.crayon_tokenize(v, blob, len(blob), out, len(blob))
-                single.append(time.perf_counter() - t)
-            assert n > 0, lib.crayon_last_error()
-            texts = (c_char_p * len(docs))(*docs)
-            lens = (c_size_t * len(docs))(*map(len, docs))
-            offsets = (c_int64 * (len(docs) + 1))()
-            batch = []
-            for _ in range(RUNS):
+                single.setdefault((path, kind), []).append(time.perf_counter() - t)
+                assert n > 0, lib.crayon_last_error()
                 t = time.perf_counter()
-                m = lib.crayon_tokenize_batch(v, texts, lens, len(docs), out, len(blob), offsets, 0)
-                batch.append(time.perf_counter() - t)
-            assert m > 0, lib.crayon_last_error()
+                m = lib.crayon_tokenize_batch(v, ptrs, lens, ndocs, out, len(blob), offsets, 0)
+                batch.setdefault((path, kind), []).append(time.perf_counter() - t)
+                assert m > 0, lib.crayon_last_error()
+                counts[path, kind] = (n, m)
+    english = {}   # profile -> (median M tokens/s, median MB/s, best M tokens/s) on English, one thread
+    for path in profiles:
+        for kind in kinds:
+            blob = texts[kind][0]
+            n, m = counts[path, kind]
             # The joined text can match across document boundaries, so the two counts differ slightly.
-            for mode, count, runs in (("1 thread", n, single), (f"{os.cpu_count()} threads", m, batch)):
+            for mode, count, runs in (("1 thread", n, single[path, kind]), (f"{os.cpu_count()} threads", m, batch[path, kind])):
                 secs = statistics.median(runs)
                 print(f"{path.stem:<10} {kind:<8} {mode:<12} {count:>11,} {len(blob) / count:>11.2f} "
                       f"{count / secs / 1e6:>11.1f} {len(blob) / secs / 1e6:>9.1f} {count / min(runs) / 1e6:>13.1f}")
-        lib.crayon_free(v)
+            if kind == "english":
+                secs = statistics.median(single[path, kind])
+                english[path.stem] = (n / secs, len(blob) / secs, n / min(single[path, kind]))
+        lib.crayon_free(handles[path])
+    if "lite" in english:   # the larger tries against lite on English, one thread, both ways of counting
+        base = english["lite"]
+        print("\nagainst lite, English, 1 thread: tokens/s, MB/s (medians), best tokens/s")
+        for name, figures in english.items():
+            if name != "lite":
+                print(f"  {name:<14} " + "  ".join(f"{f / b:.2f}×" for f, b in zip(figures, base)))
     return 0
 
 
