@@ -96,8 +96,9 @@ def differences(name: str, train: list[str], held_out: list[str]) -> list[str]:
         if text_digest(train + held_out) != meta["text_sha256"]:
             out.append("the text's SHA-256 differs")
     now = {"train_bytes": corpora.size(train), "held_out_bytes": corpora.size(held_out)}
-    out += [f"{k} {now[k]:,} (recorded {meta[k]:,})" for k in now if now[k] != meta[k]]
-    was = {p: v for s in meta["sources"] for p, v in s["packages"].items()}
+    out += [f"{k} {now[k]:,} (recorded {meta[k]:,})" if k in meta else f"{k} {now[k]:,} (not recorded)"
+            for k in now if now[k] != meta.get(k)]
+    was = {p: v for s in meta.get("sources", []) for p, v in s.get("packages", {}).items()}
     for s in provenance(RECIPES[name].kind):
         out += [f"{p} {v} (recorded {was.get(p, 'absent')})" for p, v in s["packages"].items() if was.get(p) != v]
     return out
