@@ -3,7 +3,11 @@ crayon_bpe_encode_ordinary call per document of at most 4096 characters, for one
 libcrayon.so measured in the same run (A/B).
 
     make native && python3 benchmarks/bpe_kinds_bench.py [--mb 2] [--rounds 5] [--lib build/native-old/libcrayon.so ...]
-        [--repeat N]
+        [--repeat N] [--driver c | --driver python,c]
+
+--driver c makes the calls from C (benchmarks/bpe_docs.c, built into build/bench), as a native caller
+does; the default Python loop adds ctypes' ~0.6 µs to every call, 3 % of a 4 KB English document's
+time and ~10 % of an e-mail's (1.1 KB on average); --driver python,c times both in one run.
 
 With --repeat N the whole comparison runs N times, the libraries' order reversed every other time
 (so neither always goes first), and each row shows the median and range over the runs of every
@@ -51,37 +55,66 @@ def documents(kind: str, max_bytes: int) -> list[bytes]:
     return out
 
 
-def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, reps: int) -> dict:
-    """One process, one library: per (encoding, kind) the best of reps passes and a digest of the ids."""
+def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, reps: int,
+           driver: str | None = None) -> dict:
+    """One process, one library: per (encoding, kind) the best of reps passes and a digest of the ids.
+    With driver (bpe_docs.c built), the passes run in C, one call per document, and only the ids
+    are taken here."""
     import ctypes
+    import struct
+    import tempfile
     os.environ["CRAYON_LIBRARY"] = lib_path
     import bpe_native_bench as b
+    import export_tiktoken
     lib = b.load_lib()
     result = {}
     docs = {k: documents(k, int(mb * (1 << 20))) for k in kinds}
     cap = max(len(d) for ds in docs.values() for d in ds) + 16
     out = (ctypes.c_int32 * cap)()
+    tmp = Path(tempfile.mkdtemp(prefix="bpe_kinds_"))
     for name in encodings:
-        h = b.load_encoding(lib, name, Path(os.environ.get("TMPDIR", "/tmp")))
+        h = b.load_encoding(lib, name, tmp)
         for kind in kinds:
             data = docs[kind]
             digest = hashlib.sha256()
+            ntok = 0
             for d in data:
                 n = lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
                 if n < 0:
                     raise SystemExit(f"{name} {kind}: error {n}: {lib.crayon_last_error().decode()}")
                 digest.update(bytes(memoryview(out)[:n]))
-            best, ntok = float("inf"), 0
-            for _ in range(reps):
-                ntok = 0
-                t = time.thread_time()
-                for d in data:
-                    ntok += lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
-                best = min(best, time.thread_time() - t)
+                ntok += n
+            if driver:
+                ranks = export_tiktoken.export(tmp, [name])[name]
+                (tmp / "pattern").write_text(export_tiktoken.npm_spec(name)["pat_str"], encoding="utf-8")
+                (tmp / "docs").write_bytes(b"".join(struct.pack("<I", len(d)) + d for d in data))
+                line = subprocess.run([driver, lib_path, str(ranks), str(tmp / "pattern"), str(tmp / "docs"), str(reps)],
+                                      check=True, capture_output=True, text=True).stdout.split()
+                if int(line[2]) != ntok:
+                    raise SystemExit(f"{name} {kind}: the C driver made {line[2]} tokens, ctypes {ntok}")
+                best = float(line[3])
+            else:
+                best = float("inf")
+                for _ in range(reps):
+                    ntok = 0
+                    t = time.thread_time()
+                    for d in data:
+                        ntok += lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
+                    best = min(best, time.thread_time() - t)
             result[f"{name} {kind}"] = {"seconds": best, "bytes": sum(map(len, data)), "tokens": ntok,
                                         "docs": len(data), "ids": digest.hexdigest()}
         lib.crayon_bpe_free(h)
     return result
+
+
+def build_driver() -> str:
+    """benchmarks/bpe_docs.c, compiled into build/bench when older than its source."""
+    src = ROOT / "benchmarks" / "bpe_docs.c"
+    exe = ROOT / "build" / "bench" / "bpe_docs"
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-Wall", "-Wextra", str(src), "-ldl", "-o", str(exe)], check=True)
+    return str(exe)
 
 
 def main() -> int:
@@ -93,13 +126,26 @@ def main() -> int:
     ap.add_argument("--encodings", default=",".join(ENCODINGS))
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--repeat", type=int, default=1, help="whole runs, the libraries' order reversed every other run; prints medians and ranges")
+    ap.add_argument("--driver", default="python",
+                    help="who makes the calls: python (a loop through ctypes, which adds ~0.6 µs to each), "
+                         "c (benchmarks/bpe_docs.c: one C call per document, as a native caller), or "
+                         "python,c (both, as columns of one run)")
+    ap.add_argument("--driver-bin", help=argparse.SUPPRESS)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    drivers = args.driver.split(",")
+    if not drivers or any(d not in ("python", "c") for d in drivers):
+        raise SystemExit(f"--driver: python, c or python,c; got {args.driver!r}")
     encodings, kinds = args.encodings.split(","), args.kinds.split(",")
     libs = args.lib or [str(ROOT / "build/native/libcrayon.so")]
     if args.worker:
-        print(json.dumps(worker(libs[0], encodings, kinds, args.mb, args.reps)))
+        print(json.dumps(worker(libs[0], encodings, kinds, args.mb, args.reps, args.driver_bin)))
         return 0
+    # Each (library, driver) is one column; the ratio is the last column's over the first's.
+    binary = build_driver() if "c" in drivers else None
+    targets = [(lib, binary if d == "c" else None) for lib in libs for d in drivers]
+    names = [Path(lib).parent.name + (f" ({d})" if len(drivers) > 1 else "") for lib in libs for d in drivers]
+    libs = targets
 
     runs: list[dict[str, list[float]]] = []   # per run: row -> MB/s per library, in --lib order
     first_bytes: dict[str, int] = {}
@@ -112,7 +158,7 @@ def main() -> int:
         for i in range(1, len(libs)):
             for key, r in by_lib[i].items():
                 if r["ids"] != by_lib[0][key]["ids"]:
-                    print(f"IDS DIFFER: {libs[i]} vs {libs[0]} on {key}")
+                    print(f"IDS DIFFER: {names[i]} vs {names[0]} on {key}")
                     return 1
         runs.append({key: [b[key]["bytes"] / b[key]["seconds"] / 1e6 for b in by_lib] for key in by_lib[0]})
         first_bytes = {key: r["bytes"] for key, r in by_lib[0].items()}
@@ -122,9 +168,9 @@ def main() -> int:
     what = f"best of {args.rounds} rounds x {args.reps} passes (thread CPU time)"
     if args.repeat > 1:
         what = f"median (min-max) of {args.repeat} runs, the libraries' order reversed every other run, each the {what}"
-    print(f"{what}; one thread; documents of <= {DOC_CHARS} chars; "
+    print(f"{what}; one thread; documents of <= {DOC_CHARS} chars, called from {' and '.join(drivers)}; "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    head = "| encoding, kind | MB | " + " | ".join(f"MB/s {Path(l).parent.name}" for l in libs)
+    head = "| encoding, kind | MB | " + " | ".join(f"MB/s {n}" for n in names)
     head += " | ratio |" if len(libs) > 1 else " |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -141,13 +187,15 @@ def main() -> int:
     return 0
 
 
-def measure(libs: list[str], args: argparse.Namespace) -> list[dict]:
-    """The best pass per row for each library, rounds alternating between them."""
+def measure(libs: list[tuple[str, str | None]], args: argparse.Namespace) -> list[dict]:
+    """The best pass per row for each (library, C driver or None), rounds alternating between them."""
     best: list[dict] = [{} for _ in libs]
     for rnd in range(args.rounds):
-        for i, lib in enumerate(libs):
+        for i, (lib, driver) in enumerate(libs):
             cmd = [sys.executable, __file__, "--worker", "--lib", lib, "--mb", str(args.mb), "--reps", str(args.reps),
                    "--encodings", args.encodings, "--kinds", args.kinds]
+            if driver:
+                cmd += ["--driver-bin", driver]
             res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
             for key, r in res.items():
                 if key not in best[i] or r["seconds"] < best[i][key]["seconds"]:
