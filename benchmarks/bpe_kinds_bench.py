@@ -61,17 +61,24 @@ def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, rep
     With driver (bpe_docs.c built), the passes run in C, one call per document, and only the ids
     are taken here."""
     import ctypes
-    import struct
     import tempfile
     os.environ["CRAYON_LIBRARY"] = lib_path
     import bpe_native_bench as b
-    import export_tiktoken
     lib = b.load_lib()
-    result = {}
     docs = {k: documents(k, int(mb * (1 << 20))) for k in kinds}
     cap = max(len(d) for ds in docs.values() for d in ds) + 16
     out = (ctypes.c_int32 * cap)()
-    tmp = Path(tempfile.mkdtemp(prefix="bpe_kinds_"))
+    with tempfile.TemporaryDirectory(prefix="bpe_kinds_") as scratch:   # rank files, pattern, documents
+        return time_encodings(lib, Path(scratch), encodings, kinds, docs, out, cap, reps, lib_path, driver)
+
+
+def time_encodings(lib, tmp: Path, encodings: list[str], kinds: list[str], docs: dict, out, cap: int, reps: int,
+                   lib_path: str, driver: str | None) -> dict:
+    """worker's passes, with tmp for the rank files (and, for the C driver, the pattern and documents)."""
+    import struct
+    import bpe_native_bench as b
+    import export_tiktoken
+    result = {}
     for name in encodings:
         h = b.load_encoding(lib, name, tmp)
         for kind in kinds:
