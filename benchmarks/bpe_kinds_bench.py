@@ -6,8 +6,9 @@ libcrayon.so measured in the same run (A/B).
         [--repeat N] [--driver c | --driver python,c]
 
 --driver c makes the calls from C (benchmarks/bpe_docs.c, built into build/bench), as a native caller
-does; the default Python loop adds ctypes' ~0.6 µs to every call, 3 % of a 4 KB English document's
-time and ~10 % of an e-mail's (1.1 KB on average); --driver python,c times both in one run.
+does; the default Python loop adds its interpreter and ctypes work, 1.1-2.4 µs per call measured on
+2026-12-07 (the C calls ran 1.04-1.05x as fast on 4 KB English documents and 1.26-1.27x on e-mail
+messages of 1.1 KB on average); --driver python,c times both in one run.
 
 With --repeat N the whole comparison runs N times, the libraries' order reversed every other time
 (so neither always goes first), and each row shows the median and range over the runs of every
@@ -134,7 +135,7 @@ def main() -> int:
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--repeat", type=int, default=1, help="whole runs, the libraries' order reversed every other run; prints medians and ranges")
     ap.add_argument("--driver", default="python",
-                    help="who makes the calls: python (a loop through ctypes, which adds ~0.6 µs to each), "
+                    help="who makes the calls: python (a loop through ctypes, which adds 1-2 µs to each), "
                          "c (benchmarks/bpe_docs.c: one C call per document, as a native caller), or "
                          "python,c (both, as columns of one run)")
     ap.add_argument("--driver-bin", help=argparse.SUPPRESS)
