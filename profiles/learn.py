@@ -68,11 +68,14 @@ def texts(recipe: Recipe) -> tuple[list[str], list[str]]:
 
 
 def provenance(kind: str) -> list[dict]:
-    """Packages (with installed versions) and file globs of a corpus kind, without reading its text."""
+    """Packages (with installed versions), file globs and how many files they match, for a corpus kind,
+    without reading its text. The counts show which source changed when another machine's text differs
+    (the globs over every installed package's man pages, catalogs or copyright files, mostly)."""
     return [{"label": src.label,
              "packages": {p.removeprefix("npm:").rsplit("@", 1)[0] if p.startswith("npm:") else p: corpora._version(p)
                           for p in src.packages},
-             "files": list(src.globs)} for src in corpora.SOURCES[kind]]
+             "files": list(src.globs),
+             "file_count": len(src.files())} for src in corpora.SOURCES[kind]]
 
 
 def text_digest(docs: list[str]) -> str:
@@ -99,8 +102,12 @@ def differences(name: str, train: list[str], held_out: list[str]) -> list[str]:
     out += [f"{k} {now[k]:,} (recorded {meta[k]:,})" if k in meta else f"{k} {now[k]:,} (not recorded)"
             for k in now if now[k] != meta.get(k)]
     was = {p: v for s in meta.get("sources", []) for p, v in s.get("packages", {}).items()}
+    counted = {tuple(s.get("files", [])): s.get("file_count") for s in meta.get("sources", [])}
     for s in provenance(RECIPES[name].kind):
         out += [f"{p} {v} (recorded {was.get(p, 'absent')})" for p, v in s["packages"].items() if was.get(p) != v]
+        recorded = counted.get(tuple(s["files"]))
+        if recorded is not None and recorded != s["file_count"]:
+            out.append(f"{s['label'] or s['files'][0]}: {s['file_count']:,} files (recorded {recorded:,})")
     return out
 
 

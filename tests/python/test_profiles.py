@@ -110,6 +110,10 @@ def test_learn_check_reports_when_this_machine_reads_other_text(tmp_path, monkey
     drift = learn.differences("lite", train + ["new man page"], held_out)
     assert drift[0] == "the text's SHA-256 differs" and drift[1] == "train_bytes 27 (recorded 15)"
     assert learn.differences("lite", ["alpha beta", "gammA"], held_out) == ["the text's SHA-256 differs"]
-    monkeypatch.setattr(learn, "provenance", lambda kind: [{"packages": {"pkg-doc": "1.1-1"}}])
+    monkeypatch.setattr(learn, "provenance", lambda kind: [dict(s, packages={"pkg-doc": "1.1-1"}) for s in sources])
     assert learn.differences("lite", train, held_out) == ["pkg-doc 1.1-1 (recorded 1.0-1)"]
+    sources[0]["file_count"] = 3   # recorded; the machine now matches 4 files
+    (tmp_path / "lite.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    monkeypatch.setattr(learn, "provenance", lambda kind: [dict(s, file_count=4) for s in sources])
+    assert learn.differences("lite", train, held_out) == ["/usr/share/doc/pkg/*.txt: 4 files (recorded 3)"]
     assert learn.differences("science", train, held_out) == ["no science.meta.json"]
