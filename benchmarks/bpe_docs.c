@@ -70,6 +70,7 @@ int main(int argc, char **argv)
     size_t count = 0, room = 1024, total = 0, longest = 0;
     const char **text = malloc(room * sizeof *text);
     uint32_t *length = malloc(room * sizeof *length);
+    if (!text || !length) { fprintf(stderr, "out of memory\n"); return 1; }
     for (size_t at = 0; at + 4 <= docs_len;) {
         uint32_t n;
         memcpy(&n, docs + at, 4);
@@ -77,8 +78,11 @@ int main(int argc, char **argv)
         if (n > docs_len - at) { fprintf(stderr, "%s: a document runs past the end\n", argv[4]); return 1; }
         if (count == room) {
             room *= 2;
-            text = realloc(text, room * sizeof *text);
-            length = realloc(length, room * sizeof *length);
+            const char **more_text = realloc(text, room * sizeof *text);
+            uint32_t *more_length = realloc(length, room * sizeof *length);
+            if (!more_text || !more_length) { fprintf(stderr, "out of memory\n"); return 1; }
+            text = more_text;
+            length = more_length;
         }
         text[count] = docs + at;
         length[count++] = n;
@@ -89,6 +93,7 @@ int main(int argc, char **argv)
     size_t cap = longest + 16;
     int32_t *out = malloc(cap * sizeof *out);
     int passes = atoi(argv[5]);
+    if (!out || passes < 1) { fprintf(stderr, "out of memory, or PASSES < 1\n"); return 1; }
     double best = 1e300;
     int64_t tokens = 0;
     for (int p = 0; p < passes; p++) {

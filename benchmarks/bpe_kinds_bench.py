@@ -62,56 +62,53 @@ def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, rep
     With driver (bpe_docs.c built), the passes run in C, one call per document, and only the ids
     are taken here."""
     import ctypes
+    import struct
     import tempfile
     os.environ["CRAYON_LIBRARY"] = lib_path
     import bpe_native_bench as b
+    import export_tiktoken
     lib = b.load_lib()
+    result = {}
     docs = {k: documents(k, int(mb * (1 << 20))) for k in kinds}
     cap = max(len(d) for ds in docs.values() for d in ds) + 16
     out = (ctypes.c_int32 * cap)()
     with tempfile.TemporaryDirectory(prefix="bpe_kinds_") as scratch:   # rank files, pattern, documents
-        return time_encodings(lib, Path(scratch), encodings, kinds, docs, out, cap, reps, lib_path, driver)
-
-
-def time_encodings(lib, tmp: Path, encodings: list[str], kinds: list[str], docs: dict, out, cap: int, reps: int,
-                   lib_path: str, driver: str | None) -> dict:
-    """worker's passes, with tmp for the rank files (and, for the C driver, the pattern and documents)."""
-    import struct
-    import bpe_native_bench as b
-    import export_tiktoken
-    result = {}
-    for name in encodings:
-        h = b.load_encoding(lib, name, tmp)
-        for kind in kinds:
-            data = docs[kind]
-            digest = hashlib.sha256()
-            ntok = 0
-            for d in data:
-                n = lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
-                if n < 0:
-                    raise SystemExit(f"{name} {kind}: error {n}: {lib.crayon_last_error().decode()}")
-                digest.update(bytes(memoryview(out)[:n]))
-                ntok += n
+        tmp = Path(scratch)
+        if driver:
+            for kind in kinds:
+                (tmp / f"{kind}.docs").write_bytes(b"".join(struct.pack("<I", len(d)) + d for d in docs[kind]))
+        for name in encodings:
+            h = b.load_encoding(lib, name, tmp)
             if driver:
-                ranks = export_tiktoken.export(tmp, [name])[name]
+                ranks = export_tiktoken.export(tmp, [name])[name]   # the file load_encoding just read
                 (tmp / "pattern").write_text(export_tiktoken.npm_spec(name)["pat_str"], encoding="utf-8")
-                (tmp / "docs").write_bytes(b"".join(struct.pack("<I", len(d)) + d for d in data))
-                line = subprocess.run([driver, lib_path, str(ranks), str(tmp / "pattern"), str(tmp / "docs"), str(reps)],
-                                      check=True, capture_output=True, text=True).stdout.split()
-                if int(line[2]) != ntok:
-                    raise SystemExit(f"{name} {kind}: the C driver made {line[2]} tokens, ctypes {ntok}")
-                best = float(line[3])
-            else:
-                best = float("inf")
-                for _ in range(reps):
-                    ntok = 0
-                    t = time.thread_time()
-                    for d in data:
-                        ntok += lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
-                    best = min(best, time.thread_time() - t)
-            result[f"{name} {kind}"] = {"seconds": best, "bytes": sum(map(len, data)), "tokens": ntok,
-                                        "docs": len(data), "ids": digest.hexdigest()}
-        lib.crayon_bpe_free(h)
+            for kind in kinds:
+                data = docs[kind]
+                digest = hashlib.sha256()
+                ntok = 0
+                for d in data:
+                    n = lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
+                    if n < 0:
+                        raise SystemExit(f"{name} {kind}: error {n}: {lib.crayon_last_error().decode()}")
+                    digest.update(bytes(memoryview(out)[:n]))
+                    ntok += n
+                if driver:
+                    line = subprocess.run([driver, lib_path, str(ranks), str(tmp / "pattern"), str(tmp / f"{kind}.docs"),
+                                           str(reps)], check=True, capture_output=True, text=True).stdout.split()
+                    if int(line[2]) != ntok:
+                        raise SystemExit(f"{name} {kind}: the C driver made {line[2]} tokens, ctypes {ntok}")
+                    best = float(line[3])
+                else:
+                    best = float("inf")
+                    for _ in range(reps):
+                        ntok = 0
+                        t = time.thread_time()
+                        for d in data:
+                            ntok += lib.crayon_bpe_encode_ordinary(h, d, len(d), out, cap)
+                        best = min(best, time.thread_time() - t)
+                result[f"{name} {kind}"] = {"seconds": best, "bytes": sum(map(len, data)), "tokens": ntok,
+                                            "docs": len(data), "ids": digest.hexdigest()}
+            lib.crayon_bpe_free(h)
     return result
 
 
