@@ -120,6 +120,8 @@ def test_backends_lists_every_backend():
     ("decode", "--dat", "{dat}", "99999999"),
     ("decode", "--dat", "{dat}", "seven"),
     ("build", "{json}", "-o", "{tmp}/out.dat"),
+    ("build", "{binary}", "-o", "{tmp}/out.dat"),
+    ("build", "{latin1}", "-o", "{tmp}/out.dat"),
     ("info", "/nonexistent.dat"),
     ("learn", "/nonexistent.txt", "-o", "{tmp}/v.json", "--size", "10"),
     ("learn", "{empty}", "-o", "{tmp}/v.json", "--size", "10"),
@@ -142,6 +144,14 @@ def test_errors_are_one_line_and_exit_1(args, workdir, tmp_path):
     assert r.returncode == 1
     err = r.stderr.decode()
     assert "Traceback" not in err and err.count("\n") == 1 and "error" in err, err
+
+
+def test_build_names_a_file_that_is_not_utf8_text(tmp_path):
+    vocab = tmp_path / "vocab.bin"
+    vocab.write_bytes(b'["a", "\xe0"]')
+    r = crayon("build", str(vocab), "-o", str(tmp_path / "out.dat"))
+    assert r.returncode == 1 and not (tmp_path / "out.dat").exists()
+    assert f"{vocab} is not UTF-8 text (byte 0xe0 at offset 7)" in r.stderr.decode()
 
 
 def test_plugins_add_commands(monkeypatch, capsys):

@@ -98,6 +98,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             vocab_list = json.load(f)
     except json.JSONDecodeError as e:
         raise CliError(f"{args.vocab} is not JSON: {e}") from None
+    except UnicodeDecodeError as e:
+        raise CliError(f"{args.vocab} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                       "build takes a JSON vocabulary list, as `crayon learn` writes") from None
     if not isinstance(vocab_list, (list, dict)):
         raise CliError(f"{args.vocab} must hold a JSON list of strings (or a {{token: id}} object)")
     name = args.name or os.path.splitext(os.path.basename(args.output))[0]
