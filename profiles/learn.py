@@ -11,10 +11,16 @@ counts, normalisation); profiles/build.py stores that in the .dat.
     make learn-profiles                     # all five (a few minutes)
     CRAYON_LIBRARY=build/native/libcrayon.so PYTHONPATH=bindings/python python3 profiles/learn.py lite
     python3 profiles/learn.py --check [NAMES]   # is this machine's text the one the lists were learned from?
+    python3 profiles/learn.py --pin [NAMES]     # record the packages of a list's text, where it still reads it
 
-The corpora include the man pages, catalogs and copyright files of every installed package, so a
-machine with other packages (or other versions) reads other text and learns other lists: --check
-says so, cartridge by cartridge, without learning (exit status 1), and learning prints it too.
+The corpora include the man pages, catalogs and copyright files of installed packages, so a machine
+with other packages (or other versions) could read other text and learn other lists. So each meta
+records, per source, the packages whose files the list was learned from (`owners`); from then on the
+source reads only their files (a package installed later changes nothing), `make corpora` installs
+them, and --check names any that are missing. --check says, cartridge by cartridge and without
+learning, whether this machine reads the text a list was learned from (exit status 1 if not), and
+learning prints it too. Lists learned before owners were recorded read every installed package's
+files until --pin records them, which it does only where the text is still the same.
 """
 from __future__ import annotations
 
@@ -59,15 +65,26 @@ RECIPES = {
 }
 
 
-def texts(recipe: Recipe) -> tuple[list[str], list[str]]:
-    """(train, held out) for a recipe, NFC-normalised when the cartridge expects NFC."""
-    docs = corpora.documents(recipe.kind, recipe.text_mb * MB)
+def meta_of(name: str) -> dict | None:
+    path = HERE / f"{name}.meta.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def pins(name: str) -> list[frozenset[str] | None]:
+    """Per source of the cartridge's corpus, the packages its committed list was learned from
+    (`owners` in its meta), or None where none are recorded (any installed package's files)."""
+    return pins_from(meta_of(name) or {}, RECIPES[name].kind)
+
+
+def texts(recipe: Recipe, pinned: list[frozenset[str] | None] | None = None) -> tuple[list[str], list[str]]:
+    """(train, held out) for a recipe, NFC-normalised when the cartridge expects NFC; pinned: see pins()."""
+    docs = corpora.documents(recipe.kind, recipe.text_mb * MB, pinned)
     if recipe.nfc:
         docs = [unicodedata.normalize("NFC", d) for d in docs]
     return corpora.split(docs)
 
 
-def provenance(kind: str) -> list[dict]:
+def provenance(kind: str, pinned: list[frozenset[str] | None] | None = None) -> list[dict]:
     """Packages (with installed versions), file globs and how many files they match, for a corpus kind,
     without reading its text. The counts show which source changed when another machine's text differs
     (the globs over every installed package's man pages, catalogs or copyright files, mostly)."""
@@ -75,7 +92,14 @@ def provenance(kind: str) -> list[dict]:
              "packages": {p.removeprefix("npm:").rsplit("@", 1)[0] if p.startswith("npm:") else p: corpora._version(p)
                           for p in src.packages},
              "files": list(src.globs),
-             "file_count": len(src.files())} for src in corpora.SOURCES[kind]]
+             "file_count": len(src.files(pin))}
+            for src, pin in zip(corpora.SOURCES[kind], pinned or [None] * len(corpora.SOURCES[kind]))]
+
+
+def owners(kind: str, pinned: list[frozenset[str] | None] | None = None) -> list[list[str]]:
+    """Per source, the packages that installed the files it reads here (within its pin, if any)."""
+    return [sorted({o for f in src.files(pin) if (o := corpora.owner(f)) is not None})
+            for src, pin in zip(corpora.SOURCES[kind], pinned or [None] * len(corpora.SOURCES[kind]))]
 
 
 def text_digest(docs: list[str]) -> str:
@@ -90,10 +114,9 @@ def text_digest(docs: list[str]) -> str:
 def differences(name: str, train: list[str], held_out: list[str]) -> list[str]:
     """How this machine's text for a cartridge differs from what its committed list was learned from
     (empty: the same text, so learning again gives the same list)."""
-    path = HERE / f"{name}.meta.json"
-    if not path.exists():
-        return [f"no {path.name}"]
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta = meta_of(name)
+    if meta is None:
+        return [f"no {name}.meta.json"]
     out = []
     if "text_sha256" in meta:
         if text_digest(train + held_out) != meta["text_sha256"]:
@@ -103,7 +126,14 @@ def differences(name: str, train: list[str], held_out: list[str]) -> list[str]:
             for k in now if now[k] != meta.get(k)]
     was = {p: v for s in meta.get("sources", []) for p, v in s.get("packages", {}).items()}
     counted = {tuple(s.get("files", [])): s.get("file_count") for s in meta.get("sources", [])}
-    for s in provenance(RECIPES[name].kind):
+    installed = corpora.installed()
+    for s in meta.get("sources", []):
+        missing = [o for o in s.get("owners", []) if o not in installed]
+        if missing:
+            out.append(f"{s.get('label') or s['files'][0]}: {len(missing)} of the packages it was learned from "
+                       f"are not installed ({', '.join(missing[:8])}{', ...' if len(missing) > 8 else ''}; "
+                       "`make corpora` installs them)")
+    for s in provenance(RECIPES[name].kind, pins(name)):
         out += [f"{p} {v} (recorded {was.get(p, 'absent')})" for p, v in s["packages"].items() if was.get(p) != v]
         recorded = counted.get(tuple(s["files"]))
         if recorded is not None and recorded != s["file_count"]:
@@ -112,11 +142,11 @@ def differences(name: str, train: list[str], held_out: list[str]) -> list[str]:
 
 
 def check(name: str) -> bool:
-    train, held_out = texts(RECIPES[name])
+    train, held_out = texts(RECIPES[name], pins(name))
     diff = differences(name, train, held_out)
     if diff:
         print(f"{name}: other text than it was learned from: " + "; ".join(diff))
-    elif "text_sha256" in json.loads((HERE / f"{name}.meta.json").read_text(encoding="utf-8")):
+    elif "text_sha256" in (meta_of(name) or {}):
         print(f"{name}: the text it was learned from (same SHA-256); learning again gives the same list")
     else:   # lists learned before the digest was recorded
         print(f"{name}: the same byte counts and package versions as it was learned from (no digest recorded)")
@@ -126,7 +156,8 @@ def check(name: str) -> bool:
 def learn(name: str) -> None:
     recipe = RECIPES[name]
     t0 = time.monotonic()
-    train, held_out = texts(recipe)
+    pinned = pins(name)
+    train, held_out = texts(recipe, pinned)
     read = time.monotonic() - t0
     drift = differences(name, train, held_out)
     if drift:   # the installed packages differ from those it was learned on: a new list, new ids
@@ -154,21 +185,50 @@ def learn(name: str) -> None:
         "held_out_bytes": corpora.size(held_out),
         "max_token_bytes": recipe.max_token_bytes,
         "text_sha256": text_digest(train + held_out),
-        "sources": provenance(recipe.kind),
+        "sources": [dict(s, owners=o) for s, o in zip(provenance(recipe.kind, pinned), owners(recipe.kind, pinned))],
     }
     (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{name}: {len(tokens)} tokens from {meta['train_bytes'] / MB:.1f} MB "
           f"(read in {read:.0f} s, learned in {seconds:.0f} s)", file=sys.stderr)
 
 
+def pin(name: str) -> bool:
+    """Records in the meta the packages whose files the committed list was learned from, when this
+    machine still reads that text (a list learned before owners were recorded); from then on, other
+    packages installed later do not change the cartridge's text."""
+    recipe = RECIPES[name]
+    meta = meta_of(name)
+    if meta is not None and all("owners" in s for s in meta.get("sources", [])):
+        print(f"{name}: already pinned")
+        return True
+    train, held_out = texts(recipe)
+    diff = differences(name, train, held_out)
+    if diff:
+        print(f"{name}: not pinned, this machine reads other text than it was learned from: " + "; ".join(diff))
+        return False
+    by_globs = {tuple(src.globs): o for src, o in zip(corpora.SOURCES[recipe.kind], owners(recipe.kind))}
+    meta["sources"] = [dict(s, owners=by_globs[tuple(s["files"])]) for s in meta["sources"]]
+    if texts(recipe, pins_from(meta, recipe.kind)) != (train, held_out):
+        raise SystemExit(f"{name}: the pinned text differs from the unpinned one (a bug)")
+    (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{name}: pinned to {sum(len(s['owners']) for s in meta['sources'])} packages")
+    return True
+
+
+def pins_from(meta: dict, kind: str) -> list[frozenset[str] | None]:
+    recorded = {tuple(s.get("files", [])): frozenset(s["owners"]) for s in meta.get("sources", []) if "owners" in s}
+    return [recorded.get(tuple(src.globs)) for src in corpora.SOURCES[kind]]
+
+
 def main(argv: list[str]) -> int:
-    checking = "--check" in argv
-    names = [a for a in argv if a != "--check"] or list(RECIPES)
+    mode = next((a for a in argv if a in ("--check", "--pin")), None)
+    names = [a for a in argv if a != mode] or list(RECIPES)
     for name in names:
         if name not in RECIPES:
             raise SystemExit(f"unknown cartridge {name!r}; known: {', '.join(RECIPES)}")
-    if checking:
-        return 0 if all([check(name) for name in names]) else 1
+    if mode:
+        act = check if mode == "--check" else pin
+        return 0 if all([act(name) for name in names]) else 1
     for name in names:
         learn(name)
     return 0

@@ -105,15 +105,53 @@ def test_learn_check_reports_when_this_machine_reads_other_text(tmp_path, monkey
             "text_sha256": learn.text_digest(train + held_out)}
     (tmp_path / "lite.meta.json").write_text(json.dumps(meta), encoding="utf-8")
     monkeypatch.setattr(learn, "HERE", tmp_path)
-    monkeypatch.setattr(learn, "provenance", lambda kind: [dict(s) for s in sources])
+    monkeypatch.setattr(learn, "provenance", lambda kind, pinned=None: [dict(s) for s in sources])
     assert learn.differences("lite", train, held_out) == []
     drift = learn.differences("lite", train + ["new man page"], held_out)
     assert drift[0] == "the text's SHA-256 differs" and drift[1] == "train_bytes 27 (recorded 15)"
     assert learn.differences("lite", ["alpha beta", "gammA"], held_out) == ["the text's SHA-256 differs"]
-    monkeypatch.setattr(learn, "provenance", lambda kind: [dict(s, packages={"pkg-doc": "1.1-1"}) for s in sources])
+    monkeypatch.setattr(learn, "provenance", lambda kind, pinned=None: [dict(s, packages={"pkg-doc": "1.1-1"}) for s in sources])
     assert learn.differences("lite", train, held_out) == ["pkg-doc 1.1-1 (recorded 1.0-1)"]
     sources[0]["file_count"] = 3   # recorded; the machine now matches 4 files
     (tmp_path / "lite.meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    monkeypatch.setattr(learn, "provenance", lambda kind: [dict(s, file_count=4) for s in sources])
+    monkeypatch.setattr(learn, "provenance", lambda kind, pinned=None: [dict(s, file_count=4) for s in sources])
     assert learn.differences("lite", train, held_out) == ["/usr/share/doc/pkg/*.txt: 4 files (recorded 3)"]
     assert learn.differences("science", train, held_out) == ["no science.meta.json"]
+
+
+def test_a_pinned_source_reads_only_its_packages_files(tmp_path, monkeypatch):
+    """A source pinned to the packages a list was learned from skips files that other packages
+    installed later (files no package installed, as npm's, stay); learn.py takes the pin from the meta
+    by the source's globs, and --check names pinned packages this machine lacks."""
+    import sys
+    monkeypatch.syspath_prepend(str(ROOT / "profiles"))
+    for m in ("learn", "corpora"):
+        sys.modules.pop(m, None)
+    import corpora
+    import learn
+    text = {"a.txt": "from the package the list was learned from " * 3,
+            "b.txt": "from a package installed afterwards, which must not count " * 3,
+            "c.txt": "from no package at all, as npm's files are " * 3}
+    for f, t in text.items():
+        (tmp_path / f).write_text(t, encoding="utf-8")
+    owner = {str(tmp_path / "a.txt"): "pkg-a", str(tmp_path / "b.txt"): "pkg-b"}
+    monkeypatch.setattr(corpora, "owner", owner.get)
+    glob = str(tmp_path / "*.txt")
+    monkeypatch.setitem(corpora.SOURCES, "english", [corpora.Source(("pkg-a",), (glob,))])
+    assert corpora.documents("english") == [text["a.txt"], text["b.txt"], text["c.txt"]]
+    assert corpora.documents("english", pinned=[frozenset({"pkg-a"})]) == [text["a.txt"], text["c.txt"]]
+    assert learn.owners("english") == [["pkg-a", "pkg-b"]]
+    assert learn.owners("english", [frozenset({"pkg-a"})]) == [["pkg-a"]]
+
+    meta = {"train_bytes": 0, "held_out_bytes": 0,
+            "sources": [{"label": "", "packages": {"pkg-a": "1"}, "files": [glob], "owners": ["pkg-a", "pkg-gone"]}]}
+    (tmp_path / "lite.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    monkeypatch.setattr(learn, "HERE", tmp_path)
+    assert learn.pins("lite") == [frozenset({"pkg-a", "pkg-gone"})]
+    monkeypatch.setattr(learn, "provenance", lambda kind, pinned=None: [dict(meta["sources"][0], owners=None)])
+    monkeypatch.setattr(corpora, "installed", lambda: {"pkg-a", "pkg-b"})
+    drift = learn.differences("lite", [], [])
+    assert drift == [f"{glob}: 1 of the packages it was learned from are not installed (pkg-gone; "
+                     "`make corpora` installs them)"], drift
+    with pytest.raises(ValueError, match="2 pins for the 1 sources"):
+        corpora.documents("english", pinned=[None, None])
