@@ -177,6 +177,50 @@ def test_encode_to_numpy_views_the_native_buffer(tiny):
         tiny.encode_to_numpy(EOT)
 
 
+def test_encode_reuses_a_per_thread_buffer_without_mixing_results(tiny):
+    """encode_ordinary and encode write into the calling thread's reused output buffer and copy the ids
+    out: results stay right as texts grow past the buffer and shrink again, while other threads encode
+    other texts, and a returned list does not change with the next call."""
+    import random
+    import threading
+    rng = random.Random(7)
+    texts = ["", "a", "abcd dd", "dd" * 200, " a" * 3000, "abc", "\u00e9\U0001F600 abc\n\n" * 50]
+    texts += ["".join(rng.choice("abcd \n\u00e9") for _ in range(rng.randrange(1, 2000))) for _ in range(40)]
+    expected = [reference_encode(t) for t in texts]
+    first = tiny.encode_ordinary(texts[3])
+    assert [tiny.encode_ordinary(t) for t in texts] == expected
+    assert first == expected[3]   # not overwritten by the calls after it
+    assert [tiny.encode(t) for t in texts] == expected
+    errors = []
+
+    def work(seed: int) -> None:
+        order = list(range(len(texts)))
+        random.Random(seed).shuffle(order)
+        for _ in range(20):
+            for i in order:
+                if tiny.encode_ordinary(texts[i]) != expected[i] or tiny.encode(texts[i]) != expected[i]:
+                    errors.append(i)
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_default_encode_of_an_encoding_without_specials_refuses_nothing():
+    with tiktoken.Encoding("plain", pat_str=CL100K_PATTERN, mergeable_ranks=TINY_RANKS, special_tokens={}) as enc:
+        assert enc.encode(f"ab {EOT}") == enc.encode_ordinary(f"ab {EOT}")
+        assert enc.encode("") == []
+
+
+def reference_encode(text: str) -> list[int]:
+    """The tiny encoding by the reference merge, piece by piece (no special tokens in the text)."""
+    import regex
+    return [i for piece in regex.findall(CL100K_PATTERN, text)
+            for i in reference_bpe(piece.encode("utf-8"), TINY_RANKS)]
+
+
 # ---- batches -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("threads", [1, 2, 8])
 def test_batch_equals_single(tiny, threads):

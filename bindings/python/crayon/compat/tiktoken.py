@@ -83,6 +83,7 @@ class Encoding:
         self._special_token_values = set(self._special_tokens.values())
         self.special_tokens_set = set(self._special_tokens)
         self._regex_cache: dict[frozenset, object] = {}
+        self._all_specials_regex = None
 
     @classmethod
     def _from_rank_file(cls, spec, data: bytes) -> "Encoding":
@@ -127,6 +128,13 @@ class Encoding:
         if allowed_special == "all":
             allowed_special = self.special_tokens_set
         if disallowed_special == "all":
+            if not allowed_special:   # the default call: every special disallowed, its regex kept
+                regex = self._all_specials_regex
+                if regex is None and self.special_tokens_set:
+                    regex = self._all_specials_regex = _special_token_regex(frozenset(self.special_tokens_set))
+                if regex is not None and (match := regex.search(text)):
+                    raise_disallowed_special_token(match.group())
+                return allowed_special
             disallowed_special = self.special_tokens_set - allowed_special
         if disallowed_special:
             key = disallowed_special if isinstance(disallowed_special, frozenset) else frozenset(disallowed_special)
@@ -139,7 +147,7 @@ class Encoding:
 
     def _allowed_list(self, allowed: AbstractSet[str]) -> list[str]:
         # Only names that are special tokens matter; anything else is plain text anyway.
-        return [t for t in allowed if t in self._special_tokens]
+        return [t for t in allowed if t in self._special_tokens] if allowed else []
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Encodes text, treating special-token text as ordinary text.
@@ -147,8 +155,7 @@ class Encoding:
         >>> enc.encode_ordinary("hello world")
         [15339, 1917]
         """
-        buf, n = self._bpe.encode_ordinary(_utf8(text))
-        return memoryview(buf)[:n].tolist()
+        return self._bpe.encode_ordinary_list(_utf8(text))
 
     def encode(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006
                disallowed_special: Literal["all"] | Collection[str] = "all") -> list[int]:
@@ -158,8 +165,10 @@ class Encoding:
         >>> enc.encode("<|endoftext|>", allowed_special="all")
         [100257]
         """
-        allowed = self._check_special(text, allowed_special, disallowed_special)
-        buf, n = self._bpe.encode(_utf8(text), self._allowed_list(allowed))
+        allowed = self._allowed_list(self._check_special(text, allowed_special, disallowed_special))
+        if not allowed:
+            return self._bpe.encode_ordinary_list(_utf8(text))
+        buf, n = self._bpe.encode(_utf8(text), allowed)
         return memoryview(buf)[:n].tolist()
 
     def encode_to_numpy(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006

@@ -37,7 +37,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
 from .._errors import CrayonFormatError, CrayonIOError, CrayonValueError, UnknownTokenError
-from ._calls import byte_arrays, id_buffer, read_bytes, read_string
+from ._calls import byte_arrays, id_buffer, ids_out, read_bytes, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
@@ -225,10 +225,10 @@ class CrayonVocab(NativeObject):
         # many it needs and we retry (crayon_tokenize_bound, 3x, would cost every call memory).
         cap = len(data)
         while True:
-            out = (c_int32 * max(cap, 1))()
-            n = _native.check_count(lib.crayon_tokenize(self._h(), data, len(data), out, cap))
+            out, address = ids_out(cap)
+            n = _native.check_count(lib.crayon_tokenize(self._h(), data, len(data), address, cap))
             if n >= 0:
-                return out[:n]
+                return out[:n].tolist()
             cap = -n
 
     def tokenize_batch(self, texts: Iterable[Text], *, threads: int = 0,
