@@ -133,6 +133,17 @@ def test_unknown_ids_raise_key_error(tiny, bad):
         tiny.decode([bad])
     with pytest.raises(KeyError):
         tiny.decode_single_token_bytes(bad)
+    with pytest.raises(KeyError, match=str(bad)):
+        tiny.decode_tokens_bytes([97, 256, bad, 98])
+
+
+def test_token_bytes_are_kept_but_not_past_close():
+    enc = tiktoken.Encoding("tiny2", pat_str=CL100K_PATTERN, mergeable_ranks=TINY_RANKS, special_tokens=TINY_SPECIALS)
+    assert enc.decode_single_token_bytes(258) == b"abc" and enc.decode_single_token_bytes(258) == b"abc"
+    assert enc.decode_tokens_bytes([258, 263, 97]) == [b"abc", EOT.encode(), b"a"]
+    enc.close()
+    with pytest.raises(ValueError, match="closed"):
+        enc.decode_single_token_bytes(258)
 
 
 def test_decode_with_offsets_points_at_characters(tiny):

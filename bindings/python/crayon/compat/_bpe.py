@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from .. import _native
 from .._errors import CrayonValueError
-from ..core._calls import id_buffer, ids_out, read_bytes
+from ..core._calls import id_buffer, ids_out, read_bytes_at
 
 _ALLOW_ALL = 1 << 0
 _INT32_MAX = 2 ** 31 - 1
@@ -80,12 +80,13 @@ def _int32_ids(ids: Sequence[int]) -> array:
 class NativeBpe:
     """Owns one crayon_bpe handle. Thread-safe for concurrent encode/decode; close() is not."""
 
-    __slots__ = ("_h", "_lock", "_encode_ordinary", "__weakref__")
+    __slots__ = ("_h", "_lock", "_encode_ordinary", "_token_bytes", "__weakref__")
 
     def __init__(self, handle: int):
         self._h = handle
         self._lock = threading.Lock()
         self._encode_ordinary = _native.lib().crayon_bpe_encode_ordinary   # the per-call hot path
+        self._token_bytes: dict[int, bytes] = {}   # token_bytes' answers (at most one per id)
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -222,11 +223,16 @@ class NativeBpe:
     def decode(self, ids: Sequence[int]) -> bytes:
         arr = _int32_ids(ids)
         n = len(arr)
-        id_p = _ptr(arr, _c_int32_p) if n else None
-        return read_bytes(_native.lib().crayon_bpe_decode, self.handle, id_p, n, initial=4 * n)
+        return read_bytes_at(_native.lib().crayon_bpe_decode, self.handle, arr.buffer_info()[0] if n else None, n,
+                             initial=8 * n)
 
     def token_bytes(self, token: int) -> bytes:
-        """Bytes of one ordinary or special token (UnknownTokenError when there is none)."""
-        if not 0 <= token <= _INT32_MAX:
-            raise KeyError(str(token))
-        return read_bytes(_native.lib().crayon_bpe_token_bytes, self.handle, token, initial=64)
+        """Bytes of one ordinary or special token (UnknownTokenError when there is none). Kept once
+        asked for: a generation loop asks for each new token, and the native call costs ~1 µs."""
+        data = self._token_bytes.get(token)
+        if data is None or not self._h:
+            if not 0 <= token <= _INT32_MAX:
+                raise KeyError(str(token))
+            data = self._token_bytes[token] = read_bytes_at(   # self.handle: raises once closed
+                _native.lib().crayon_bpe_token_bytes, self.handle, token, initial=64)
+        return data

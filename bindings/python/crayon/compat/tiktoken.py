@@ -17,6 +17,7 @@ from . import _tiktoken_load, _tiktoken_registry
 from ._bpe import NativeBpe
 from ._tiktoken_load import dump_tiktoken_bpe, load_tiktoken_bpe
 from ._tiktoken_registry import RankFileNotFoundError
+from .._errors import UnknownTokenError
 from ..core._text import to_utf8 as _to_utf8
 
 
@@ -222,7 +223,6 @@ class Encoding:
     # ---- decoding ------------------------------------------------------------------------------
     def decode_bytes(self, tokens: Sequence[int]) -> bytes:
         """The bytes of tokens. An unknown id is a KeyError, as in tiktoken."""
-        from .._errors import UnknownTokenError
         try:
             return self._bpe.decode(tokens)
         except UnknownTokenError:
@@ -234,14 +234,17 @@ class Encoding:
 
     def decode_single_token_bytes(self, token: int) -> bytes:
         """The bytes of one token (special tokens included); KeyError for an unknown id."""
-        from .._errors import UnknownTokenError
         try:
             return self._bpe.token_bytes(token)
         except UnknownTokenError:
             raise KeyError(str(token)) from None
 
     def decode_tokens_bytes(self, tokens: Sequence[int]) -> list[bytes]:
-        return [self.decode_single_token_bytes(t) for t in tokens]
+        token_bytes = self._bpe.token_bytes
+        try:
+            return [token_bytes(t) for t in tokens]
+        except UnknownTokenError:
+            raise KeyError(str(self._first_unknown(tokens))) from None
 
     def decode_with_offsets(self, tokens: Sequence[int]) -> tuple[str, list[int]]:
         """(text, character offset where each token starts). A token that begins inside a

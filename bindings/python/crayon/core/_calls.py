@@ -38,6 +38,8 @@ class _Scratch(threading.local):
     buffer: mmap.mmap | None = None
     ids: memoryview | None = None
     ids_address: int = 0
+    bytes: memoryview | None = None
+    bytes_address: int = 0
 
 
 _scratch = _Scratch()
@@ -79,11 +81,41 @@ def ids_out(cap: int) -> tuple[memoryview, int]:
     view = _scratch.ids
     if view is not None and len(view) >= cap:
         return view, _scratch.ids_address
-    arr = (ctypes.c_int32 * max(cap, 256, 2 * len(view) if view is not None else 0))()
-    view, address = memoryview(arr).cast("B").cast("i"), ctypes.addressof(arr)
+    view, address = _grown(cap, view, 4)
     if len(view) <= _KEEP_MAX_IDS:
         _scratch.ids, _scratch.ids_address = view, address
     return view, address
+
+
+def bytes_out(cap: int) -> tuple[memoryview, int]:
+    """As ids_out, a byte buffer for one decode call's output (copied out with ``bytes(view[:n])``)."""
+    view = _scratch.bytes
+    if view is not None and len(view) >= cap:
+        return view, _scratch.bytes_address
+    view, address = _grown(cap, view, 1)
+    if len(view) <= 4 * _KEEP_MAX_IDS:
+        _scratch.bytes, _scratch.bytes_address = view, address
+    return view, address
+
+
+def _grown(cap: int, old: memoryview | None, item: int) -> tuple[memoryview, int]:
+    n = max(cap, 256, 2 * len(old) if old is not None else 0)
+    arr = (ctypes.c_char * (n * item))()
+    view = memoryview(arr).cast("B")
+    return (view.cast("i") if item == 4 else view), ctypes.addressof(arr)
+
+
+def read_bytes_at(fn: Callable[..., int], *args: object, initial: int) -> bytes:
+    """As read_bytes for a function whose output is a ``void*``: into this thread's reused buffer
+    (bytes_out), passed as an address, and copied out."""
+    cap = max(initial, 64)
+    for _ in range(3):
+        view, address = bytes_out(cap)
+        r = fn(*args, address, cap)
+        if r >= 0:
+            return bytes(view[:r])
+        cap = -_native.check_count(r)
+    raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
 
 
 def take_buffer(ptr: ctypes.c_void_p, length: int) -> bytes:

@@ -32,12 +32,14 @@ import contextlib
 import ctypes
 import json
 import os
+import sys
+from array import array
 from ctypes import byref, c_int32, c_int64, c_void_p
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
 from .._errors import CrayonFormatError, CrayonIOError, CrayonValueError, UnknownTokenError
-from ._calls import byte_arrays, id_buffer, ids_out, read_bytes, read_string
+from ._calls import byte_arrays, id_buffer, ids_out, read_bytes_at, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
@@ -271,8 +273,8 @@ class CrayonVocab(NativeObject):
         self._need_profile()
         arr = _id_array(ids)
         n = len(arr)
-        lib = _native.lib()
-        return read_bytes(lib.crayon_decode, self._h(), arr, n, initial=n * 8 + 16)
+        return read_bytes_at(_native.lib().crayon_decode, self._h(), arr.buffer_info()[0] if n else None, n,
+                             initial=n * 8 + 16)
 
     def decode(self, ids: Sequence[int], errors: str = "replace") -> str:
         """The text the ids stand for. Bytes that are not UTF-8 become U+FFFD (``errors``)."""
@@ -339,24 +341,23 @@ def _unpickle(device: str, profile: Union[None, str, bytes], checksum: Optional[
     return vocab
 
 
-def _id_array(ids: Sequence[int]) -> "ctypes.Array[c_int32]":
-    """Token ids as a C int32 array; ids outside 0..2^31-1 are rejected here, not truncated."""
+def _id_array(ids: Sequence[int]) -> array:
+    """Token ids as an int32 array; ids outside 0..2^31-1 are rejected here, not truncated."""
+    np = sys.modules.get("numpy")   # only a caller that imported numpy can pass its arrays
+    if np is not None and isinstance(ids, np.ndarray):
+        ids = ids.tolist()
     try:
-        import numpy as np
-        if isinstance(ids, np.ndarray):
-            ids = ids.tolist()
-    except ImportError:
+        arr = array("i", ids)
+        if not arr or min(arr) >= 0:
+            return arr
+    except OverflowError:
         pass
-    ids = list(ids)
-    if ids:
-        lo, hi = min(ids), max(ids)
-        if lo < 0 or hi > _MAX_ID:
-            bad = lo if lo < 0 else hi
-            raise UnknownTokenError(f"unknown token id {bad} at position {ids.index(bad)}")
-    try:
-        return (c_int32 * len(ids))(*ids)
     except TypeError:
         raise CrayonValueError("token ids must be integers") from None
+    ids = list(ids)
+    lo, hi = min(ids), max(ids)
+    bad = lo if lo < 0 else hi
+    raise UnknownTokenError(f"unknown token id {bad} at position {ids.index(bad)}")
 
 
 def _load_buffer(data: object, flags: int = 0) -> tuple[c_void_p, _BufferProfile]:
