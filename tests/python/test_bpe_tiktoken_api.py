@@ -219,6 +219,15 @@ def test_encode_reuses_a_per_thread_buffer_without_mixing_results(tiny):
     assert errors == []
 
 
+def test_allowing_all_by_flag_equals_allowing_each_by_name(tiny):
+    text = f"ab{BOS} cd{EOT}{EOT}dd {BOS}"
+    by_flag = tiny.encode(text, allowed_special="all")
+    assert by_flag == tiny.encode(text, allowed_special={BOS, EOT})
+    assert by_flag.count(262) == 2 and by_flag.count(263) == 2 and tiny.decode(by_flag) == text
+    only_eot = tiny.encode(text, allowed_special={EOT}, disallowed_special=())
+    assert 262 not in only_eot and only_eot.count(263) == 2 and tiny.decode(only_eot) == text
+
+
 def test_default_encode_of_an_encoding_without_specials_refuses_nothing():
     with tiktoken.Encoding("plain", pat_str=CL100K_PATTERN, mergeable_ranks=TINY_RANKS, special_tokens={}) as enc:
         assert enc.encode(f"ab {EOT}") == enc.encode_ordinary(f"ab {EOT}")

@@ -187,6 +187,23 @@ class NativeBpe:
                 return buf, r
             cap = -r
 
+    def encode_list(self, data: bytes, allowed: Sequence[str], allow_all: bool = False) -> list[int]:
+        """As encode, the ids as a list through this thread's reused output buffer (see
+        encode_ordinary_list); allow_all: every special is allowed (a flag, no names to pass)."""
+        h = self.handle
+        n = len(data)
+        view, address = ids_out(n + 1)
+        if allow_all:
+            r = _native.lib().crayon_bpe_encode(h, data, n, None, 0, None, 0, _ALLOW_ALL, address, n + 1)
+        else:
+            keep, names, n_allowed = _c_strings(allowed)
+            r = _native.lib().crayon_bpe_encode(h, data, n, names, n_allowed, None, 0, 0, address, n + 1)
+            del keep
+        if r >= 0:   # a special token is one id for several bytes: at most one id per byte still
+            return view[:r].tolist()
+        buf, r = self.encode(data, allowed)   # raises the call's error
+        return memoryview(buf)[:r].tolist()
+
     def encode_batch(self, docs: Sequence[bytes], allowed: Sequence[str], threads: int) -> tuple[memoryview, array]:
         """(ids, offsets): document i is ids[offsets[i]:offsets[i+1]]. ids is a memoryview of int32 into
         this thread's scratch buffer (core._calls.id_buffer): read or copy it before the thread's next

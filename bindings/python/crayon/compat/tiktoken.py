@@ -169,8 +169,7 @@ class Encoding:
         allowed = self._allowed_list(self._check_special(text, allowed_special, disallowed_special))
         if not allowed:
             return self._bpe.encode_ordinary_list(_utf8(text))
-        buf, n = self._bpe.encode(_utf8(text), allowed)
-        return memoryview(buf)[:n].tolist()
+        return self._bpe.encode_list(_utf8(text), allowed, allow_all=allowed_special == "all")
 
     def encode_to_numpy(self, text: str, *, allowed_special: Literal["all"] | AbstractSet[str] = set(),  # noqa: B006
                         disallowed_special: Literal["all"] | Collection[str] = "all"):
