@@ -202,6 +202,9 @@ def test_encode_reuses_a_per_thread_buffer_without_mixing_results(tiny):
     assert [tiny.encode_ordinary(t) for t in texts] == expected
     assert first == expected[3]   # not overwritten by the calls after it
     assert [tiny.encode(t) for t in texts] == expected
+    big = "dd abc " * 60_000   # more ids than a thread keeps a buffer for: a buffer of its own
+    assert tiny.encode_ordinary(big) == reference_encode("dd abc ") * 60_000
+    assert tiny.decode(tiny.encode_ordinary(big)) == big and tiny.encode_ordinary("abc") == [258]
     errors = []
 
     def work(seed: int) -> None:

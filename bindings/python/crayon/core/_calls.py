@@ -69,8 +69,10 @@ def id_buffer(cap: int) -> tuple[memoryview, int]:
     return view, ctypes.addressof(ctypes.c_char.from_buffer(view))
 
 
-# A thread keeps its one-text output array up to this many ids (4 MiB); a larger one is used once.
-_KEEP_MAX_IDS = 1 << 20
+# A thread keeps its one-text output buffers up to 1 MiB each (texts up to ~256 KB); a larger one is
+# used once: for such a text the encoding itself costs a millisecond or more, and a pool of many
+# threads should not keep megabytes each.
+_KEEP_MAX_IDS = 1 << 18
 
 
 def ids_out(cap: int) -> tuple[memoryview, int]:
@@ -93,7 +95,7 @@ def bytes_out(cap: int) -> tuple[memoryview, int]:
     if view is not None and len(view) >= cap:
         return view, _scratch.bytes_address
     view, address = _grown(cap, view, 1)
-    if len(view) <= 4 * _KEEP_MAX_IDS:
+    if len(view) <= 4 * _KEEP_MAX_IDS:   # bytes
         _scratch.bytes, _scratch.bytes_address = view, address
     return view, address
 
