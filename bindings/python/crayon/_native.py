@@ -114,10 +114,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_trainer_pattern": (c_int64, [c_void_p, c_char_p, c_size_t]),
     "crayon_trainer_split": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int64_p, _c_int64_p, c_size_t]),
     "crayon_trainer_save_tiktoken": (c_int, [c_void_p, c_char_p]),
-    "crayon_trainer_encode": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int32_p, c_size_t]),
+    "crayon_trainer_encode": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids_out, c_size_t]),
     "crayon_trainer_encode_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, _c_int32_p,
                                               c_size_t, _c_int64_p, c_int32]),
-    "crayon_trainer_decode": (c_int64, [c_void_p, _c_int32_p, c_size_t, c_char_p, c_size_t]),
+    "crayon_trainer_decode": (c_int64, [c_void_p, _c_ids_in, c_size_t, c_void_p, c_size_t]),
     # ---- end of trainer section
     # ---- streaming section (sessions over a vocab or a bpe; files into id shards)
     "crayon_stream_new": (c_int, [c_void_p, _c_void_pp]),
