@@ -294,6 +294,10 @@ def _trim_offsets(tokens: list[str], offsets: list[tuple[int, int]], add_prefix_
 
 # ---- the tokenizer ------------------------------------------------------------------------------
 
+# Up to this many text segments (a few short inputs) are encoded one call each, not in one batch call.
+_ONE_BY_ONE = 8
+
+
 class Tokenizer:
     """A byte-level BPE tokenizer.json, encoded by Crayon (HF `tokenizers.Tokenizer`'s API)."""
 
@@ -397,7 +401,12 @@ class Tokenizer:
         segs = [self._segments(x) for x in inputs]
         plain = [self._prefixed(x[s:e]).encode("utf-8", "strict")
                  for x, sg in zip(inputs, segs) for t, s, e in sg if t is None]
-        flat, offs = self._model.bpe.encode_batch(plain, [], 8) if plain else (array("i"), array("q", [0]))
+        bpe = self._model.bpe
+        if len(plain) <= _ONE_BY_ONE:   # one call each: a batch call costs ~8 µs before its threads start
+            pieces = [bpe.encode_ordinary_list(p) for p in plain]
+        else:
+            flat, offs = bpe.encode_batch(plain, [], 8)
+            pieces = [flat[offs[i]:offs[i + 1]] for i in range(len(plain))]
         k = 0
         out = []
         for x, sg in zip(inputs, segs):
@@ -407,7 +416,7 @@ class Tokenizer:
                     # HF's token is the matched text, stripped spaces included.
                     ids.append(tok.id), toks.append(x[s:e]), spans.append((s, e)), special.append(0)
                     continue
-                self._model_tokens(x, s, e, plain[k], flat[offs[k]:offs[k + 1]], ids, toks, spans)
+                self._model_tokens(x, s, e, plain[k], pieces[k], ids, toks, spans)
                 special.extend([0] * (len(ids) - len(special)))
                 k += 1
             out.append(self._post_process(ids, toks, spans, special, add_special_tokens))
