@@ -247,10 +247,12 @@ def reference_encode(text: str) -> list[int]:
 # ---- batches -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("threads", [1, 2, 8])
 def test_batch_equals_single(tiny, threads):
-    texts = ["abcd", "", " a ab abc", "dd" * 50, "\u00e9\U0001F600 abc\n\n", EOT]
-    assert tiny.encode_ordinary_batch(texts, num_threads=threads) == [tiny.encode_ordinary(t) for t in texts]
-    allowed = tiny.encode_batch(texts, allowed_special="all", num_threads=threads)
-    assert allowed == [tiny.encode(t, allowed_special="all") for t in texts]
+    few = ["abcd", "", " a ab abc", "dd" * 50, "\u00e9\U0001F600 abc\n\n", EOT]
+    for texts in (few, few * 3):   # a few short texts go one call each, more in one batch call
+        assert tiny.encode_ordinary_batch(texts, num_threads=threads) == [tiny.encode_ordinary(t) for t in texts]
+        allowed = tiny.encode_batch(texts, allowed_special="all", num_threads=threads)
+        assert allowed == [tiny.encode(t, allowed_special="all") for t in texts]
+        assert tiny.encode_batch(texts, allowed_special={EOT}) == [tiny.encode(t, allowed_special={EOT}) for t in texts]
 
 
 def test_batch_to_numpy_matches_the_lists(tiny):

@@ -136,6 +136,8 @@ def test_batch_equals_one_by_one(vocab):
     expected = [vocab.tokenize(d) for d in docs]
     assert vocab.tokenize_batch(docs) == expected
     assert vocab.batch_tokenize(docs, threads=1) == expected
+    few = ["", "a", "\x00", "😀" * 50, docs[0][:300]]   # a few short texts go one call each
+    assert vocab.tokenize_batch(few) == [vocab.tokenize(d) for d in few]
 
 
 def test_batch_to_numpy_equals_lists(vocab):

@@ -18,6 +18,7 @@ from ._bpe import NativeBpe
 from ._tiktoken_load import dump_tiktoken_bpe, load_tiktoken_bpe
 from ._tiktoken_registry import RankFileNotFoundError
 from .._errors import UnknownTokenError
+from ..core._calls import one_by_one
 from ..core._text import to_utf8 as _to_utf8
 
 
@@ -206,6 +207,8 @@ class Encoding:
 
     def _batch(self, texts: Sequence[str], allowed: list[str], num_threads: int) -> list[list[int]]:
         docs = [_utf8(t) for t in texts]
+        if one_by_one(docs):
+            return [self._bpe.encode_list(d, allowed) if allowed else self._bpe.encode_ordinary_list(d) for d in docs]
         flat, offsets = self._bpe.encode_batch(docs, allowed, max(1, int(num_threads)))
         # Making the Python ints is the bound here (one object per id, under the GIL): memoryview's
         # tolist makes them in one C loop per document, the cheapest way CPython offers.

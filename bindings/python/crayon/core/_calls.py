@@ -120,6 +120,14 @@ def read_bytes_at(fn: Callable[..., int], *args: object, initial: int) -> bytes:
     raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
 
 
+def one_by_one(docs: Sequence[bytes]) -> bool:
+    """Whether a batch of documents is better encoded one call each than in one batch call, whose
+    own cost (its threads included) is 10-15 µs more than one call's. Measured on 2026-12-07, cl100k_base
+    from Python: one 90-character text 18.9 µs in a batch call, 3.4 alone; eight of 4.5 KB, 186
+    against 142 one by one; sixteen of 90 characters, 29 against 39."""
+    return len(docs) <= 8 and sum(map(len, docs)) <= 64 << 10
+
+
 def take_buffer(ptr: ctypes.c_void_p, length: int) -> bytes:
     """Copies a library-owned buffer into Python bytes and releases it (crayon_free_buffer)."""
     try:

@@ -39,7 +39,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .. import _native
 from .._errors import CrayonFormatError, CrayonIOError, CrayonValueError, UnknownTokenError
-from ._calls import byte_arrays, id_buffer, ids_out, read_bytes_at, read_string
+from ._calls import byte_arrays, id_buffer, ids_out, one_by_one, read_bytes_at, read_string
 from ._handle import NativeObject
 from ._text import Text, to_utf8
 
@@ -245,6 +245,8 @@ class CrayonVocab(NativeObject):
         n = len(docs)
         if n == 0:
             return []
+        if not numpy and self._device in ("cpu", "auto") and one_by_one(docs):   # a GPU counts calls
+            return [self.tokenize(d) for d in docs]
         lib = _native.lib()
         ptrs, lens, _ = byte_arrays(docs)
         cap = sum(map(len, docs))  # enough unless an NFC profile lengthens the text (then: retry)
