@@ -70,10 +70,20 @@ def meta_of(name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+def write_meta(name: str, meta: dict) -> None:
+    (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def pins(name: str) -> list[frozenset[str] | None]:
     """Per source of the cartridge's corpus, the packages its committed list was learned from
     (`owners` in its meta), or None where none are recorded (any installed package's files)."""
     return pins_from(meta_of(name) or {}, RECIPES[name].kind)
+
+
+def pins_from(meta: dict, kind: str) -> list[frozenset[str] | None]:
+    """pins() for a meta in hand: its sources matched to the kind's by their globs."""
+    recorded = {tuple(s.get("files", [])): frozenset(s["owners"]) for s in meta.get("sources", []) if "owners" in s}
+    return [recorded.get(tuple(src.globs)) for src in corpora.SOURCES[kind]]
 
 
 def texts(recipe: Recipe, pinned: list[frozenset[str] | None] | None = None) -> tuple[list[str], list[str]]:
@@ -92,14 +102,18 @@ def provenance(kind: str, pinned: list[frozenset[str] | None] | None = None) -> 
              "packages": {p.removeprefix("npm:").rsplit("@", 1)[0] if p.startswith("npm:") else p: corpora._version(p)
                           for p in src.packages},
              "files": list(src.globs),
-             "file_count": len(src.files(pin))}
-            for src, pin in zip(corpora.SOURCES[kind], pinned or [None] * len(corpora.SOURCES[kind]))]
+             "file_count": len(src.files(pin))} for src, pin in with_pins(kind, pinned)]
 
 
 def owners(kind: str, pinned: list[frozenset[str] | None] | None = None) -> list[list[str]]:
     """Per source, the packages that installed the files it reads here (within its pin, if any)."""
     return [sorted({o for f in src.files(pin) if (o := corpora.owner(f)) is not None})
-            for src, pin in zip(corpora.SOURCES[kind], pinned or [None] * len(corpora.SOURCES[kind]))]
+            for src, pin in with_pins(kind, pinned)]
+
+
+def with_pins(kind: str, pinned: list[frozenset[str] | None] | None):
+    """The kind's sources, each with its pin (None: unpinned)."""
+    return zip(corpora.SOURCES[kind], pinned or [None] * len(corpora.SOURCES[kind]))
 
 
 def text_digest(docs: list[str]) -> str:
@@ -187,7 +201,7 @@ def learn(name: str) -> None:
         "text_sha256": text_digest(train + held_out),
         "sources": [dict(s, owners=o) for s, o in zip(provenance(recipe.kind, pinned), owners(recipe.kind, pinned))],
     }
-    (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_meta(name, meta)
     print(f"{name}: {len(tokens)} tokens from {meta['train_bytes'] / MB:.1f} MB "
           f"(read in {read:.0f} s, learned in {seconds:.0f} s)", file=sys.stderr)
 
@@ -210,14 +224,9 @@ def pin(name: str) -> bool:
     meta["sources"] = [dict(s, owners=by_globs[tuple(s["files"])]) for s in meta["sources"]]
     if texts(recipe, pins_from(meta, recipe.kind)) != (train, held_out):
         raise SystemExit(f"{name}: the pinned text differs from the unpinned one (a bug)")
-    (HERE / f"{name}.meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_meta(name, meta)
     print(f"{name}: pinned to {sum(len(s['owners']) for s in meta['sources'])} packages")
     return True
-
-
-def pins_from(meta: dict, kind: str) -> list[frozenset[str] | None]:
-    recorded = {tuple(s.get("files", [])): frozenset(s["owners"]) for s in meta.get("sources", []) if "owners" in s}
-    return [recorded.get(tuple(src.globs)) for src in corpora.SOURCES[kind]]
 
 
 def main(argv: list[str]) -> int:

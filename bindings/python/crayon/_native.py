@@ -20,12 +20,10 @@ _LIB_NAME = "libcrayon.so"
 CRAYON_FAILED = -(2 ** 63)
 
 _c_int32_p = POINTER(c_int32)
-# The int32_t* output of the one-text encode calls and the ids of the decode calls: c_void_p takes an
-# address as a plain int (and still any ctypes array or pointer), which ctypes converts in a third of
-# the time of an int32 pointer; a call from Python on a short text is mostly such conversions
-# (core/_calls.ids_out, bytes_out).
-_c_ids_out = c_void_p
-_c_ids_in = c_void_p
+# The int32_t* ids of the one-text encode and decode calls: c_void_p takes an address as a plain int
+# (and still any ctypes array or pointer), which ctypes converts in a third of the time of an int32
+# pointer; a call from Python on a short text is mostly such conversions (core/_calls.ids_out).
+_c_ids = c_void_p
 _c_int64_p = POINTER(c_int64)
 _c_size_t_p = POINTER(c_size_t)
 _c_void_pp = POINTER(c_void_p)
@@ -56,10 +54,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_device": (c_int64, [c_void_p, c_char_p, c_size_t]),
     "crayon_device_stats": (c_int64, [c_void_p, c_char_p, c_size_t]),
     "crayon_tokenize_bound": (c_size_t, [c_size_t]),
-    "crayon_tokenize": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids_out, c_size_t]),
+    "crayon_tokenize": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids, c_size_t]),
     "crayon_tokenize_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t,
                                         _c_int32_p, c_size_t, _c_int64_p, c_int32]),
-    "crayon_decode": (c_int64, [c_void_p, _c_ids_in, c_size_t, c_void_p, c_size_t]),
+    "crayon_decode": (c_int64, [c_void_p, _c_ids, c_size_t, c_void_p, c_size_t]),
     "crayon_dat_build": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_char_p, c_char_p,
                                  c_uint32, _c_void_pp, _c_size_t_p]),
     "crayon_vocab_learn": (c_int, [POINTER(c_char_p), _c_size_t_p, c_size_t, c_size_t, c_size_t,
@@ -83,13 +81,13 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
                                       POINTER(c_char_p), _c_int32_p, c_size_t, _c_void_pp]),
     "crayon_bpe_free": (None, [c_void_p]),
     "crayon_bpe_n_vocab": (c_int64, [c_void_p]),
-    "crayon_bpe_encode_ordinary": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids_out, c_size_t]),
+    "crayon_bpe_encode_ordinary": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids, c_size_t]),
     "crayon_bpe_encode": (c_int64, [c_void_p, c_char_p, c_size_t, POINTER(c_char_p), c_size_t,
-                                    POINTER(c_char_p), c_size_t, c_uint32, _c_ids_out, c_size_t]),
+                                    POINTER(c_char_p), c_size_t, c_uint32, _c_ids, c_size_t]),
     "crayon_bpe_encode_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t,
                                           POINTER(c_char_p), c_size_t, POINTER(c_char_p), c_size_t,
                                           c_uint32, _c_int32_p, c_size_t, _c_int64_p, c_int32]),
-    "crayon_bpe_decode": (c_int64, [c_void_p, _c_ids_in, c_size_t, c_void_p, c_size_t]),
+    "crayon_bpe_decode": (c_int64, [c_void_p, _c_ids, c_size_t, c_void_p, c_size_t]),
     "crayon_hf_load": (c_int, [c_char_p, _c_void_pp]),
     "crayon_hf_load_buffer": (c_int, [c_void_p, c_size_t, _c_void_pp]),
     "crayon_hf_free": (None, [c_void_p]),
@@ -114,10 +112,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "crayon_trainer_pattern": (c_int64, [c_void_p, c_char_p, c_size_t]),
     "crayon_trainer_split": (c_int64, [c_void_p, c_char_p, c_size_t, _c_int64_p, _c_int64_p, c_size_t]),
     "crayon_trainer_save_tiktoken": (c_int, [c_void_p, c_char_p]),
-    "crayon_trainer_encode": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids_out, c_size_t]),
+    "crayon_trainer_encode": (c_int64, [c_void_p, c_char_p, c_size_t, _c_ids, c_size_t]),
     "crayon_trainer_encode_batch": (c_int64, [c_void_p, POINTER(c_char_p), _c_size_t_p, c_size_t, _c_int32_p,
                                               c_size_t, _c_int64_p, c_int32]),
-    "crayon_trainer_decode": (c_int64, [c_void_p, _c_ids_in, c_size_t, c_void_p, c_size_t]),
+    "crayon_trainer_decode": (c_int64, [c_void_p, _c_ids, c_size_t, c_void_p, c_size_t]),
     # ---- end of trainer section
     # ---- streaming section (sessions over a vocab or a bpe; files into id shards)
     "crayon_stream_new": (c_int, [c_void_p, _c_void_pp]),

@@ -80,12 +80,11 @@ def _int32_ids(ids: Sequence[int]) -> array:
 class NativeBpe:
     """Owns one crayon_bpe handle. Thread-safe for concurrent encode/decode; close() is not."""
 
-    __slots__ = ("_h", "_lock", "_encode_ordinary", "_token_bytes", "__weakref__")
+    __slots__ = ("_h", "_lock", "_token_bytes", "__weakref__")
 
     def __init__(self, handle: int):
         self._h = handle
         self._lock = threading.Lock()
-        self._encode_ordinary = _native.lib().crayon_bpe_encode_ordinary   # the per-call hot path
         self._token_bytes: dict[int, bytes] = {}   # token_bytes' answers (at most one per id)
 
     # ---- construction ----------------------------------------------------------------------
@@ -163,7 +162,7 @@ class NativeBpe:
             raise ValueError("this Encoding has been closed")
         n = len(data)
         view, address = ids_out(n + 1)
-        r = self._encode_ordinary(h, data, n, address, n + 1)   # at most one id per byte
+        r = _native.lib().crayon_bpe_encode_ordinary(h, data, n, address, n + 1)   # at most one id per byte
         if r >= 0:
             return view[:r].tolist()
         buf, r = self.encode_ordinary(data)   # raises the call's error
@@ -193,12 +192,10 @@ class NativeBpe:
         h = self.handle
         n = len(data)
         view, address = ids_out(n + 1)
-        if allow_all:
-            r = _native.lib().crayon_bpe_encode(h, data, n, None, 0, None, 0, _ALLOW_ALL, address, n + 1)
-        else:
-            keep, names, n_allowed = _c_strings(allowed)
-            r = _native.lib().crayon_bpe_encode(h, data, n, names, n_allowed, None, 0, 0, address, n + 1)
-            del keep
+        keep, names, n_allowed = _c_strings(() if allow_all else allowed)
+        r = _native.lib().crayon_bpe_encode(h, data, n, names, n_allowed, None, 0, _ALLOW_ALL if allow_all else 0,
+                                            address, n + 1)
+        del keep
         if r >= 0:   # a special token is one id for several bytes: at most one id per byte still
             return view[:r].tolist()
         buf, r = self.encode(data, allowed)   # raises the call's error

@@ -85,7 +85,7 @@ class Encoding:
         self._special_token_values = set(self._special_tokens.values())
         self.special_tokens_set = set(self._special_tokens)
         self._regex_cache: dict[frozenset, object] = {}
-        self._all_specials_regex = None
+        self._all_specials = frozenset(self.special_tokens_set)
 
     @classmethod
     def _from_rank_file(cls, spec, data: bytes) -> "Encoding":
@@ -130,14 +130,9 @@ class Encoding:
         if allowed_special == "all":
             allowed_special = self.special_tokens_set
         if disallowed_special == "all":
-            if not allowed_special:   # the default call: every special disallowed, its regex kept
-                regex = self._all_specials_regex
-                if regex is None and self.special_tokens_set:
-                    regex = self._all_specials_regex = _special_token_regex(frozenset(self.special_tokens_set))
-                if regex is not None and (match := regex.search(text)):
-                    raise_disallowed_special_token(match.group())
-                return allowed_special
-            disallowed_special = self.special_tokens_set - allowed_special
+            # The default call allows nothing: the kept frozenset is the cache key as it is (its hash
+            # kept too), instead of a new set and frozenset per call.
+            disallowed_special = self.special_tokens_set - allowed_special if allowed_special else self._all_specials
         if disallowed_special:
             key = disallowed_special if isinstance(disallowed_special, frozenset) else frozenset(disallowed_special)
             regex = self._regex_cache.get(key)

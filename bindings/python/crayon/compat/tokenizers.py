@@ -30,6 +30,7 @@ from array import array
 from itertools import accumulate
 from typing import Iterable, Sequence
 
+from ..core._calls import one_by_one
 from ._bpe import NativeBpe
 from ._tiktoken_load import _data_gym_alphabet
 
@@ -294,10 +295,6 @@ def _trim_offsets(tokens: list[str], offsets: list[tuple[int, int]], add_prefix_
 
 # ---- the tokenizer ------------------------------------------------------------------------------
 
-# Up to this many text segments (a few short inputs) are encoded one call each, not in one batch call.
-_ONE_BY_ONE = 8
-
-
 class Tokenizer:
     """A byte-level BPE tokenizer.json, encoded by Crayon (HF `tokenizers.Tokenizer`'s API)."""
 
@@ -402,7 +399,7 @@ class Tokenizer:
         plain = [self._prefixed(x[s:e]).encode("utf-8", "strict")
                  for x, sg in zip(inputs, segs) for t, s, e in sg if t is None]
         bpe = self._model.bpe
-        if len(plain) <= _ONE_BY_ONE:   # one call each: on a short text a batch call took ~8 µs, one call ~1.7
+        if one_by_one(plain):
             pieces = [bpe.encode_ordinary_list(p) for p in plain]
         else:
             flat, offs = bpe.encode_batch(plain, [], 8)

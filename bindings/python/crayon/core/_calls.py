@@ -36,10 +36,8 @@ def read_bytes(fn: Callable[..., int], *args: object, initial: int) -> bytes:
 
 class _Scratch(threading.local):
     buffer: mmap.mmap | None = None
-    ids: memoryview | None = None
-    ids_address: int = 0
-    bytes: memoryview | None = None
-    bytes_address: int = 0
+    ids: tuple[memoryview, int] | None = None     # ids_out's buffer and its address
+    bytes: tuple[memoryview, int] | None = None   # bytes_out's
 
 
 _scratch = _Scratch()
@@ -72,7 +70,7 @@ def id_buffer(cap: int) -> tuple[memoryview, int]:
 # A thread keeps its one-text output buffers up to 1 MiB each (texts up to ~256 KB); a larger one is
 # used once: for such a text the encoding itself costs a millisecond or more, and a pool of many
 # threads should not keep megabytes each.
-_KEEP_MAX_IDS = 1 << 18
+_KEEP_MAX_BYTES_OUT = 1 << 20
 
 
 def ids_out(cap: int) -> tuple[memoryview, int]:
@@ -80,31 +78,28 @@ def ids_out(cap: int) -> tuple[memoryview, int]:
     encode call on one text, which the caller copies out (``view[:n].tolist()``) before the thread's
     next call. On a short text a call from Python cost ~2.5 µs, and making a fresh output buffer and
     casting a pointer to it were a third of that."""
-    view = _scratch.ids
-    if view is not None and len(view) >= cap:
-        return view, _scratch.ids_address
-    view, address = _grown(cap, view, 4)
-    if len(view) <= _KEEP_MAX_IDS:
-        _scratch.ids, _scratch.ids_address = view, address
-    return view, address
+    kept = _scratch.ids
+    if kept is not None and len(kept[0]) >= cap:
+        return kept
+    return _grown(cap, kept, "i")
 
 
 def bytes_out(cap: int) -> tuple[memoryview, int]:
     """As ids_out, a byte buffer for one decode call's output (copied out with ``bytes(view[:n])``)."""
-    view = _scratch.bytes
-    if view is not None and len(view) >= cap:
-        return view, _scratch.bytes_address
-    view, address = _grown(cap, view, 1)
-    if len(view) <= 4 * _KEEP_MAX_IDS:   # bytes
-        _scratch.bytes, _scratch.bytes_address = view, address
-    return view, address
+    kept = _scratch.bytes
+    if kept is not None and len(kept[0]) >= cap:
+        return kept
+    return _grown(cap, kept, "B")
 
 
-def _grown(cap: int, old: memoryview | None, item: int) -> tuple[memoryview, int]:
-    n = max(cap, 256, 2 * len(old) if old is not None else 0)
-    arr = (ctypes.c_char * (n * item))()
-    view = memoryview(arr).cast("B")
-    return (view.cast("i") if item == 4 else view), ctypes.addressof(arr)
+def _grown(cap: int, kept: tuple[memoryview, int] | None, fmt: str) -> tuple[memoryview, int]:
+    """A new buffer for ids_out or bytes_out (twice the old one at least), kept up to 1 MiB."""
+    n = max(cap, 256, 2 * len(kept[0]) if kept is not None else 0)
+    arr = (ctypes.c_char * (n * (4 if fmt == "i" else 1)))()
+    new = memoryview(arr).cast("B").cast(fmt), ctypes.addressof(arr)
+    if len(arr) <= _KEEP_MAX_BYTES_OUT:
+        setattr(_scratch, "ids" if fmt == "i" else "bytes", new)
+    return new
 
 
 def read_bytes_at(fn: Callable[..., int], *args: object, initial: int) -> bytes:
