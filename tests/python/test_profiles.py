@@ -87,6 +87,11 @@ def test_cartridge_lists_and_metadata_record_their_sources():
         assert meta["ids"] == 260 + len(tokens)
         assert meta["train_bytes"] > 20e6 and meta["held_out_bytes"] > 0
         assert meta["sources"] and all(s["packages"] for s in meta["sources"])
+        # what `make learn-profiles` needs to give the same list on another machine: the text's digest,
+        # and per source the packages whose files it read (pinned) and how many files that was
+        assert len(meta["text_sha256"]) == 64, name
+        assert all(isinstance(s["owners"], list) and s["file_count"] > 0 for s in meta["sources"]), name
+        assert any(s["owners"] for s in meta["sources"]), name
         with CrayonVocab(device="cpu", profile=name) as vocab:
             source = vocab.profile_info["source"]
             assert "profiles/learn.py" in source and meta["corpus"] in source
