@@ -147,9 +147,8 @@ def read_email(path: str) -> Iterator[str]:
 _OWNER: dict[str, str] | None = None
 
 
-def owner(path: str) -> str | None:
-    """The Debian package whose file list holds path (or the file a symlink such as an alternative
-    points to), from dpkg's database; None for files no package installed (npm's, generated ones)."""
+def _listed(path: str) -> str | None:
+    """The package whose dpkg file list holds exactly this path."""
     global _OWNER
     if _OWNER is None:
         _OWNER = {}
@@ -158,7 +157,25 @@ def owner(path: str) -> str | None:
             with open(lst, encoding="utf-8", errors="surrogateescape") as f:
                 for line in f:
                     _OWNER.setdefault(line.rstrip("\n"), package)
-    return _OWNER.get(path) or _OWNER.get(os.path.realpath(path))
+    return _OWNER.get(path)
+
+
+def owners_of(path: str) -> tuple[str, ...]:
+    """The Debian packages that put this file's text at this path, from dpkg's database: the one that
+    installed the path (or, for a path under a symlinked directory such as /usr/share/doc/cpp-12 ->
+    gcc-12-base, the one that installed the link) and the one that installed the file it resolves to
+    (a symlink such as an alternative). Empty for files no package installed (npm's, generated ones).
+    A pin must hold all of them, so that a package installed later adds no path, not even a link."""
+    listed = _listed(path)
+    if listed is None:
+        d = os.path.dirname(path)
+        while d not in ("/", ""):
+            if os.path.islink(d):
+                listed = _listed(d)
+                break
+            d = os.path.dirname(d)
+    target = _listed(os.path.realpath(path))
+    return tuple(sorted({p for p in (listed, target) if p is not None}))
 
 
 def installed() -> set[str]:
@@ -178,13 +195,13 @@ class Source:
     label: str = field(default="")
 
     def files(self, owners: frozenset[str] | None = None) -> list[str]:
-        """The files the globs match, in order; with `owners`, none that dpkg says another package installed."""
+        """The files the globs match, in order; with `owners`, only those whose every package (owners_of) is one of them."""
         out: list[str] = []
         for g in self.globs:
             g = g.replace("{npm}", os.path.join(NPM, "node_modules"))
             out.extend(sorted(glob.glob(g, recursive=True)))
         return [f for f in out if os.path.isfile(f) and not (self.skip and re.search(self.skip, f))
-                and (owners is None or owner(f) in owners or owner(f) is None)]
+                and (owners is None or all(o in owners for o in owners_of(f)))]
 
     def streams(self, owners: frozenset[str] | None = None) -> list[tuple[str, list[str]]]:
         if not self.lang:

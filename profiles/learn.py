@@ -107,7 +107,7 @@ def provenance(kind: str, pinned: list[frozenset[str] | None] | None = None) -> 
 
 def owners(kind: str, pinned: list[frozenset[str] | None] | None = None) -> list[list[str]]:
     """Per source, the packages that installed the files it reads here (within its pin, if any)."""
-    return [sorted({o for f in src.files(pin) if (o := corpora.owner(f)) is not None})
+    return [sorted({o for f in src.files(pin) for o in corpora.owners_of(f)})
             for src, pin in with_pins(kind, pinned)]
 
 

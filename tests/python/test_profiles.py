@@ -140,7 +140,7 @@ def test_a_pinned_source_reads_only_its_packages_files(tmp_path, monkeypatch):
     for f, t in text.items():
         (tmp_path / f).write_text(t, encoding="utf-8")
     owner = {str(tmp_path / "a.txt"): "pkg-a", str(tmp_path / "b.txt"): "pkg-b"}
-    monkeypatch.setattr(corpora, "owner", owner.get)
+    monkeypatch.setattr(corpora, "owners_of", lambda f: (owner[f],) if f in owner else ())
     glob = str(tmp_path / "*.txt")
     monkeypatch.setitem(corpora.SOURCES, "english", [corpora.Source(("pkg-a",), (glob,))])
     assert corpora.documents("english") == [text["a.txt"], text["b.txt"], text["c.txt"]]
@@ -160,3 +160,31 @@ def test_a_pinned_source_reads_only_its_packages_files(tmp_path, monkeypatch):
                      "`make corpora` installs them)"], drift
     with pytest.raises(ValueError, match="2 pins for the 1 sources"):
         corpora.documents("english", pinned=[None, None])
+
+
+def test_a_pin_counts_every_package_that_put_a_path_there(tmp_path, monkeypatch):
+    """A path under a directory symlink (Debian's /usr/share/doc/cpp-12 -> gcc-12-base) belongs to the
+    package that made the link as well as to the one whose file it reaches, and an unlisted symlink (an
+    alternative) to its target's package: a package installed after the pin adds no path through a
+    link into a pinned package's files."""
+    import sys
+    monkeypatch.syspath_prepend(str(ROOT / "profiles"))
+    sys.modules.pop("corpora", None)
+    import corpora
+    real = tmp_path / "doc" / "base"
+    real.mkdir(parents=True)
+    (real / "copyright").write_text("the base package's licence, long enough to count as text " * 3, encoding="utf-8")
+    (tmp_path / "doc" / "linked").symlink_to(real)                   # a doc directory that is a link
+    (tmp_path / "alt.txt").symlink_to(real / "copyright")              # a link no package lists
+    (tmp_path / "doc" / "loose.txt").write_text("x", encoding="utf-8")   # a file no package lists
+    monkeypatch.setattr(corpora, "_OWNER", {str(real / "copyright"): "pkg-base", str(tmp_path / "doc" / "linked"): "pkg-later"})
+    assert corpora.owners_of(str(real / "copyright")) == ("pkg-base",)
+    assert corpora.owners_of(str(tmp_path / "doc" / "linked" / "copyright")) == ("pkg-base", "pkg-later")
+    assert corpora.owners_of(str(tmp_path / "alt.txt")) == ("pkg-base",)
+    assert corpora.owners_of(str(tmp_path / "doc" / "loose.txt")) == ()
+    source = corpora.Source(("pkg-base",), (str(tmp_path / "doc" / "*" / "copyright"),))
+    both = [str(tmp_path / "doc" / "base" / "copyright"), str(tmp_path / "doc" / "linked" / "copyright")]
+    assert source.files() == both
+    assert source.files(frozenset({"pkg-base"})) == both[:1]
+    assert source.files(frozenset({"pkg-base", "pkg-later"})) == both
+    assert source.files(frozenset({"pkg-later"})) == []
