@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
 import corpus  # noqa: E402
+import machine  # noqa: E402
 
 import crayon  # noqa: E402
 from crayon import _native  # noqa: E402
@@ -137,6 +138,7 @@ def main() -> int:
     cpu = next((d for n, _, d in backend_report() if n == "cpu"), "?")
     print(f"batch_bench: {cpu}; all threads = {all_threads}; load average {os.getloadavg()[0]:.2f}; "
           f"best of {args.reps}")
+    print(f"cpu: {machine.describe()}")
     for k, docs in corpora.items():
         print(f"  {k}: {len(docs)} documents, {sum(map(len, docs)) / 1e6:.2f} MB")
     print()

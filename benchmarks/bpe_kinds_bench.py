@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "peers"), str(ROOT / "benchmarks")]
@@ -175,6 +176,7 @@ def main() -> int:
         what = f"median (min-max) of {args.repeat} runs, the libraries' order reversed every other run, each the {what}"
     print(f"{what}; one thread; documents of <= {DOC_CHARS} chars, called from {' and '.join(drivers)}; "
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"cpu: {machine.describe()}")
     head = "| encoding, kind | MB | " + " | ".join(f"MB/s {n}" for n in names)
     head += " | ratio |" if len(libs) > 1 else " |"
     print(head)

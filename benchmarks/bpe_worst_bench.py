@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bpe_native_bench as native  # noqa: E402  (the loader, and tests/ on sys.path)
 import corpus  # noqa: E402
+import machine  # noqa: E402
 import node_peer  # noqa: E402
 
 
@@ -126,6 +127,7 @@ def main() -> int:
     print(f"library: {os.environ.get('CRAYON_LIBRARY', 'build/native/libcrayon.so')}; "
           f"load average {os.getloadavg()[0]:.1f}; thread CPU time, best of passes"
           + ("; every call on new text of its kind" if args.fresh else ""))
+    print(f"cpu: {machine.describe()}")
     print("| encoding | text | size | crayon ns/byte | × English | npm tiktoken ns/byte | × its English |")
     print("|---|---|---:|---:|---:|---:|---:|")
     mismatches = 0

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import corpus  # noqa: E402
+import machine  # noqa: E402
 
 MB = 1 << 20
 TEXT_BYTES = int(os.environ.get("CRAYON_BENCH_BYTES", 8 * MB))
@@ -108,6 +109,7 @@ def main() -> int:
         print(f"no profiles in {profile_dir}: run profiles/build.py first", file=sys.stderr)
         return 1
     print(f"library {lib._name}; cores {os.cpu_count()}; text {TEXT_BYTES / MB:.0f} MiB per kind; median of {RUNS} runs")
+    print(f"cpu: {machine.describe()}")
 
     print(f"\n{'profile':<10} {'file KiB':>9} {'vocab':>7} {'load µs: mean':>14} {'median':>8}   ({LOADS} loads each)")
     for path in profiles:

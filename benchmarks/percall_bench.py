@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (11, 60, 400, 4000)
@@ -123,6 +124,7 @@ def main() -> int:
     load = os.getloadavg()[0]
     print(f"µs per call, best of {a.rounds} processes x {a.repeat} passes over {a.texts} texts per size; "
           f"load average {load:.1f}")
+    print(f"cpu: {machine.describe()}")
     names = [Path(t).resolve().as_posix() for t in trees]
     calls = ("encode_ordinary", "encode", "tokenize", "decode", "decode_tokens_bytes")
     head = "| characters | " + " | ".join(
