@@ -123,6 +123,7 @@ def test_backends_lists_every_backend():
     ("build", "{binary}", "-o", "{tmp}/out.dat"),
     ("build", "{latin1}", "-o", "{tmp}/out.dat"),
     ("info", "/nonexistent.dat"),
+    ("tokenize", "--input", "{empty}"),   # no --output
     ("learn", "/nonexistent.txt", "-o", "{tmp}/v.json", "--size", "10"),
     ("learn", "{empty}", "-o", "{tmp}/v.json", "--size", "10"),
     ("learn", "{binary}", "-o", "{tmp}/v.json", "--size", "10"),
@@ -144,6 +145,18 @@ def test_errors_are_one_line_and_exit_1(args, workdir, tmp_path):
     assert r.returncode == 1
     err = r.stderr.decode()
     assert "Traceback" not in err and err.count("\n") == 1 and "error" in err, err
+
+
+def test_tokenize_of_a_file_name_says_it_tokenizes_the_name(workdir):
+    """TEXT is text by design; naming an existing file gets a note on stderr pointing to --input,
+    and stdout stays the ids of the name itself."""
+    name = str(workdir / "vocab.json")
+    r = crayon("tokenize", "--dat", str(workdir / "mini.dat"), name)
+    assert r.returncode == 0, r.stderr
+    assert [int(x) for x in r.stdout.split()] == CrayonVocab.load_profile(str(workdir / "mini.dat")).tokenize(name)
+    assert f"--input {name}" in r.stderr.decode()
+    r = crayon("tokenize", "--dat", str(workdir / "mini.dat"), "not a file name")
+    assert r.returncode == 0 and r.stderr == b""
 
 
 def test_build_names_a_file_that_is_not_utf8_text(tmp_path):

@@ -71,6 +71,10 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         from ._cli_shards import cmd_shards
         return cmd_shards(args)
     vocab = _vocab(args)
+    if args.text and args.text != "-" and "\n" not in args.text and os.path.isfile(args.text):
+        # the argument is text by design, but a user who names a file most likely meant the file
+        print(f"crayon: note: tokenizing the text {args.text!r} itself; to tokenize that file, use "
+              f"--input {args.text}", file=sys.stderr)
     ids = vocab.tokenize(_read_text(args.text))
     if args.pieces:
         print(json.dumps([_piece(vocab, i) for i in ids], ensure_ascii=False))
@@ -404,4 +408,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m crayon.cli` runs this file as __main__, a second copy of the module whose CliError is
+    # not the one the helper modules (_cli_shards, _cli_train) import from crayon.cli: run that one.
+    from crayon.cli import main as package_main
+    sys.exit(package_main())
