@@ -147,13 +147,22 @@ def read_email(path: str) -> Iterator[str]:
 _OWNER: dict[str, str] | None = None
 
 
+def _dpkg_lists() -> list[str]:
+    return sorted(glob.glob("/var/lib/dpkg/info/*.list"))
+
+
+def _package_of(dpkg_list: str) -> str:
+    """The package a dpkg file list (/var/lib/dpkg/info/NAME[:ARCH].list) belongs to."""
+    return os.path.basename(dpkg_list)[:-len(".list")].split(":")[0]
+
+
 def _listed(path: str) -> str | None:
     """The package whose dpkg file list holds exactly this path."""
     global _OWNER
     if _OWNER is None:
         _OWNER = {}
-        for lst in sorted(glob.glob("/var/lib/dpkg/info/*.list")):
-            package = os.path.basename(lst)[:-len(".list")].split(":")[0]
+        for lst in _dpkg_lists():
+            package = _package_of(lst)
             with open(lst, encoding="utf-8", errors="surrogateescape") as f:
                 for line in f:
                     _OWNER.setdefault(line.rstrip("\n"), package)
@@ -180,7 +189,7 @@ def owners_of(path: str) -> tuple[str, ...]:
 
 def installed() -> set[str]:
     """The Debian packages installed here (those dpkg keeps a file list for)."""
-    return {os.path.basename(p)[:-len(".list")].split(":")[0] for p in glob.glob("/var/lib/dpkg/info/*.list")}
+    return {_package_of(lst) for lst in _dpkg_lists()}
 
 
 # ---- sources ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ counts, normalisation); profiles/build.py stores that in the .dat.
     make learn-profiles                     # all five (a few minutes)
     CRAYON_LIBRARY=build/native/libcrayon.so PYTHONPATH=bindings/python python3 profiles/learn.py lite
     python3 profiles/learn.py --check [NAMES]   # is this machine's text the one the lists were learned from?
-    python3 profiles/learn.py --pin [NAMES]     # record the packages of a list's text, where it still reads it
 
 The corpora include the man pages, catalogs and copyright files of installed packages, so a machine
 with other packages (or other versions) could read other text and learn other lists. So each meta
@@ -19,8 +18,8 @@ records, per source, the packages whose files the list was learned from (`owners
 source reads only their files (a package installed later changes nothing), `make corpora` installs
 them, and --check names any that are missing. --check says, cartridge by cartridge and without
 learning, whether this machine reads the text a list was learned from (exit status 1 if not), and
-learning prints it too. Lists learned before owners were recorded read every installed package's
-files until --pin records them, which it does only where the text is still the same.
+learning prints it too. A source without `owners` (none of the committed ones) reads every installed
+package's files.
 """
 from __future__ import annotations
 
@@ -76,14 +75,11 @@ def write_meta(name: str, meta: dict) -> None:
 
 def pins(name: str) -> list[frozenset[str] | None]:
     """Per source of the cartridge's corpus, the packages its committed list was learned from
-    (`owners` in its meta), or None where none are recorded (any installed package's files)."""
-    return pins_from(meta_of(name) or {}, RECIPES[name].kind)
-
-
-def pins_from(meta: dict, kind: str) -> list[frozenset[str] | None]:
-    """pins() for a meta in hand: its sources matched to the kind's by their globs."""
+    (`owners` in its meta, matched to the source by its globs), or None where none are recorded
+    (any installed package's files)."""
+    meta = meta_of(name) or {}
     recorded = {tuple(s.get("files", [])): frozenset(s["owners"]) for s in meta.get("sources", []) if "owners" in s}
-    return [recorded.get(tuple(src.globs)) for src in corpora.SOURCES[kind]]
+    return [recorded.get(tuple(src.globs)) for src in corpora.SOURCES[RECIPES[name].kind]]
 
 
 def texts(recipe: Recipe, pinned: list[frozenset[str] | None] | None = None) -> tuple[list[str], list[str]]:
@@ -206,38 +202,14 @@ def learn(name: str) -> None:
           f"(read in {read:.0f} s, learned in {seconds:.0f} s)", file=sys.stderr)
 
 
-def pin(name: str) -> bool:
-    """Records in the meta the packages whose files the committed list was learned from, when this
-    machine still reads that text (a list learned before owners were recorded); from then on, other
-    packages installed later do not change the cartridge's text."""
-    recipe = RECIPES[name]
-    meta = meta_of(name)
-    if meta is not None and all("owners" in s for s in meta.get("sources", [])):
-        print(f"{name}: already pinned")
-        return True
-    train, held_out = texts(recipe)
-    diff = differences(name, train, held_out)
-    if diff:
-        print(f"{name}: not pinned, this machine reads other text than it was learned from: " + "; ".join(diff))
-        return False
-    by_globs = {tuple(src.globs): o for src, o in zip(corpora.SOURCES[recipe.kind], owners(recipe.kind))}
-    meta["sources"] = [dict(s, owners=by_globs[tuple(s["files"])]) for s in meta["sources"]]
-    if texts(recipe, pins_from(meta, recipe.kind)) != (train, held_out):
-        raise SystemExit(f"{name}: the pinned text differs from the unpinned one (a bug)")
-    write_meta(name, meta)
-    print(f"{name}: pinned to {sum(len(s['owners']) for s in meta['sources'])} packages")
-    return True
-
-
 def main(argv: list[str]) -> int:
-    mode = next((a for a in argv if a in ("--check", "--pin")), None)
-    names = [a for a in argv if a != mode] or list(RECIPES)
+    checking = "--check" in argv
+    names = [a for a in argv if a != "--check"] or list(RECIPES)
     for name in names:
         if name not in RECIPES:
             raise SystemExit(f"unknown cartridge {name!r}; known: {', '.join(RECIPES)}")
-    if mode:
-        act = check if mode == "--check" else pin
-        return 0 if all([act(name) for name in names]) else 1
+    if checking:
+        return 0 if all([check(name) for name in names]) else 1
     for name in names:
         learn(name)
     return 0

@@ -22,18 +22,6 @@ def read_string(fn: Callable[..., int], *args: object, initial: int = 256) -> st
     raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
 
 
-def read_bytes(fn: Callable[..., int], *args: object, initial: int) -> bytes:
-    """Calls ``fn(*args, buf, cap)`` for a byte string (no NUL), growing ``buf`` once if asked."""
-    cap = max(initial, 16)
-    for _ in range(3):
-        buf = ctypes.create_string_buffer(cap)
-        r = _native.check_count(fn(*args, buf, cap))
-        if r >= 0:
-            return buf.raw[:r]
-        cap = -r
-    raise CrayonError(f"{getattr(fn, '__name__', 'call')}: buffer size kept changing")
-
-
 class _Scratch(threading.local):
     buffer: mmap.mmap | None = None
     ids: tuple[memoryview, int] | None = None     # ids_out's buffer and its address
@@ -103,8 +91,8 @@ def _grown(cap: int, kept: tuple[memoryview, int] | None, fmt: str) -> tuple[mem
 
 
 def read_bytes_at(fn: Callable[..., int], *args: object, initial: int) -> bytes:
-    """As read_bytes for a function whose output is a ``void*``: into this thread's reused buffer
-    (bytes_out), passed as an address, and copied out."""
+    """Calls ``fn(*args, address, cap)`` for a byte string, whose output is a ``void*``: into this
+    thread's reused buffer (bytes_out), passed as an address, copied out, grown once if asked."""
     cap = max(initial, 64)
     for _ in range(3):
         view, address = bytes_out(cap)
