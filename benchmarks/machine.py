@@ -33,6 +33,11 @@ def _cache(level: int) -> str | None:
     return None
 
 
+def cache_size(level: int) -> str | None:
+    """cpu0's cache of that level as sysfs gives it ("512K"), or None."""
+    return _cache(level)
+
+
 def describe() -> str:
     """e.g. "AMD EPYC (family 25, model 1), 2 cores, L2 512K per core, L3 32768K, AVX2, no AVX-512"."""
     info = _cpuinfo()
