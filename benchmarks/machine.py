@@ -22,7 +22,7 @@ def _cpuinfo() -> dict[str, str]:
     return info
 
 
-def _cache(level: int) -> str | None:
+def cache_size(level: int) -> str | None:
     """The size of cpu0's unified or data cache of that level ("512K"), from sysfs."""
     for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
         try:
@@ -33,20 +33,15 @@ def _cache(level: int) -> str | None:
     return None
 
 
-def cache_size(level: int) -> str | None:
-    """cpu0's cache of that level as sysfs gives it ("512K"), or None."""
-    return _cache(level)
-
-
 def describe() -> str:
     """e.g. "AMD EPYC (family 25, model 1), 2 cores, L2 512K per core, L3 32768K, AVX2, no AVX-512"."""
     info = _cpuinfo()
     flags = set(info.get("flags", "").split())
     parts = [f"{info.get('model name', 'unknown CPU')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')})",
              f"{os.cpu_count()} cores"]
-    if (l2 := _cache(2)) is not None:
+    if (l2 := cache_size(2)) is not None:
         parts.append(f"L2 {l2} per core")
-    if (l3 := _cache(3)) is not None:
+    if (l3 := cache_size(3)) is not None:
         parts.append(f"L3 {l3}")
     if flags:
         parts.append("AVX2" if "avx2" in flags else "no AVX2")
