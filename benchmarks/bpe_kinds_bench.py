@@ -29,14 +29,15 @@ import hashlib
 import json
 import os
 import statistics
+import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
-import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "peers"), str(ROOT / "benchmarks")]
+import machine  # noqa: E402
 
 KINDS = ("english", "code", "email", "multilingual")
 ENCODINGS = ("cl100k_base", "o200k_base")
@@ -57,13 +58,19 @@ def documents(kind: str, max_bytes: int) -> list[bytes]:
     return out
 
 
+def write_docs(path: Path, docs: list[bytes]) -> int:
+    """The documents as benchmarks/bpe_docs.c reads them (each a little-endian u32 length, then its
+    bytes); returns their byte total."""
+    path.write_bytes(b"".join(struct.pack("<I", len(d)) + d for d in docs))
+    return sum(map(len, docs))
+
+
 def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, reps: int,
            driver: str | None = None) -> dict:
     """One process, one library: per (encoding, kind) the best of reps passes and a digest of the ids.
     With driver (bpe_docs.c built), the passes run in C, one call per document, and only the ids
     are taken here."""
     import ctypes
-    import struct
     import tempfile
     os.environ["CRAYON_LIBRARY"] = lib_path
     import bpe_native_bench as b
@@ -77,7 +84,7 @@ def worker(lib_path: str, encodings: list[str], kinds: list[str], mb: float, rep
         tmp = Path(scratch)
         if driver:
             for kind in kinds:
-                (tmp / f"{kind}.docs").write_bytes(b"".join(struct.pack("<I", len(d)) + d for d in docs[kind]))
+                write_docs(tmp / f"{kind}.docs", docs[kind])
         for name in encodings:
             h = b.load_encoding(lib, name, tmp)
             if driver:

@@ -36,7 +36,6 @@ import argparse
 import os
 import random
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,12 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "peers"))
 
+import bpe_kinds_bench  # noqa: E402
+import corpus  # noqa: E402
+import export_tiktoken  # noqa: E402
+import machine  # noqa: E402
+from bpe_worst_bench import parse_size, piece_text  # noqa: E402
+
 BPE_KINDS = ("english", "code", "email", "multilingual")
 PIECE_KINDS = ("letters", "a", "digits", "spaces", "cjk", "latin1")
 
@@ -55,33 +60,18 @@ PIECE_KINDS = ("letters", "a", "digits", "spaces", "cjk", "latin1")
 VALGRIND_ENV = {"DOTNET_GCRegionRange": "40000000", "OCL_ICD_VENDORS": "/nonexistent"}
 
 
-def parse_size(s: str) -> int:
-    s = s.strip().upper().removesuffix("B")
-    mult = {"K": 1 << 10, "M": 1 << 20}.get(s[-1:], 1)
-    return int(float(s.rstrip("KM")) * mult)
-
-
 def this_l2() -> int:
-    import machine
     size = machine.cache_size(2)
     return parse_size(size) if size else 512 << 10
 
 
-def write_docs(path: Path, docs: list[bytes]) -> int:
-    path.write_bytes(b"".join(struct.pack("<I", len(d)) + d for d in docs))
-    return sum(map(len, docs))
-
-
 def bpe_text(kind: str, nbytes: int) -> list[bytes]:
     if kind in BPE_KINDS:
-        from bpe_kinds_bench import documents
-        return documents(kind, nbytes)
-    import bpe_worst_bench
-    return [bpe_worst_bench.piece_text(kind, nbytes, random.Random(1)).encode()]
+        return bpe_kinds_bench.documents(kind, nbytes)
+    return [piece_text(kind, nbytes, random.Random(1)).encode()]
 
 
 def engine_text(nbytes: int) -> bytes:
-    import corpus
     return b"".join(d.encode("utf-8", "surrogatepass") for d in corpus.documents("english", nbytes))[:nbytes]
 
 
@@ -209,15 +199,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cost_ab_") as tmp:
         scratch = Path(tmp)
         if kinds:
-            import bpe_kinds_bench
-            import export_tiktoken
             driver = bpe_kinds_bench.build_driver()
             ranks = export_tiktoken.export(scratch, [args.encoding])[args.encoding]
             pattern = scratch / "pattern"
             pattern.write_text(export_tiktoken.npm_spec(args.encoding)["pat_str"], encoding="utf-8")
             for kind in kinds:
                 docs = scratch / f"{kind}.docs"
-                size = write_docs(docs, bpe_text(kind, nbytes))
+                size = bpe_kinds_bench.write_docs(docs, bpe_text(kind, nbytes))
                 costs = []
                 for i, lib in enumerate(libs):
                     c, before, after = steady(lambda p: [driver, lib, str(ranks), str(pattern), str(docs), str(p)], {},
