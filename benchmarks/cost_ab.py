@@ -5,7 +5,7 @@ valgrind (callgrind, inside the library's encode or tokenize calls only), the sa
     make native peers
     python3 benchmarks/cost_ab.py --lib A/libcrayon.so --lib B/libcrayon.so \\
         [--kinds english,code,email,multilingual,letters,latin1,cjk] [--encoding cl100k_base] \\
-        [--profiles lite,code] [--mb 1] [--l2 512K] [--functions N]
+        [--profiles lite,code] [--profile-dir DIR ...] [--mb 1] [--l2 512K] [--functions N]
 
 Each workload runs in its own process under callgrind twice, with W and with W + N passes over the
 same text (--warm W, --passes N; 2 and 2 by default), and the difference is divided by N: the steady
@@ -170,7 +170,8 @@ def main() -> int:
                     help=f"BPE workloads: {', '.join(BPE_KINDS + PIECE_KINDS)} (empty for none)")
     ap.add_argument("--encoding", default="cl100k_base")
     ap.add_argument("--profiles", default="", help="longest-match workloads on English: profile names (e.g. lite,code)")
-    ap.add_argument("--profile-dir", default=str(ROOT / "build" / "profiles"))
+    ap.add_argument("--profile-dir", action="append", default=None,
+                    help="where the profiles are (default build/profiles); repeat, one per --lib, where the libraries read different formats")
     ap.add_argument("--mb", type=float, default=1, help="MB of text per workload")
     ap.add_argument("--l2", default=None, help="the simulated last-level cache (default: this CPU's L2)")
     ap.add_argument("--warm", type=int, default=2, help="passes before the counted ones")
@@ -193,6 +194,11 @@ def main() -> int:
         if k not in BPE_KINDS + PIECE_KINDS:
             raise SystemExit(f"unknown kind {k!r}; known: {', '.join(BPE_KINDS + PIECE_KINDS)}")
     profiles = [p for p in args.profiles.split(",") if p]
+    profile_dirs = args.profile_dir or [str(ROOT / "build" / "profiles")]
+    if len(profile_dirs) == 1:
+        profile_dirs = profile_dirs * len(libs)
+    if len(profile_dirs) != len(libs):
+        raise SystemExit(f"{len(profile_dirs)} --profile-dir for {len(libs)} --lib: give one, or one per library")
 
     rows: list[tuple[str, int, list[Costs]]] = []
     functions: dict[tuple[str, str], list[str]] = {}
@@ -222,11 +228,13 @@ def main() -> int:
             text = scratch / "english.txt"
             text.write_bytes(engine_text(nbytes))
             for name in profiles:
-                dat = Path(args.profile_dir) / f"{name}.dat"
-                if not dat.is_file():
-                    raise SystemExit(f"no profile at {dat} (make profiles)")
+                dats = [Path(d) / f"{name}.dat" for d in profile_dirs]
+                for dat in dats:
+                    if not dat.is_file():
+                        raise SystemExit(f"no profile at {dat} (make profiles)")
                 costs = []
                 for i, lib in enumerate(libs):
+                    dat = dats[i]
                     # engine_ab links libcrayon.so by name: each library answers to it in its own scratch directory.
                     c, before, after = steady(lambda p: [str(exe), str(dat), str(text), str(p)],
                                            {"LD_LIBRARY_PATH": dirs[i]}, l2, "crayon_tokenize", args.warm, args.passes, scratch,

@@ -1,11 +1,11 @@
 namespace Crayon.Dat;
 
 /// <summary>
-/// Constants of the .dat format, version 4 (docs/dat-format.md is the prose contract): version 3 plus
-/// a seventh section, the tails (a trie node with one token below it keeps the rest of that token as a
-/// string). Version 3 files are still read (they have no tails). Versions 1 and 2 (12-byte cells, a
-/// hand-written checksum, validated by a full scan) are refused with a message that says how to
-/// rebuild them.
+/// Constants of the .dat format, version 5 (docs/dat-format.md is the prose contract): seven sections,
+/// the trie in 4-byte cells checked by label (<see cref="TrieCell"/>) and its tails (a trie node with
+/// one token below it keeps the rest of that token as a string). Older versions (1 and 2: 12-byte
+/// cells; 3 and 4: 8-byte cells checked by parent) are refused with a message that says how to rebuild
+/// them from their vocabulary list.
 /// All integers are little-endian; every section starts on an 8-byte boundary; the file length is a
 /// multiple of 8 so the checksum can run over whole 64-bit words.
 /// </summary>
@@ -14,10 +14,7 @@ internal static class DatLayout
     /// <summary>"CRAYDAT" followed by 0x1A (stops `type`/`cat` on binary) — 8 bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "CRAYDAT\x1A"u8;
 
-    public const uint Version = 4;
-
-    /// <summary>The oldest version read: version 3 is version 4 without the tails section.</summary>
-    public const uint OldestReadVersion = 3;
+    public const uint Version = 5;
     public const int HeaderSize = 64;
     public const int SectionEntrySize = 24;
     public const int Alignment = 8;
@@ -40,16 +37,16 @@ internal static class DatLayout
     /// that loading (header, specials, metadata, the root cell) reads only the file's first page.</summary>
     public const uint SectionSpecials = 1;    // u32 count, u32 ids[count]
     public const uint SectionMetadata = 2;    // u32 len + UTF-8 name, u32 len + UTF-8 source
-    public const uint SectionCells = 3;       // u64[node_count]: TrieCell (base, parent | terminal bit)
+    public const uint SectionCells = 3;       // u32[node_count]: TrieCell (base, tail and terminal bits, label)
     public const uint SectionValues = 4;      // i32[node_count]: the token id ending at each cell, −1 if none
     public const uint SectionTokenOffsets = 5; // u32[vocab_size + 1], start of each token's bytes
     public const uint SectionTokenBytes = 6;  // the concatenated token bytes
-    public const uint SectionTails = 7;       // tail records (u8 length, bytes), then TailSlack zero bytes; version 4 only
+    public const uint SectionTails = 7;       // tail records (u8 length, bytes), then TailSlack zero bytes
 
-    /// <summary>Sections of a version-4 file; a version-3 file has the first six.</summary>
     public const int SectionCount = 7;
 
-    public static int SectionCountOf(uint version) => version == 3 ? 6 : SectionCount;
+    /// <summary>The most trie cells a file may have: every base and tail offset fits a cell's 22 bits.</summary>
+    public const int MaxNodeCount = (int)TrieCell.MaxBase + 1;
 
     /// <summary>A tail record: its length, then its bytes (the token's id is the cell's value, as for any token).</summary>
     public const int TailHeaderBytes = 1;

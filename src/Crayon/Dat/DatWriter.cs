@@ -6,27 +6,26 @@ using Crayon.Trie;
 namespace Crayon.Dat;
 
 /// <summary>
-/// Compiles a vocabulary list into a .dat image (format version 4: the trie, with its tails as
-/// strings). Ids: the 4 specials, the 256 byte tokens, then each distinct multi-byte entry in list
-/// order (paper §8.1: an id never depends on anything but the list, and appending entries keeps every
-/// earlier id). Empty entries, single bytes (already byte tokens) and repeats are skipped. Same
-/// list, same name, source and normalisation → same bytes. With <see cref="TextNormalization.Nfc"/>
-/// each entry is put in NFC first (as tokenize does to text; invalid UTF-8 passes through), since the
-/// text it must match will be NFC: a decomposed entry becomes its composed form, and a repeat if that
-/// form is already listed.
+/// Compiles a vocabulary list into a .dat image (format version 5: the trie in 4-byte label-checked
+/// cells, with its tails as strings). Ids: the 4 specials, the 256 byte tokens, then each distinct
+/// multi-byte entry in list order (paper §8.1: an id never depends on anything but the list, and
+/// appending entries keeps every earlier id). Empty entries, single bytes (already byte tokens) and
+/// repeats are skipped. Same list, same name, source and normalisation → same bytes. With
+/// <see cref="TextNormalization.Nfc"/> each entry is put in NFC first (as tokenize does to text;
+/// invalid UTF-8 passes through), since the text it must match will be NFC: a decomposed entry becomes
+/// its composed form, and a repeat if that form is already listed.
 /// </summary>
 public static class DatWriter
 {
     public static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source,
                                TextNormalization normalization = TextNormalization.None, Lineage? lineage = null) =>
-        Build(tokens, name, source, normalization, lineage, DatLayout.Version);
+        Build(tokens, name, source, normalization, lineage, withTails: true);
 
-    /// <summary>As <see cref="Build(IReadOnlyList{byte[]}, string, string, TextNormalization, Lineage?)"/>, in
-    /// format 3 (no tails) or 4: the tests compare the two, and read version 3 as older files have it.</summary>
+    /// <summary>As <see cref="Build(IReadOnlyList{byte[]}, string, string, TextNormalization, Lineage?)"/>, with
+    /// or without tails (every token's path then cells to its end): the tests compare the two.</summary>
     internal static byte[] Build(IReadOnlyList<byte[]> tokens, string name, string source,
-                                 TextNormalization normalization, Lineage? lineage, uint version)
+                                 TextNormalization normalization, Lineage? lineage, bool withTails)
     {
-        if (version is not (3 or 4)) throw new ArgumentException($"format version {version} cannot be written");
         Lineage origin = lineage ?? Lineage.Root;
         if (!origin.IsValid) throw new ArgumentException($"invalid lineage {origin}");
         ArgumentNullException.ThrowIfNull(tokens);
@@ -46,13 +45,13 @@ public static class DatWriter
         int vocabSize = DatLayout.FirstLearnedId + learned.Count;
         if (vocabSize > DatLayout.MaxVocabSize) throw new ArgumentException($"vocabulary too large ({vocabSize} > {DatLayout.MaxVocabSize})");
 
-        var (nodes, tails) = version >= 4
-            ? DoubleArrayBuilder.BuildWithTails(learned, c => DatLayout.ByteIdBase + c)
-            : (DoubleArrayBuilder.Build(learned, c => DatLayout.ByteIdBase + c), []);
+        var (nodes, tails) = DoubleArrayBuilder.BuildUnique(learned, c => DatLayout.ByteIdBase + c, withTails);
         int cellCount = nodes.Length;
         long tailBytes = DatLayout.TailSlack;
         foreach (var tail in tails) tailBytes += DatLayout.TailHeaderBytes + tail.Key.Length - tail.Start;
-        if (tailBytes > int.MaxValue) throw new ArgumentException("tails exceed 2 GiB");
+        if (cellCount > DatLayout.MaxNodeCount || tailBytes > TrieCell.MaxBase)
+            throw new ArgumentException($"vocabulary too large for the format: {cellCount} trie cells and {tailBytes} tail bytes " +
+                                        $"(at most {DatLayout.MaxNodeCount} and {TrieCell.MaxBase})");
 
         // id -> bytes table.
         var tokenBytes = new byte[vocabSize][];
@@ -70,11 +69,11 @@ public static class DatWriter
         [
             4L + 4L * DatLayout.SpecialCount,
             8L + nameBytes.Length + sourceBytes.Length,
-            8L * cellCount,
+            4L * cellCount,
             4L * cellCount,
             4L * (vocabSize + 1),
             blobLen,
-            .. version >= 4 ? [tailBytes] : Array.Empty<long>(),
+            tailBytes,
         ];
         long pos = DatLayout.AlignUp(DatLayout.HeaderSize + sizes.Length * DatLayout.SectionEntrySize);
         long[] offsets = new long[sizes.Length];
@@ -84,7 +83,7 @@ public static class DatWriter
         Span<byte> img = image;
 
         DatLayout.Magic.CopyTo(img);
-        W32(img, DatLayout.OffVersion, version);
+        W32(img, DatLayout.OffVersion, DatLayout.Version);
         W32(img, DatLayout.OffFlags, normalization == TextNormalization.Nfc ? DatLayout.FlagNfc : 0);
         W64(img, DatLayout.OffFileSize, (ulong)pos);
         W32(img, DatLayout.OffVocabSize, (uint)vocabSize);
@@ -108,24 +107,22 @@ public static class DatWriter
         for (int i = 0; i < cellCount; i++)
         {
             TrieNode n = nodes[i];
-            uint check = n.Check == TrieNode.Free ? TrieCell.FreeCheck : (uint)n.Check | (n.Value >= 0 ? TrieCell.TerminalBit : 0);
-            BinaryPrimitives.WriteUInt64LittleEndian(cells.Slice(i * 8), TrieCell.Pack(n.Check == TrieNode.Free && i != 0 ? 0 : (uint)n.Base, check));
+            uint cell = i == 0 ? TrieCell.Pack(1, TrieCell.RootLabel, terminal: false)
+                      : n.Check == TrieNode.Free ? 0
+                      : TrieCell.Pack((uint)n.Base, (uint)(i - nodes[n.Check].Base), n.Value >= 0);
+            W32(cells, i * 4, cell);
             W32(values, i * 4, (uint)n.Value);
         }
-        if (version >= 4)
+        // A tail cell: not a token end, its base the record's offset; its value is the tail's token.
+        Span<byte> records = img.Slice((int)offsets[6]);
+        int r = 0;
+        foreach (var tail in tails)
         {
-            // A tail cell: not a token end, its base the record's offset; its value is the tail's token.
-            Span<byte> records = img.Slice((int)offsets[6]);
-            int r = 0;
-            foreach (var tail in tails)
-            {
-                int length = tail.Key.Length - tail.Start;
-                records[r] = (byte)length;
-                tail.Key.AsSpan(tail.Start).CopyTo(records.Slice(r + DatLayout.TailHeaderBytes));
-                uint check = (uint)nodes[tail.Node].Check;
-                BinaryPrimitives.WriteUInt64LittleEndian(cells.Slice(tail.Node * 8), TrieCell.Pack(TrieCell.TailBit | (uint)r, check));
-                r += DatLayout.TailHeaderBytes + length;
-            }
+            int length = tail.Key.Length - tail.Start;
+            records[r] = (byte)length;
+            tail.Key.AsSpan(tail.Start).CopyTo(records.Slice(r + DatLayout.TailHeaderBytes));
+            W32(cells, tail.Node * 4, TrieCell.PackTail((uint)r, (uint)(tail.Node - nodes[nodes[tail.Node].Check].Base)));
+            r += DatLayout.TailHeaderBytes + length;
         }
         Span<byte> offs = img.Slice((int)offsets[4]);
         Span<byte> blob = img.Slice((int)offsets[5]);

@@ -7,9 +7,10 @@ namespace Crayon.Gpu;
 /// The kernels' view of a profile's trie: three int arrays, one entry per cell: base, check (the
 /// parent cell, or -1 for a free cell), value (the token id where a token ends, else -1). This is the
 /// one place that knows the .dat cell layout on the GPU side (format 4: <see cref="TrieCell"/>, the
-/// value array and the tails); a new layout only changes <see cref="Flatten"/>. The kernels walk plain
-/// cells, so each tail is expanded here into a chain of cells appended after the file's (each chain
-/// cell has one child, placed right after it). The profile is fully verified first (the upload reads
+/// value array and the tails); a new layout only changes <see cref="Flatten"/>. The file's cells are
+/// checked by label (format 5); the kernels check by parent, which <see cref="DatImage.Parents"/> gives.
+/// The kernels walk plain cells, so each tail is expanded here into a chain of cells appended after the
+/// file's (each chain cell has one child, placed right after it). The profile is fully verified first (the upload reads
 /// every cell anyway), so the device never meets a cell the CPU would reject; the kernels still clamp
 /// every index, so any values are memory-safe.
 /// </summary>
@@ -31,11 +32,12 @@ internal static unsafe class DeviceTrie
         var v = new int[total];
         Array.Fill(c, -1, n, (int)(total - n));
         Array.Fill(v, -1, n, (int)(total - n));
+        int[] parents = image.Parents();
         int next = n;
         for (int i = 0; i < n; i++)
         {
-            ulong cell = image.Cells[i];
-            c[i] = TrieCell.IsFree(cell) ? -1 : (int)TrieCell.Parent(cell);
+            uint cell = image.Cells[i];
+            c[i] = parents[i];
             if (!TrieCell.IsTail(cell))
             {
                 b[i] = (int)TrieCell.Base(cell);

@@ -7,11 +7,11 @@ namespace Crayon.Tokenization;
 /// Greedy longest match (paper, algorithm 4.1) over UTF-8 bytes, walking the mapped double array.
 /// The first byte of every token is a direct index (cell 1 + b, always a token: the byte fallback), so
 /// each token costs one cell read per byte plus one id read at its end. Nothing in the file is trusted
-/// beyond what the loader checked in constant time: a step whose index falls past the cells goes to the
-/// root instead (one compare and move), whose check no walk matches; and the first time a cell emits
-/// its token (byte cells included), the token's stored bytes are
-/// compared with the bytes the walk matched (<see cref="Admit"/>); after that one bit says so. Ids go
-/// straight into the caller's buffer; nothing is allocated.
+/// beyond what the loader checked (every base in range and used once, <see cref="TrieCell"/>): a step
+/// reads base + c, checks the cell's label and needs no bound; and the first time a cell emits its token
+/// (byte cells included), the token's stored bytes are compared with the bytes the walk matched
+/// (<see cref="Admit"/>); after that one bit says so. Ids go straight into the caller's buffer; nothing
+/// is allocated.
 /// <para>
 /// A tail cell (format 4) holds the rest of the one token below it: the walk compares that rest with
 /// the text at once, eight bytes per compare, and takes the token (the cell's value) or stops with the
@@ -62,34 +62,31 @@ internal static unsafe class LongestMatch
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Scan(in TrieWalk walk, ref Position state, byte* end, int* outputEnd)
     {
-        ulong* cells = walk.Cells;
+        uint* cells = walk.Cells;
         ulong* verified = walk.Verified;
         int* values = walk.Values;
-        uint limit = walk.Limit;
         byte* tails = walk.Tails;
         long tailsLimit = TailsLimit(walk);
         byte* p = state.Text;
         int* o = state.Written;
         while (p < end)
         {
-            uint s = 1u + *p;
-            uint accept = s;             // the byte cell: always a token
-            ulong cell = cells[s];
+            uint accept = 1u + *p;       // the byte cell: always a token
+            uint cell = cells[accept];
             byte* q = p + 1;
             byte* last = q;
             while (q < end)
             {
-                uint t = (uint)cell + *q;
-                ulong next = cells[t <= limit ? t : 0];   // past the cells: the root, which matches nothing
-                uint check = (uint)(next >> 32);
-                if ((check & TrieCell.ParentMask) != s) break;
-                s = t;
+                uint c = *q;
+                uint t = (cell >> TrieCell.BaseShift) + c;   // ≤ node_count − 1: the loader checked every base
+                uint next = cells[t];
+                if ((byte)next != c) break;
                 cell = next;
                 q++;
-                if ((int)check < 0) { accept = t; last = q; }
-                else if ((int)(uint)next < 0)
+                if ((next & TrieCell.TerminalBit) != 0) { accept = t; last = q; }
+                else if ((next & TrieCell.TailBit) != 0)
                 {
-                    uint at = (uint)next & ~TrieCell.TailBit;
+                    uint at = next >> TrieCell.BaseShift;
                     if (at <= tailsLimit)
                     {
                         byte* record = tails + at;
@@ -119,7 +116,7 @@ internal static unsafe class LongestMatch
         return 0;
     }
 
-    /// <summary>The last offset at which a tail record, with its slack, fits the tails section; -1 when none does (format 3).</summary>
+    /// <summary>The last offset at which a tail record, with its slack, fits the tails section.</summary>
     private static long TailsLimit(in TrieWalk walk) => (long)walk.TailsLength - DatLayout.TailHeaderBytes - DatLayout.TailSlack;
 
     /// <summary>Whether the <paramref name="length"/> bytes at <paramref name="text"/> (all before <paramref name="end"/>)
@@ -135,7 +132,7 @@ internal static unsafe class LongestMatch
     /// <summary>
     /// First use of a cell's token: its id must be in range and its stored bytes must be exactly the
     /// bytes matched to reach the cell, or decode would not give back the text. The cell's path is
-    /// unique (each step is checked against the parent, and an out-of-range step lands on the root, which matches nothing),
+    /// unique (no two cells share a base, so each cell has one parent, and no step leaves the cells),
     /// and a tail cell's bytes are fixed, so one check covers every later use.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -9,21 +9,20 @@ namespace Crayon.Tokenization;
 /// </summary>
 internal readonly unsafe struct TrieWalk
 {
-    public readonly ulong* Cells;
+    public readonly uint* Cells;
     public readonly int* Values;
     public readonly ulong* Verified;
-    public readonly uint Limit;          // node_count − 1: the last cell; a step past it lands on the root
     public readonly uint* TokenOffsets;
     public readonly byte* TokenBytes;
     public readonly uint TokenBytesLength;
     public readonly uint VocabSize;
     public readonly uint MaxTokenBytes;
-    public readonly byte* Tails;         // the tail records (null in format 3)
+    public readonly byte* Tails;         // the tail records
     public readonly uint TailsLength;
 
     public TrieWalk(in DatImage image, VerifiedCells verified)
     {
-        Cells = image.Cells; Values = image.Values; Verified = verified.Bits; Limit = (uint)image.NodeCount - 1;
+        Cells = image.Cells; Values = image.Values; Verified = verified.Bits;
         TokenOffsets = image.TokenOffsets; TokenBytes = image.TokenBytes; TokenBytesLength = image.TokenBytesLength;
         VocabSize = (uint)image.VocabSize; MaxTokenBytes = (uint)image.MaxTokenBytes;
         Tails = image.Tails; TailsLength = image.TailsLength;

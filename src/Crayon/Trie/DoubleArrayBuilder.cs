@@ -7,6 +7,11 @@ namespace Crayon.Trie;
 /// Placement is first-fit in a fixed order (keys sorted bytewise, children in byte order, depth first),
 /// so the same keys always give the same array.
 /// <para>
+/// For the .dat (<see cref="BuildUnique"/>) no two nodes share a base, so that a cell can be checked by
+/// its label instead of its parent (<see cref="Crayon.Dat.TrieCell"/>): a base that fits but is already
+/// another node's is skipped.
+/// </para>
+/// <para>
 /// With tails (<see cref="BuildWithTails"/>), a node that has exactly one key below it and is not a key
 /// itself is not expanded: the rest of that key is its <see cref="Tail"/>, a string the walk compares
 /// at once. In a vocabulary of tokens this is most of the trie (58 % of the cells of a 50k list, 64 %
@@ -22,12 +27,14 @@ internal sealed class DoubleArrayBuilder
     public const int MaxTailBytes = 255;
 
     private readonly bool _withTails;
+    private readonly bool _uniqueBases;
     private readonly List<Tail> _tails = [];
 
     private int[] _base = new int[1024];
     private int[] _check = new int[1024];
     private int[] _value = new int[1024];
     private int[] _nextFree = new int[1024]; // union-find style "next unused index >= i"
+    private bool[] _isBase = new bool[1024];  // some node's base already (unique bases only)
     private int _size;                        // highest used index + 1
 
     /// <summary>
@@ -35,20 +42,25 @@ internal sealed class DoubleArrayBuilder
     /// the single byte c. Returns the node array.
     /// </summary>
     public static TrieNode[] Build(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue) =>
-        new DoubleArrayBuilder(withTails: false).Run(Sorted(keys), byteValue);
+        new DoubleArrayBuilder(withTails: false, uniqueBases: false).Run(Sorted(keys), byteValue);
 
     /// <summary>
-    /// As <see cref="Build"/>, with tails: the returned nodes hold each tail node with its key's value
-    /// and no children (the caller stores the tail); every other node is as <see cref="Build"/> makes it.
+    /// As <see cref="Build"/>, with every base used by one node only, and with tails when asked: the
+    /// returned nodes then hold each tail node with its key's value and no children (the caller stores
+    /// the tail).
     /// </summary>
-    public static (TrieNode[] Nodes, List<Tail> Tails) BuildWithTails(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue)
+    public static (TrieNode[] Nodes, List<Tail> Tails) BuildUnique(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue, bool withTails)
     {
-        var builder = new DoubleArrayBuilder(withTails: true);
+        var builder = new DoubleArrayBuilder(withTails, uniqueBases: true);
         TrieNode[] nodes = builder.Run(Sorted(keys), byteValue);
         return (nodes, builder._tails);
     }
 
-    private DoubleArrayBuilder(bool withTails) => _withTails = withTails;
+    private DoubleArrayBuilder(bool withTails, bool uniqueBases)
+    {
+        _withTails = withTails;
+        _uniqueBases = uniqueBases;
+    }
 
     private static (byte[] Key, int Value)[] Sorted(IReadOnlyList<(byte[] Key, int Value)> keys)
     {
@@ -71,6 +83,7 @@ internal sealed class DoubleArrayBuilder
         // Root and the first-byte table.
         Use(0, -1, -1);
         _base[0] = 1;
+        _isBase[1] = true;
         for (int c = 0; c < 256; c++) Use(1 + c, 0, byteValue(c));
 
         // Work items: (node, lo, hi, depth) — keys[lo..hi) share the node's prefix of length depth.
@@ -107,6 +120,7 @@ internal sealed class DoubleArrayBuilder
             childLo[n] = hi;
             int b = FindBase(labels[..n]);
             _base[node] = b;
+            _isBase[b] = true;
             for (int k = 0; k < n; k++)
             {
                 int lo2 = childLo[k];
@@ -145,6 +159,7 @@ internal sealed class DoubleArrayBuilder
             int b = f - c0;
             if (b < 1) continue;
             Ensure(b + 256);
+            if (_uniqueBases && _isBase[b]) continue;
             bool ok = true;
             for (int k = 1; k < labels.Length; k++)
                 if (_check[b + labels[k]] != TrieNode.Free) { ok = false; break; }
@@ -182,6 +197,7 @@ internal sealed class DoubleArrayBuilder
         Array.Resize(ref _check, cap);
         Array.Resize(ref _value, cap);
         Array.Resize(ref _nextFree, cap);
+        Array.Resize(ref _isBase, cap);
         InitCells(old, cap);
     }
 

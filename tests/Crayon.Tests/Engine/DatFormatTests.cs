@@ -23,7 +23,7 @@ public class DatFormatTests
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "sample", "tests");
         Assert.Equal("CRAYDAT\x1A"u8.ToArray(), img[..8]);
-        Assert.Equal(4u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
+        Assert.Equal(5u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(8)));
         Assert.Equal((ulong)img.Length, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(16)));
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(52)));   // vocabulary version 1
         Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(56)));  // no parent
@@ -121,53 +121,116 @@ public class DatFormatTests
         Assert.Throws<DatFormatException>(() => Profile.FromBytes(bad, verify: true));
     }
 
-    /// <summary>Loading reads a fixed amount: garbage deep in the cells loads, and only verification or a walk meets it.</summary>
+    private static int CellsAt(byte[] img) => (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 2 * 24 + 8));
+    private static uint CellOf(byte[] img, int t) => BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(CellsAt(img) + 4 * t));
+    private static void SetCell(byte[] img, int t, uint cell) => BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(CellsAt(img) + 4 * t), cell);
+
+    /// <summary>
+    /// Loading reads every cell once: garbage there (random words, so bases shared or out of range) is
+    /// refused at load, and changed labels and token flags, which keep the bases, load and stay
+    /// harmless: every call round-trips or fails cleanly, and verification rejects the file.
+    /// </summary>
     [Fact]
-    public void Loading_does_not_scan_the_cells_and_garbage_there_stays_harmless()
+    public void Garbage_cells_are_refused_at_load_and_changed_labels_stay_harmless()
     {
         byte[] img = DatWriter.Build(EngineFixtures.RandomVocabulary(new Random(3), 2000), "t", "s");
-        int cells = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 2 * 24 + 8));
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(36));
         var rng = new Random(4);
+        byte[] garbage = (byte[])img.Clone();
+        rng.NextBytes(garbage.AsSpan(CellsAt(img) + 4 * 300, 4 * (count - 300)));   // keep the root and the byte cells
+        Assert.Throws<DatFormatException>(() => Profile.FromBytes(garbage));
+
         byte[] bad = (byte[])img.Clone();
-        rng.NextBytes(bad.AsSpan(cells + 8 * 300, 8 * (count - 300)));   // keep the root and the byte cells
+        for (int t = 300; t < count; t++)
+        {
+            uint cell = CellOf(bad, t);
+            if (rng.Next(4) == 0) cell = (cell & ~TrieCell.LabelMask) | (uint)rng.Next(256);
+            if (rng.Next(8) == 0 && !TrieCell.IsTail(cell)) cell ^= TrieCell.TerminalBit;
+            SetCell(bad, t, cell);
+        }
         using var tok = new Tokenizer(Profile.FromBytes(bad));
+        int refused = 0;
         for (int i = 0; i < 200; i++)
         {
             byte[] probe = EngineFixtures.RandomBytes(rng, 256);
             for (int k = 0; k < probe.Length; k++) probe[k] = (byte)"abcde "[probe[k] % 6];
             try { Assert.Equal(probe, tok.Decode(tok.Tokenize(probe))); }
-            catch (DatFormatException) { }
+            catch (DatFormatException) { refused++; }
         }
+        Assert.True(refused > 0, "changed labels should lead some walk to a token whose bytes differ");
         using var lease = tok.Acquire();
         Assert.Throws<DatFormatException>(() => lease.Profile.Verify());
     }
 
     /// <summary>
-    /// A byte cell is entered directly; if its parent were another cell, a step could reach it by a
-    /// second path, and a token checked on one path would be trusted on the other. Found by the C
-    /// mutation test: such an image must not load.
+    /// What makes a label check sound, each checked at load: no two cells share a base (else a cell
+    /// would have two parents, and a token checked on one path would be trusted on the other), no base
+    /// lets a step leave the cells, the byte cells carry their byte as label (else a leaf's base-0 step
+    /// could enter one), the root's label is not 0, and no cell is both a token end and a tail.
     /// </summary>
-    [Fact]
-    public void A_byte_cell_with_another_parent_is_refused_at_load()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void What_a_label_check_relies_on_is_refused_at_load_when_broken(bool vectors)
+    {
+        lock (BaseCheckSwitch)
+        {
+            DatImage.VectorBaseCheck = vectors;
+            try { LabelCheckInvariants(); }
+            finally { DatImage.VectorBaseCheck = true; }
+        }
+    }
+
+    private static readonly object BaseCheckSwitch = new();
+
+    private static void LabelCheckInvariants()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        int cells = (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + 2 * 24 + 8));
+        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(36));
+        Profile.FromBytes(img).Release();
+        int[] inner = Enumerable.Range(257, count - 257).Where(t => TrieCell.HasBase(CellOf(img, t))).ToArray();
+        Assert.True(inner.Length > 10);
+
+        const uint low = (1u << TrieCell.BaseShift) - 1;
+        var rng = new Random(7);
+        for (int k = 0; k < 40; k++)
+        {
+            byte[] shared = (byte[])img.Clone();   // a second cell takes another's base: early, late, in the last partial vector
+            int i = k == 0 ? inner[0] : inner[rng.Next(inner.Length)], j = k == 0 ? inner[^1] : inner[rng.Next(inner.Length)];
+            if (i == j) continue;
+            SetCell(shared, i, (CellOf(img, i) & low) | (CellOf(img, j) & ~low));
+            Assert.Contains("shares base", Assert.Throws<DatFormatException>(() => Profile.FromBytes(shared)).Message);
+        }
+        byte[] leaf = (byte[])img.Clone();   // a leaf given an inner cell's base
+        int leafAt = Enumerable.Range(257, count - 257).First(t => TrieCell.IsTerminal(CellOf(img, t)) && TrieCell.Base(CellOf(img, t)) == 0);
+        SetCell(leaf, leafAt, CellOf(img, leafAt) | (CellOf(img, inner[^1]) & ~low));
+        Assert.Contains("shares base", Assert.Throws<DatFormatException>(() => Profile.FromBytes(leaf)).Message);
+
+        byte[] leaves = (byte[])img.Clone();   // a base past node_count − 256
+        SetCell(leaves, inner[0], (CellOf(img, inner[0]) & low) | ((uint)(count - 255) << TrieCell.BaseShift));
+        Assert.Contains("out of range", Assert.Throws<DatFormatException>(() => Profile.FromBytes(leaves)).Message);
+
         for (int c = 0; c < 256; c += 51)
         {
-            byte[] bad = (byte[])img.Clone();
-            int at = cells + 8 * (1 + c) + 4;   // the check word of byte cell 1 + c
-            uint check = BinaryPrimitives.ReadUInt32LittleEndian(bad.AsSpan(at));
-            BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(at), check | (uint)(1 + 't'));   // parent: the cell of "t"
-            Assert.Contains("byte cell", Assert.Throws<DatFormatException>(() => Profile.FromBytes(bad)).Message);
+            byte[] label = (byte[])img.Clone();   // byte cell 1 + c with label c + 1: reachable from every leaf
+            SetCell(label, 1 + c, (CellOf(img, 1 + c) & ~TrieCell.LabelMask) | (uint)((c + 1) & 0xFF));
+            Assert.Contains("byte cell", Assert.Throws<DatFormatException>(() => Profile.FromBytes(label)).Message);
         }
+        byte[] root = (byte[])img.Clone();
+        SetCell(root, 0, CellOf(img, 0) & ~TrieCell.LabelMask);
+        Assert.Contains("root", Assert.Throws<DatFormatException>(() => Profile.FromBytes(root)).Message);
+
+        int tail = Enumerable.Range(257, count - 257).First(t => TrieCell.IsTail(CellOf(img, t)));
+        byte[] both = (byte[])img.Clone();
+        SetCell(both, tail, CellOf(img, tail) | TrieCell.TerminalBit);
+        Assert.Contains("both a token end and a tail", Assert.Throws<DatFormatException>(() => Profile.FromBytes(both)).Message);
     }
 
     [Fact]
     public void Older_formats_are_refused_with_how_to_rebuild_and_lineage_must_be_consistent()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        foreach (byte version in new byte[] { 1, 2 })
+        foreach (byte version in new byte[] { 1, 2, 3, 4 })
         {
             byte[] old = (byte[])img.Clone();
             old[8] = version;
@@ -181,15 +244,15 @@ public class DatFormatTests
     }
 
     [Fact]
-    public void Wrong_version_and_magic_say_so()
+    public void Wrong_version_section_count_and_magic_say_so()
     {
         byte[] img = DatWriter.Build(EngineFixtures.SampleVocabulary(), "t", "s");
-        byte[] v5 = (byte[])img.Clone();
-        v5[8] = 5;
-        Assert.Contains("version 5", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v5)).Message);
-        byte[] v3 = (byte[])img.Clone();   // version 3 has six sections, this image seven
-        v3[8] = 3;
-        Assert.Contains("section count", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v3)).Message);
+        byte[] v6 = (byte[])img.Clone();
+        v6[8] = 6;
+        Assert.Contains("version 6", Assert.Throws<DatFormatException>(() => Profile.FromBytes(v6)).Message);
+        byte[] six = (byte[])img.Clone();
+        six[40] = 6;
+        Assert.Contains("section count", Assert.Throws<DatFormatException>(() => Profile.FromBytes(six)).Message);
         byte[] magic = (byte[])img.Clone();
         magic[0] = (byte)'X';
         Assert.Contains("magic", Assert.Throws<DatFormatException>(() => Profile.FromBytes(magic)).Message);

@@ -7,8 +7,8 @@ using Crayon.Tokenization;
 namespace Crayon.Tests.Engine;
 
 /// <summary>
-/// Format 4 keeps the rest of a trie node's one token as a string (a tail) instead of a chain of cells.
-/// Greedy longest match must not change: the same ids as the plain trie of format 3 (which still loads),
+/// A .dat keeps the rest of a trie node's one token as a string (a tail) instead of a chain of cells.
+/// Greedy longest match must not change: the same ids as the plain trie built without tails,
 /// for text that matches a tail whole, in part, or ends inside one; and a tail the file gets wrong is
 /// refused the way a wrong cell is, or never matches.
 /// </summary>
@@ -49,18 +49,18 @@ public class TailTests
     private static int SectionLength(byte[] img, int kind) => (int)BinaryPrimitives.ReadUInt64LittleEndian(img.AsSpan(64 + (kind - 1) * 24 + 16));
 
     [Fact]
-    public void Tails_give_the_plain_tries_ids_and_format_3_still_loads()
+    public void Tails_give_the_plain_tries_ids()
     {
         var rng = new Random(21);
         var tokens = LongTokens(rng, 3000);
         byte[] v4 = DatWriter.Build(tokens, "t", "s");
-        byte[] v3 = DatWriter.Build(tokens, "t", "s", Crayon.Normalization.TextNormalization.None, null, version: 3);
+        byte[] v3 = DatWriter.Build(tokens, "t", "s", Crayon.Normalization.TextNormalization.None, null, withTails: false);
         using var withTails = new Tokenizer(Profile.FromBytes(v4));
         using var plain = new Tokenizer(Profile.FromBytes(v3));
-        using (var l3 = plain.Acquire()) Assert.Equal(3u, l3.Profile.Image.FormatVersion);
+        Assert.Equal(DatLayout.TailSlack, SectionLength(v3, 7));   // no tails: the slack only
         using (var l4 = withTails.Acquire())
         {
-            Assert.Equal(4u, l4.Profile.Image.FormatVersion);
+            Assert.Equal(5u, l4.Profile.Image.FormatVersion);
             Assert.True(l4.Profile.NodeCount * 2 < BinaryPrimitives.ReadUInt32LittleEndian(v3.AsSpan(36)), "tails should leave well under half the cells");
             Assert.True(SectionLength(v4, 7) > DatLayout.TailSlack);
         }
@@ -91,11 +91,10 @@ public class TailTests
         int moved = 0;
         for (int t = 257; t < count; t++)
         {
-            uint b = BinaryPrimitives.ReadUInt32LittleEndian(bad.AsSpan(cells + 8 * t));
-            uint check = BinaryPrimitives.ReadUInt32LittleEndian(bad.AsSpan(cells + 8 * t + 4));
-            if ((b & TrieCell.TailBit) == 0 || (int)check < 0) continue;
+            uint cell = BinaryPrimitives.ReadUInt32LittleEndian(bad.AsSpan(cells + 4 * t));
+            if (!TrieCell.IsTail(cell)) continue;
             uint past = (uint)(tailsLength - DatLayout.TailHeaderBytes - rng.Next(0, DatLayout.TailSlack)) + (uint)rng.Next(0, 1 << 20);
-            BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(cells + 8 * t), TrieCell.TailBit | past);
+            BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(cells + 4 * t), TrieCell.PackTail(past, TrieCell.Label(cell)));
             moved++;
         }
         Assert.True(moved > 100);
@@ -129,7 +128,8 @@ public class TailTests
         int record = img.AsSpan(tails).IndexOf("zer"u8) - DatLayout.TailHeaderBytes;
         Assert.True(record >= 0);
         int cells = Section(img, 3), values = Section(img, 4), count = (int)BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(36));
-        int cell = Enumerable.Range(0, count).Single(t => BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(cells + 8 * t)) == (TrieCell.TailBit | (uint)record));
+        int cell = Enumerable.Range(0, count).Single(t => BinaryPrimitives.ReadUInt32LittleEndian(img.AsSpan(cells + 4 * t)) is uint c
+                                                          && TrieCell.IsTail(c) && TrieCell.TailOffset(c) == (uint)record);
         Assert.Equal(tokenizer, BinaryPrimitives.ReadInt32LittleEndian(img.AsSpan(values + 4 * cell)));
         byte[] bad = (byte[])img.Clone();
         if (changeId) BinaryPrimitives.WriteInt32LittleEndian(bad.AsSpan(values + 4 * cell), tokenizer - 1);
