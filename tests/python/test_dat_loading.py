@@ -28,7 +28,7 @@ def _token_byte_offset(image: bytes, token_id: int) -> int:
 def test_bundled_profiles_verify_and_say_so():
     for name in ("lite", "code"):
         vocab = CrayonVocab(device="cpu", profile=name)
-        assert vocab.profile_info["verified"] is False and vocab.profile_info["format_version"] == 4
+        assert vocab.profile_info["verified"] is False and vocab.profile_info["format_version"] == 5
         vocab.verify()
         assert vocab.profile_info["verified"] is True
         assert CrayonVocab(device="cpu", profile=name, verify=True).profile_info["verified"] is True

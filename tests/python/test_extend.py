@@ -41,7 +41,7 @@ def test_every_id_of_the_parent_keeps_its_token_and_new_ids_come_after(extended)
 def test_the_child_records_its_lineage(extended, tmp_path):
     base, _, child = extended
     info, parent = child.profile_info, base.profile_info
-    assert parent["vocab_version"] == 1 and parent["parent_checksum"] is None and parent["format_version"] == 4
+    assert parent["vocab_version"] == 1 and parent["parent_checksum"] is None and parent["format_version"] == 5
     assert info["vocab_version"] == 2 and info["parent_version"] == 1
     assert info["parent_checksum"] == parent["checksum"]
     grandchild = CrayonVocab.from_dat_bytes(extend_dat(child, ["zzqqxx more"], name="g"))

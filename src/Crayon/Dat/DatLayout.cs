@@ -34,7 +34,7 @@ internal static class DatLayout
     public const int OffParentChecksum = 56;   // u64, the parent's checksum, 0 if none
 
     /// <summary>Section kinds; each appears exactly once, in this order. The small ones come first, so
-    /// that loading (header, specials, metadata, the root cell) reads only the file's first page.</summary>
+    /// that what loading reads besides the cells (header, specials, metadata) lies in the first page.</summary>
     public const uint SectionSpecials = 1;    // u32 count, u32 ids[count]
     public const uint SectionMetadata = 2;    // u32 len + UTF-8 name, u32 len + UTF-8 source
     public const uint SectionCells = 3;       // u32[node_count]: TrieCell (base, tail and terminal bits, label)

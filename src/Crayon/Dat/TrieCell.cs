@@ -13,7 +13,7 @@ namespace Crayon.Dat;
 /// none of which a step from it matches. Every base is at most node_count − 256, so no step leaves the
 /// cells. A free cell is 0: a step may enter it on byte 0, where it ends the walk like any leaf.
 /// </para>
-/// A tail cell (format 4 on) has no children and is not a token end itself: its base field is the
+/// A tail cell has no children and is not a token end itself: its base field is the
 /// offset of its record in the tails section (the bytes left of the one token below it, whose id is the
 /// cell's value).
 /// </summary>

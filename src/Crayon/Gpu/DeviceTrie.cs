@@ -6,7 +6,7 @@ namespace Crayon.Gpu;
 /// <summary>
 /// The kernels' view of a profile's trie: three int arrays, one entry per cell: base, check (the
 /// parent cell, or -1 for a free cell), value (the token id where a token ends, else -1). This is the
-/// one place that knows the .dat cell layout on the GPU side (format 4: <see cref="TrieCell"/>, the
+/// one place that knows the .dat cell layout on the GPU side (format 5: <see cref="TrieCell"/>, the
 /// value array and the tails); a new layout only changes <see cref="Flatten"/>. The file's cells are
 /// checked by label (format 5); the kernels check by parent, which <see cref="DatImage.Parents"/> gives.
 /// The kernels walk plain cells, so each tail is expanded here into a chain of cells appended after the

@@ -5,8 +5,8 @@ namespace Crayon.Profiles;
 
 /// <summary>
 /// A read-only mapping of a whole file. On Linux it calls mmap directly, without MAP_POPULATE: the
-/// loader reads only the file's first page, so what becomes resident is what tokenizing touches
-/// (populating paid off when every load read every page). Elsewhere, or if libc cannot be reached,
+/// loader reads the first page and the cells, so what else becomes resident is what tokenizing
+/// touches (populating paid off when every load read every page). Elsewhere, or if libc cannot be reached,
 /// it falls back to MemoryMappedFile.
 /// </summary>
 internal sealed unsafe class MappedFile : IDisposable

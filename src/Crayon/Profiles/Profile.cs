@@ -8,7 +8,7 @@ namespace Crayon.Profiles;
 /// <summary>
 /// One loaded profile: a .dat image plus the memory that holds it (a read-only file mapping, an aligned
 /// private copy, or a caller's borrowed buffer) and the bitmap of cells whose tokens have been checked
-/// (<see cref="VerifiedCells"/>). Loading reads a constant amount of the file; <see cref="Verify"/> reads
+/// (<see cref="VerifiedCells"/>). Loading reads the file's first page and its cells once; <see cref="Verify"/> reads
 /// all of it (docs/dat-format.md, "Guarantees"). Reference counted: the tokenizer
 /// that made it active holds one reference, each in-flight call holds another, and the memory is
 /// released when the count reaches zero — so a hot swap never pulls the mapping from under a call.

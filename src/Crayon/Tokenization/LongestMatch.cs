@@ -13,7 +13,7 @@ namespace Crayon.Tokenization;
 /// (<see cref="Admit"/>); after that one bit says so. Ids go straight into the caller's buffer; nothing
 /// is allocated.
 /// <para>
-/// A tail cell (format 4) holds the rest of the one token below it: the walk compares that rest with
+/// A tail cell holds the rest of the one token below it: the walk compares that rest with
 /// the text at once, eight bytes per compare, and takes the token (the cell's value) or stops with the
 /// token it had, since no token ends inside a tail. The record is read only where it and the slack
 /// after it lie inside the section.
