@@ -1,5 +1,6 @@
 /* Shared by the longest-match experiments in benchmarks/ (lm_layout_experiments.c,
- * lm_cell_experiments.c), not part of the library: reading a format-3 .dat's learned tokens, the
+ * lm_cell_experiments.c), not part of the library: reading a format-3 .dat's learned tokens (built by a
+ * checkout before 2026-12-07, when format 4 replaced format 3; the library reads format 5 only), the
  * double-array placement primitives of src/Crayon/Trie/DoubleArrayBuilder.cs, and a two-level
  * cache model (8-way LRU sets of 64-byte lines). */
 #ifndef LM_TRIE_COMMON_H
