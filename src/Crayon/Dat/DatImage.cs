@@ -190,11 +190,14 @@ internal readonly unsafe struct DatImage
     internal static bool VectorBaseCheck = true;
 
     /// <summary>
-    /// The fast pass: one byte per cell marks the bases seen (a store, and a load to find a repeat:
-    /// a bitmap's read-modify-writes would chain through memory where bases are close). Eight cells at
-    /// a time where the CPU has 256-bit vectors: the cells with a base (57 % of a 250k trie's) are
-    /// picked from a mask, so the pass costs a few instructions per cell, not a branch per cell that no
-    /// predictor learns. A base past maxBase is clamped before it marks (and fails the check).
+    /// The fast pass: one byte per cell marks the bases seen (a bitmap's read-modify-writes chain through
+    /// memory where marks share a word, as every leaf's base 0 does). Eight cells at a time where the
+    /// CPU has 256-bit vectors, with no branch per cell (which cell has a base follows no pattern a
+    /// predictor learns): every lane stores its mark, a leaf's or a tail's at byte 0, and the bases are
+    /// unique exactly when the bytes marked, byte 0 aside, number the cells with a base. Stores only: a
+    /// load of each mark to find a repeat waited on the lane store and ran 3× slower. A base past
+    /// maxBase is clamped before it marks (and fails the check). The scalar pass, for the rest and for
+    /// CPUs without the vectors, loads the mark instead.
     /// </summary>
     private static bool BasesAreUnique(uint* cells, uint count)
     {
