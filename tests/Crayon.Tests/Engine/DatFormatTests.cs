@@ -169,15 +169,16 @@ public class DatFormatTests
     /// could enter one), the root's label is not 0, and no cell is both a token end and a tail.
     /// </summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void What_a_label_check_relies_on_is_refused_at_load_when_broken(bool vectors)
+    [InlineData(256)]
+    [InlineData(128)]
+    [InlineData(0)]
+    public void What_a_label_check_relies_on_is_refused_at_load_when_broken(int vectorBits)
     {
         lock (BaseCheckSwitch)
         {
-            DatImage.VectorBaseCheck = vectors;
+            DatImage.BaseCheckBits = vectorBits;
             try { LabelCheckInvariants(); }
-            finally { DatImage.VectorBaseCheck = true; }
+            finally { DatImage.BaseCheckBits = 256; }
         }
     }
 
