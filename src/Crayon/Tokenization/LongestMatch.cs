@@ -124,9 +124,15 @@ internal static unsafe class LongestMatch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TailMatches(byte* text, byte* tail, uint length, byte* end)
     {
-        if (length - 1 < 8 && end - text >= 8)
-            return (Unsafe.ReadUnaligned<ulong>(text) ^ Unsafe.ReadUnaligned<ulong>(tail)) << (int)(64 - 8 * length) == 0;
-        return new ReadOnlySpan<byte>(text, (int)length).SequenceEqual(new ReadOnlySpan<byte>(tail, (int)length));
+        // No call here: a call anywhere in Scan made RyuJIT keep the step's cell index on the stack,
+        // one store per byte of every walk.
+        for (; length > 8; length -= 8, text += 8, tail += 8)
+            if (Unsafe.ReadUnaligned<ulong>(text) != Unsafe.ReadUnaligned<ulong>(tail)) return false;
+        if (end - text >= 8)
+            return length == 0 || (Unsafe.ReadUnaligned<ulong>(text) ^ Unsafe.ReadUnaligned<ulong>(tail)) << (int)(64 - 8 * length) == 0;
+        for (uint k = 0; k < length; k++)
+            if (text[k] != tail[k]) return false;
+        return true;
     }
 
     /// <summary>
