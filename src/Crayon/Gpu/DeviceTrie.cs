@@ -8,9 +8,9 @@ namespace Crayon.Gpu;
 /// parent cell, or -1 for a free cell), value (the token id where a token ends, else -1). This is the
 /// one place that knows the .dat cell layout on the GPU side (format 5: <see cref="TrieCell"/>, the
 /// value array and the tails); a new layout only changes <see cref="Flatten"/>. The file's cells are
-/// checked by label (format 5); the kernels check by parent, which <see cref="DatImage.Parents"/> gives.
-/// The kernels walk plain cells, so each tail is expanded here into a chain of cells appended after the
-/// file's (each chain cell has one child, placed right after it). The profile is fully verified first (the upload reads
+/// checked by label, the kernels' by parent, which <see cref="DatImage.Parents"/> gives. The kernels
+/// walk plain cells, so each tail is expanded here into a chain of cells appended after the file's
+/// (each chain cell has one child, placed right after it). The profile is fully verified first (the upload reads
 /// every cell anyway), so the device never meets a cell the CPU would reject; the kernels still clamp
 /// every index, so any values are memory-safe.
 /// </summary>
