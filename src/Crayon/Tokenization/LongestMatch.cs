@@ -79,14 +79,13 @@ internal static unsafe class LongestMatch
             {
                 uint c = *q;
                 uint t = (cell >> TrieCell.BaseShift) + c;   // ≤ node_count − 1: the loader checked every base
-                uint next = cells[t];
-                if ((byte)next != c) break;
-                cell = next;
+                cell = cells[t];                      // not needed past a mismatch, which ends the token
+                if ((byte)cell != c) break;
                 q++;
-                if ((next & TrieCell.TerminalBit) != 0) { accept = t; last = q; }
-                else if ((next & TrieCell.TailBit) != 0)
+                if ((cell & TrieCell.TerminalBit) != 0) { accept = t; last = q; }
+                else if ((cell & TrieCell.TailBit) != 0)
                 {
-                    uint at = next >> TrieCell.BaseShift;
+                    uint at = cell >> TrieCell.BaseShift;
                     if (at <= tailsLimit)
                     {
                         byte* record = tails + at;
