@@ -183,7 +183,7 @@ internal readonly unsafe struct DatImage
         for (uint c = 1; c <= 256; c++)
             if (TrieCell.Label(cells[c]) != c - 1 || !TrieCell.IsTerminal(cells[c]) || TrieCell.IsTail(cells[c]))
                 throw Bad($"byte cell {c} must carry label {c - 1} and end its byte's token");
-        if (!BasesAreUnique(cells, count)) ExplainBases(cells, count);
+        CheckBases(cells, count);
     }
 
     /// <summary>The widest vectors the pass may use: tests lower it to run the 128-bit and the scalar
@@ -197,10 +197,11 @@ internal readonly unsafe struct DatImage
     /// predictor learns): every lane stores its mark, a leaf's or a tail's at byte 0, and the bases are
     /// unique exactly when the bytes marked, byte 0 aside, number the cells with a base. Stores only: a
     /// load of each mark to find a repeat waited on the lane store and ran 3× slower. A base past
-    /// maxBase is clamped before it marks (and fails the check). The scalar pass, for the rest and for
-    /// CPUs without the vectors, loads the mark instead.
+    /// maxBase is clamped before it marks (and fails the check). The scalar pass, for the rest, for
+    /// CPUs without the vectors and for a file a vector pass refused, loads the mark instead and throws
+    /// at the first offending cell, so the error names it.
     /// </summary>
-    private static bool BasesAreUnique(uint* cells, uint count)
+    private static void CheckBases(uint* cells, uint count)
     {
         uint maxBase = count - 256;
         // Pooled: fresh pages from the allocator would cost a page fault per 4 KiB, more than the pass.
@@ -209,9 +210,17 @@ internal readonly unsafe struct DatImage
         fixed (byte* seen = rented)
         try
         {
-            if (BaseCheckBits >= 256 && Vector256.IsHardwareAccelerated) return MarkBasesVector(cells, count, maxBase, seen);
-            if (BaseCheckBits >= 128 && Vector128.IsHardwareAccelerated) return MarkBasesVector128(cells, count, maxBase, seen);
-            return MarkBases(cells, 0, count, maxBase, seen);
+            bool passed;
+            if (BaseCheckBits >= 256 && Vector256.IsHardwareAccelerated) passed = MarkBasesVector(cells, count, maxBase, seen);
+            else if (BaseCheckBits >= 128 && Vector128.IsHardwareAccelerated) passed = MarkBasesVector128(cells, count, maxBase, seen);
+            else
+            {
+                MarkBases(cells, 0, count, maxBase, seen);
+                return;
+            }
+            if (passed) return;
+            Array.Clear(rented, 0, (int)count);   // a vector pass refused the file: the scalar pass names the cell
+            MarkBases(cells, 0, count, maxBase, seen);
         }
         finally
         {
@@ -219,24 +228,22 @@ internal readonly unsafe struct DatImage
         }
     }
 
-    private static bool MarkBases(uint* cells, uint from, uint count, uint maxBase, byte* seen)
+    private static void MarkBases(uint* cells, uint from, uint count, uint maxBase, byte* seen)
     {
-        uint bad = 0;
         for (uint i = from; i < count; i++)
         {
             uint cell = cells[i];
-            if ((cell & TrieCell.TailBit) != 0)
+            if (TrieCell.IsTail(cell))
             {
-                bad |= cell & TrieCell.TerminalBit;   // a token end and a tail
+                if (TrieCell.IsTerminal(cell)) throw Bad($"trie cell {i} is both a token end and a tail");
                 continue;
             }
-            uint b = cell >> TrieCell.BaseShift;
+            uint b = TrieCell.Base(cell);
             if (b == 0) continue;
-            if (b > maxBase) return false;
-            bad |= seen[b];
+            if (b > maxBase) throw Bad($"trie cell {i}: base {b} out of range (at most {maxBase})");
+            if (seen[b] != 0) throw Bad($"trie cell {i} shares base {b} with an earlier cell (the file is corrupt or was altered)");
             seen[b] = 1;
         }
-        return bad == 0;
     }
 
     private static bool MarkBasesVector(uint* cells, uint count, uint maxBase, byte* seen)
@@ -262,8 +269,9 @@ internal readonly unsafe struct DatImage
         // Stores only in the loop (a load of the mark would wait on the lane store and the line): the
         // bases repeat exactly when fewer bytes are marked than cells had a base.
         seen[0] = 0;
-        return bad == Vector256<uint>.Zero && new ReadOnlySpan<byte>(seen, (int)count).Count((byte)1) == marked
-               && MarkBases(cells, i, count, maxBase, seen);
+        if (bad != Vector256<uint>.Zero || new ReadOnlySpan<byte>(seen, (int)count).Count((byte)1) != marked) return false;
+        MarkBases(cells, i, count, maxBase, seen);
+        return true;
     }
 
     /// <summary>As <see cref="MarkBasesVector"/>, four cells at a time (the baseline x86-64 build: SSE2; Arm: Neon).</summary>
@@ -286,30 +294,9 @@ internal readonly unsafe struct DatImage
             seen[b.GetElement(0)] = 1; seen[b.GetElement(1)] = 1; seen[b.GetElement(2)] = 1; seen[b.GetElement(3)] = 1;
         }
         seen[0] = 0;
-        return bad == Vector128<uint>.Zero && new ReadOnlySpan<byte>(seen, (int)count).Count((byte)1) == marked
-               && MarkBases(cells, i, count, maxBase, seen);
-    }
-
-    /// <summary>The slow pass, only for a file the fast one refused: names the first offending cell.</summary>
-    private static void ExplainBases(uint* cells, uint count)
-    {
-        uint maxBase = count - 256;
-        var owner = new Dictionary<uint, uint>();
-        for (uint i = 0; i < count; i++)
-        {
-            uint cell = cells[i];
-            if (TrieCell.IsTail(cell))
-            {
-                if (TrieCell.IsTerminal(cell)) throw Bad($"trie cell {i} is both a token end and a tail");
-                continue;
-            }
-            uint b = TrieCell.Base(cell);
-            if (b == 0) continue;
-            if (b > maxBase) throw Bad($"trie cell {i}: base {b} out of range (at most {maxBase})");
-            if (!owner.TryAdd(b, i))
-                throw Bad($"trie cell {i} shares base {b} with cell {owner[b]} (the file is corrupt or was altered)");
-        }
-        throw Bad("trie cells: the base check failed without an offending cell");   // unreachable while the two passes agree
+        if (bad != Vector128<uint>.Zero || new ReadOnlySpan<byte>(seen, (int)count).Count((byte)1) != marked) return false;
+        MarkBases(cells, i, count, maxBase, seen);
+        return true;
     }
 
     /// <summary>
