@@ -260,6 +260,7 @@ public sealed class BpeEncoding
         int maxDigits = split.MaxDigits;
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
+        WordCache wordCache = WordCache.For(_ranks);
         Span<ulong> starts = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
         // No ASCII run is marked before this; without masks, none at all.
         int scalarUntil = UseAsciiMasks && maxDigits <= Gpt4AsciiStarts.MaxDigits ? 0 : int.MaxValue;
@@ -275,7 +276,7 @@ public sealed class BpeEncoding
                     int exact = Gpt4AsciiStarts.Mark(text, pos, asciiEnd, maxDigits, pattern, starts);
                     if (exact > pos)
                     {
-                        EncodeMarked(ranks, pieces, text, pos, exact, starts, ref w);
+                        EncodeMarked(ranks, pieces, wordCache, text, pos, exact, starts, ref w);
                         if (asciiEnd < limit) scalarUntil = asciiEnd;   // a non-ASCII byte ends the run
                         pos = exact;
                         continue;
@@ -300,7 +301,7 @@ public sealed class BpeEncoding
     /// the length branches kept, ~65 instructions, was no faster than before.) Any other piece goes
     /// to <see cref="EncodePiece"/>, out of line.
     /// </summary>
-    private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int pos, int exact,
+    private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, WordCache wordCache, ReadOnlySpan<byte> text, int pos, int exact,
                               scoped ReadOnlySpan<ulong> starts, ref TokenWriter w)
     {
         Span<int> room = ranks.Table.Cacheable ? w.Reserve(exact - pos) : default;
@@ -310,10 +311,11 @@ public sealed class BpeEncoding
             return;
         }
         var cache = new RankCache.Reader(ranks.Cache);
+        var wordReader = new WordCache.Reader(wordCache);
         ref byte t = ref MemoryMarshal.GetReference(text);
         ref int dest = ref MemoryMarshal.GetReference(room);
         int lastWord = text.Length - 8;   // the last place an 8-byte read may start
-        int n = 0;
+        int n = 0, wordHits = 0;
         int start = pos;
         int words = (exact - pos + 63) >> 6;
         for (int k = 0; k < words; k++)
@@ -329,8 +331,16 @@ public sealed class BpeEncoding
                 n += written;
                 if (written == 0)
                 {
-                    dest = ref EncodeOtherPiece(ranks, pieces, text, start, at, exact, n, ref w);
-                    n = 0;
+                    // Long words: the word cache, in line; then everything else, out of line.
+                    if (WordCache.Fits(text, start, at - start))
+                        written = wordReader.TryWrite(ref t, start, at - start, ref Unsafe.Add(ref dest, n));
+                    n += written;
+                    if (written != 0) wordHits++;
+                    else
+                    {
+                        dest = ref EncodeOtherPiece(ranks, pieces, wordCache, text, start, at, exact, n, ref w);
+                        n = 0;
+                    }
                 }
                 start = at;
             }
@@ -338,6 +348,7 @@ public sealed class BpeEncoding
         int last = CachedPiece(ref t, start, exact - start, lastWord, cache, ref Unsafe.Add(ref dest, n));
         w.Advance(n + last);
         if (last == 0) EncodePiece(ranks, pieces, text[start..exact], ref w);
+        if (wordHits != 0) pieces.CountHits(wordHits);
     }
 
     /// <summary>
@@ -356,16 +367,19 @@ public sealed class BpeEncoding
     /// The piece text[start..at] that <see cref="CachedPiece"/> did not answer, after the n ids written
     /// in place before it; returns where the ids after it go (room for those up to exact).
     /// Pieces of one and two bytes, which <see cref="EncodePiece"/> answers from its own tables, are
-    /// entered into the rank cache too, so that it answers them next time.
+    /// entered into the rank cache too, and pieces of 9 to 16 bytes into the word cache, so that the
+    /// loop answers them next time.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ref int EncodeOtherPiece(scoped in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int start, int at,
-                                     int exact, int n, scoped ref TokenWriter w)
+    private ref int EncodeOtherPiece(scoped in BytePairMerger.Ranks ranks, PieceCache pieces, WordCache wordCache, ReadOnlySpan<byte> text,
+                                     int start, int at, int exact, int n, scoped ref TokenWriter w)
     {
         w.Advance(n);
         ReadOnlySpan<byte> piece = text[start..at];
         if (piece.Length <= 2) ranks.GetPiece(piece, out _);
+        int before = w.Count;
         EncodePiece(ranks, pieces, piece, ref w);
+        if (w.Fits && WordCache.Fits(text, start, piece.Length)) wordCache.Store(text, start, piece.Length, w.Written[before..]);
         // Every piece so far took at most one id per byte, so the room reserved for the run is still there.
         Span<int> room = w.Reserve(exact - at);
         if (room.IsEmpty) throw new InvalidOperationException("the output room reserved for a run of pieces shrank");

@@ -177,6 +177,20 @@ internal sealed unsafe class PieceCache
         return true;
     }
 
+    /// <summary>
+    /// Counts <paramref name="n"/> pieces that the word cache in front (<see cref="WordCache"/>)
+    /// answered: they recur, which is what the hit rate measures. Without them, the pieces that get
+    /// here past that cache look new, and sampling would have short merged pieces merged again each time.
+    /// </summary>
+    public void CountHits(int n)
+    {
+        _hits += n;
+        _probes += n;
+        if (_probes < WindowProbes) return;
+        _sampling = _hits * 4 < _probes;
+        _probes = _hits = 0;
+    }
+
     private void Count(bool hit)
     {
         if (hit) _hits++;
