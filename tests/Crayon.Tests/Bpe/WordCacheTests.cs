@@ -89,6 +89,29 @@ public class WordCacheTests
         Assert.Equal(0, reader.TryWrite(ref b[0], 0, 13, ref output[0]));   // " information!" is another key
     }
 
+    /// <summary>
+    /// The piece cache samples (is consulted for 1 piece in 16) while under a quarter of its probes hit.
+    /// On English most recurring long words are answered by the word cache in front of it, so the
+    /// pieces that reach it are mostly new: unless the word cache's hits count as its own, it samples,
+    /// and pieces it would have answered are merged again each time.
+    /// </summary>
+    [Fact]
+    public void WordCacheHitsKeepThePieceCacheConsultedOnEnglish()
+    {
+        if (!Peers.Available) { Console.WriteLine("skipped: make peers has not run"); return; }
+        BpeEncoding enc = Peers.Encoding("cl100k_base");
+        string[] texts = Peers.Corpus("english", 400_000).ToArray();
+        bool saved = BpeEncoding.UseAsciiMasks;
+        try
+        {
+            BpeEncoding.UseAsciiMasks = true;
+            for (int pass = 0; pass < 2; pass++)
+                foreach (string text in texts) enc.EncodeOrdinary(text);
+        }
+        finally { BpeEncoding.UseAsciiMasks = saved; }
+        Assert.False(PieceCache.For(enc.RankTableForBenchmarks).Sampling);
+    }
+
     /// <summary>Long words that BPE splits into one to many ids, symbol runs that end in a 0 byte, each many times.</summary>
     [Theory]
     [InlineData("cl100k_base")]
