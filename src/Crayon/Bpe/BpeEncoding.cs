@@ -260,7 +260,6 @@ public sealed class BpeEncoding
         int maxDigits = split.MaxDigits;
         var ranks = new BytePairMerger.Ranks(_ranks, RankCache.For(_ranks));
         PieceCache pieces = PieceCache.For(_ranks);
-        WordCache wordCache = WordCache.For(_ranks);
         Span<ulong> starts = stackalloc ulong[Gpt4AsciiStarts.MaxBytes / 64];
         // No ASCII run is marked before this; without masks, none at all.
         int scalarUntil = UseAsciiMasks && maxDigits <= Gpt4AsciiStarts.MaxDigits ? 0 : int.MaxValue;
@@ -276,7 +275,7 @@ public sealed class BpeEncoding
                     int exact = Gpt4AsciiStarts.Mark(text, pos, asciiEnd, maxDigits, pattern, starts);
                     if (exact > pos)
                     {
-                        EncodeMarked(ranks, pieces, wordCache, text, pos, exact, starts, ref w);
+                        EncodeMarked(ranks, pieces, text, pos, exact, starts, ref w);
                         if (asciiEnd < limit) scalarUntil = asciiEnd;   // a non-ASCII byte ends the run
                         pos = exact;
                         continue;
@@ -301,7 +300,7 @@ public sealed class BpeEncoding
     /// the length branches kept, ~65 instructions, was no faster than before.) Any other piece goes
     /// to <see cref="EncodePiece"/>, out of line.
     /// </summary>
-    private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, WordCache wordCache, ReadOnlySpan<byte> text, int pos, int exact,
+    private void EncodeMarked(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text, int pos, int exact,
                               scoped ReadOnlySpan<ulong> starts, ref TokenWriter w)
     {
         Span<int> room = ranks.Table.Cacheable ? w.Reserve(exact - pos) : default;
@@ -311,7 +310,7 @@ public sealed class BpeEncoding
             return;
         }
         var cache = new RankCache.Reader(ranks.Cache);
-        var wordReader = new WordCache.Reader(wordCache);
+        var wordReader = new WordCache.Reader(pieces.Words);
         ref byte t = ref MemoryMarshal.GetReference(text);
         ref int dest = ref MemoryMarshal.GetReference(room);
         int lastWord = text.Length - 8;   // the last place an 8-byte read may start
@@ -332,13 +331,13 @@ public sealed class BpeEncoding
                 if (written == 0)
                 {
                     // Long words: the word cache, in line; then everything else, out of line.
-                    if (WordCache.Fits(text, start, at - start))
+                    if (WordCache.Fits(ref t, start, at - start))
                         written = wordReader.TryWrite(ref t, start, at - start, ref Unsafe.Add(ref dest, n));
                     n += written;
                     if (written != 0) wordHits++;
                     else
                     {
-                        dest = ref EncodeOtherPiece(ranks, pieces, wordCache, text, start, at, exact, n, ref w);
+                        dest = ref EncodeOtherPiece(ranks, pieces, text, start, at, exact, n, ref w);
                         n = 0;
                     }
                 }
@@ -367,19 +366,17 @@ public sealed class BpeEncoding
     /// The piece text[start..at] that <see cref="CachedPiece"/> did not answer, after the n ids written
     /// in place before it; returns where the ids after it go (room for those up to exact).
     /// Pieces of one and two bytes, which <see cref="EncodePiece"/> answers from its own tables, are
-    /// entered into the rank cache too, and pieces of 9 to 16 bytes into the word cache, so that the
-    /// loop answers them next time.
+    /// entered into the rank cache too, so that it answers them next time (and pieces of 9 to 16
+    /// bytes go into the word cache on their way through <see cref="EncodeLongerPiece"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ref int EncodeOtherPiece(scoped in BytePairMerger.Ranks ranks, PieceCache pieces, WordCache wordCache, ReadOnlySpan<byte> text,
+    private ref int EncodeOtherPiece(scoped in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> text,
                                      int start, int at, int exact, int n, scoped ref TokenWriter w)
     {
         w.Advance(n);
         ReadOnlySpan<byte> piece = text[start..at];
         if (piece.Length <= 2) ranks.GetPiece(piece, out _);
-        int before = w.Count;
         EncodePiece(ranks, pieces, piece, ref w);
-        if (w.Fits && WordCache.Fits(text, start, piece.Length)) wordCache.Store(text, start, piece.Length, w.Written[before..]);
         // Every piece so far took at most one id per byte, so the room reserved for the run is still there.
         Span<int> room = w.Reserve(exact - at);
         if (room.IsEmpty) throw new InvalidOperationException("the output room reserved for a run of pieces shrank");
@@ -448,24 +445,34 @@ public sealed class BpeEncoding
     }
 
     /// <summary>
-    /// 9 to 32 bytes: the piece cache first, for both outcomes (one token or a merge result). It costs
-    /// one cache line where the rank table costs a slot and the key's bytes in the arena (two misses),
-    /// and a piece that is not one token would then have probed the piece cache as well. (While the
-    /// cache mostly misses, it answers and keeps only a sample of pieces: see PieceCache.Consults.)
+    /// 9 to 32 bytes: the piece cache first, for both outcomes (one token or a merge result); for 9 to
+    /// 16 bytes its front tier (<see cref="PieceCache.Words"/>) before that, which then keeps the result.
+    /// It costs one cache line where the rank table costs a slot and the key's bytes in the arena (two
+    /// misses), and a piece that is not one token would then have probed the piece cache as well. (While
+    /// the cache mostly misses, it answers and keeps only a sample of pieces: see PieceCache.Consults.)
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void EncodeLongerPiece(in BytePairMerger.Ranks ranks, PieceCache pieces, ReadOnlySpan<byte> piece, ref TokenWriter w)
     {
-        var key = new PieceCache.Key(piece);
-        if (pieces.TryWrite(key, ref w)) return;
-        int whole = _ranks.Get(piece);
-        if (whole >= 0)
+        bool word = WordCache.Fits(piece);
+        if (word && pieces.Words.TryWrite(piece, ref w))
         {
-            w.Add(whole);
-            pieces.Store(key, [whole]);
+            pieces.CountHits(1);
             return;
         }
-        MergeAndStore(ranks, pieces, key, piece, ref w);
+        int before = w.Count;
+        var key = new PieceCache.Key(piece);
+        if (!pieces.TryWrite(key, ref w))
+        {
+            int whole = _ranks.Get(piece);
+            if (whole >= 0)
+            {
+                w.Add(whole);
+                pieces.Store(key, [whole]);
+            }
+            else MergeAndStore(ranks, pieces, key, piece, ref w);
+        }
+        if (word && w.Fits) pieces.Words.Store(piece, w.Written[before..]);
     }
 
     /// <summary>

@@ -72,6 +72,9 @@ internal sealed unsafe class PieceCache
 
     [ThreadStatic] private static PieceCache? t_cache;
 
+    /// <summary>The front tier for pieces of 9 to 16 bytes, which <see cref="BpeEncoding"/> asks first.</summary>
+    public WordCache Words { get; } = new();
+
     private readonly HugePageMemory _memory;        // freed when the thread's cache is collected
     private readonly byte* _base;                   // the first tier, then the second
     private RankTable? _owner;
@@ -95,6 +98,7 @@ internal sealed unsafe class PieceCache
                 c._epoch = 1;
             }
             c._owner = table;
+            c.Words.Clear();
             // Another encoding's text has its own hit rate: count it afresh.
             c._sampling = false;
             c._probes = c._hits = 0;
@@ -178,9 +182,9 @@ internal sealed unsafe class PieceCache
     }
 
     /// <summary>
-    /// Counts <paramref name="n"/> pieces that the word cache in front (<see cref="WordCache"/>)
-    /// answered: they recur, which is what the hit rate measures. Without them, the pieces that get
-    /// here past that cache look new, and sampling would have short merged pieces merged again each time.
+    /// Counts <paramref name="n"/> pieces that the front tier (<see cref="Words"/>) answered: they
+    /// recur, which is what the hit rate measures. Without them, the pieces that get here past that
+    /// tier look new, and sampling would have short merged pieces merged again each time.
     /// </summary>
     public void CountHits(int n)
     {

@@ -1,27 +1,29 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Crayon.Bpe;
 
 /// <summary>
-/// A per-thread cache of the BPE of ASCII pieces of 9 to 16 bytes, up to four ids each, that the
-/// marked-piece loop (<see cref="BpeEncoding"/>) reads in line. Such pieces are mostly long words
-/// after a space, 6–10 % of the pieces of English, code and e-mail; the rank cache holds keys of at
-/// most eight bytes, so each of them used to leave that loop for the piece cache (four cache lines
-/// of an 8 MiB table, several calls and a mispredicted branch): ~15 % of English's time.
+/// The BPE of pieces of 9 to 16 bytes, up to four ids each: the piece cache's front tier
+/// (<see cref="PieceCache.Words"/>), small enough to stay in the CPU's caches, and read in line by
+/// the marked-piece loop (<see cref="BpeEncoding"/>). Such pieces are mostly long words after a space:
+/// 6–10 % of the pieces of English, code and e-mail, more of multilingual text. The rank cache
+/// holds keys of at most eight bytes, so each of them used to leave that loop for the piece cache,
+/// four cache lines of an 8 MiB table.
 /// <para>
-/// 4 Ki sets of one 64-byte line, two 32-byte entries each (256 KiB): the key's two 8-byte words
-/// exactly (the second zero-padded past the key's end; a key whose last byte is 0 is not kept, so
-/// the words give back its length), then four id slots. ASCII leaves each byte's top bit free: the
-/// count of ids (minus one) is kept in the first word's top bits of bytes 0 and 1. An empty entry
-/// (all zero) matches no key, whose second word is never 0. A new entry goes first in its set and
-/// the one it displaces second.
+/// 4 Ki sets of one 64-byte line, two 32-byte entries each (256 KiB): the key's first eight bytes
+/// and its last eight moved down past the first (so zero-padded), exactly, then four id slots, -1
+/// past the piece's last id. A key whose last byte is 0 is not kept, so the two words give back its
+/// length; an empty entry (all zero) matches no key, whose second word is never 0. A new entry goes
+/// first in its set and the one it displaces second.
 /// </para>
 /// </summary>
 /// <remarks>
-/// One cache per thread, bound to one table at a time (switching tables clears it); no locks and no
-/// sharing, so it cannot race. Entries are whole results of <see cref="BpeEncoding"/> for exact keys,
-/// so a hit gives exactly what encoding the piece gives.
+/// Owned by one thread's <see cref="PieceCache"/>, bound to its table (cleared when it changes);
+/// no locks and no sharing, so it cannot race. Entries are whole results of <see cref="BpeEncoding"/>
+/// for exact keys, so a hit gives exactly what encoding the piece gives.
 /// </remarks>
 internal sealed class WordCache
 {
@@ -32,69 +34,75 @@ internal sealed class WordCache
     private const int SetBits = 12;
     private const int SetWords = 8;                          // one 64-byte line
     private const int EntryWords = 4;
-    private const ulong CountBits = 0x8080UL;
     private const ulong Multiplier0 = 0x9E3779B97F4A7C15UL;
     private const ulong Multiplier1 = 0xC2B2AE3D27D4EB4FUL;
 
-    [ThreadStatic] private static WordCache? t_cache;
-
     private readonly ulong[] _words;   // pinned, with one line of slack so that the sets start on a line
     private readonly int _first;       // the first set's first word
-    private RankTable? _owner;
 
-    private unsafe WordCache()
+    internal unsafe WordCache()
     {
         _words = GC.AllocateArray<ulong>((SetWords << SetBits) + SetWords, pinned: true);
         nuint at = (nuint)Unsafe.AsPointer(ref _words[0]);
         _first = (int)((64 - (at & 63)) & 63) / sizeof(ulong);
     }
 
-    /// <summary>This thread's cache, bound to <paramref name="table"/>.</summary>
-    public static WordCache For(RankTable table)
+    /// <summary>Forgets every entry (for another table).</summary>
+    public void Clear() => Array.Clear(_words);
+
+    /// <summary>Whether the piece at <paramref name="text"/> + start, <paramref name="length"/> bytes, can be a key: 9 to 16 bytes, the last not 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Fits(ref byte text, int start, int length) =>
+        (uint)(length - MinBytes) <= MaxBytes - MinBytes && Unsafe.Add(ref text, start + length - 1) != 0;
+
+    /// <inheritdoc cref="Fits(ref byte, int, int)"/>
+    public static bool Fits(ReadOnlySpan<byte> piece) => Fits(ref MemoryMarshal.GetReference(piece), 0, piece.Length);
+
+    /// <summary>Adds the cached ids of a piece that <see cref="Fits(ReadOnlySpan{byte})"/>; false, adding nothing, when it is not cached.</summary>
+    public bool TryWrite(ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
-        var c = t_cache ??= new WordCache();
-        if (!ReferenceEquals(c._owner, table))
-        {
-            Array.Clear(c._words);
-            c._owner = table;
-        }
-        return c;
+        Span<int> ids = stackalloc int[MaxIds];
+        int count = new Reader(this).TryWrite(ref MemoryMarshal.GetReference(piece), 0, piece.Length, ref ids[0]);
+        for (int k = 0; k < count; k++) output.Add(ids[k]);
+        return count != 0;
     }
 
-    /// <summary>
-    /// Whether the piece text[start..start + length] can be a key: 9 to 16 bytes, all ASCII (the
-    /// caller's), the last not 0, and 16 bytes readable from start.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Fits(ReadOnlySpan<byte> text, int start, int length) =>
-        (uint)(length - MinBytes) <= MaxBytes - MinBytes && start <= text.Length - 16 && text[start + length - 1] != 0;
-
-    /// <summary>Keeps the ids of a piece that <see cref="Fits"/> (1 to <see cref="MaxIds"/> of them; others are not kept).</summary>
-    public void Store(ReadOnlySpan<byte> text, int start, int length, ReadOnlySpan<int> ids)
+    /// <summary>Keeps the ids of a piece that <see cref="Fits(ReadOnlySpan{byte})"/> (1 to <see cref="MaxIds"/> of them; others are not kept).</summary>
+    public void Store(ReadOnlySpan<byte> piece, ReadOnlySpan<int> ids)
     {
         if ((uint)(ids.Length - 1) >= MaxIds) return;
-        ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetReference(text), start);
-        ulong w0 = Unsafe.ReadUnaligned<ulong>(ref at), w1 = SecondWord(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, 8)), length);
+        (ulong w0, ulong w1) = Key(ref MemoryMarshal.GetReference(piece), 0, piece.Length);
         ref ulong set = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_words), _first + SetOf(w0, w1) * SetWords);
         if (!Matches(ref set, w0, w1))
             for (int k = 0; k < EntryWords; k++) Unsafe.Add(ref set, EntryWords + k) = Unsafe.Add(ref set, k);
-        ulong count = (ulong)(ids.Length - 1);
-        set = w0 | (count & 1) << 7 | (count & 2) << 14;
+        set = w0;
         Unsafe.Add(ref set, 1) = w1;
         Span<int> slots = MemoryMarshal.Cast<ulong, int>(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref set, 2), 2));
-        slots.Clear();
+        slots.Fill(-1);
         ids.CopyTo(slots);
     }
 
+    /// <summary>The key's two words, read inside the piece (9 to 16 bytes): its first eight bytes, and its last eight moved down past them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong SecondWord(ulong next, int length) => next & (ulong.MaxValue >> ((16 - length) << 3));
+    private static (ulong, ulong) Key(ref byte text, int start, int length)
+    {
+        ref byte at = ref Unsafe.Add(ref text, start);
+        return (Unsafe.ReadUnaligned<ulong>(ref at),
+                Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, length - 8)) >> ((16 - length) << 3));
+    }
+
+    /// <summary>The set a piece that <see cref="Fits(ReadOnlySpan{byte})"/> goes to (for the tests, which make keys collide).</summary>
+    internal static int SetOf(ReadOnlySpan<byte> piece)
+    {
+        (ulong w0, ulong w1) = Key(ref MemoryMarshal.GetReference(piece), 0, piece.Length);
+        return SetOf(w0, w1);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SetOf(ulong w0, ulong w1) => (int)((w0 * Multiplier0 ^ w1 * Multiplier1) >> (64 - SetBits));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Matches(ref ulong entry, ulong w0, ulong w1) =>
-        ((entry ^ w0) & ~CountBits) == 0 && Unsafe.Add(ref entry, 1) == w1;
+    private static bool Matches(ref ulong entry, ulong w0, ulong w1) => entry == w0 && Unsafe.Add(ref entry, 1) == w1;
 
     /// <summary>The cache as the marked-piece loop reads it: its sets taken once per run of pieces.</summary>
     internal readonly ref struct Reader(WordCache cache)
@@ -102,26 +110,23 @@ internal sealed class WordCache
         private readonly ref ulong _sets = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(cache._words), cache._first);
 
         /// <summary>
-        /// For a piece that <see cref="Fits"/>, at <paramref name="text"/> + start: writes its ids at
-        /// <paramref name="dest"/> and returns how many, or returns 0 when the cache does not hold it.
-        /// Always writes four ids' room: the caller has room for one id per byte of the piece.
+        /// For a piece that <see cref="Fits(ref byte, int, int)"/>, at <paramref name="text"/> + start:
+        /// writes its ids at <paramref name="dest"/> and returns how many, or returns 0 when the cache
+        /// does not hold it. Always writes four ids' room: the caller has room for one id per byte of the piece.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int TryWrite(ref byte text, int start, int length, ref int dest)
         {
-            ref byte at = ref Unsafe.Add(ref text, start);
-            ulong w0 = Unsafe.ReadUnaligned<ulong>(ref at);
-            ulong w1 = SecondWord(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, 8)), length);
+            (ulong w0, ulong w1) = Key(ref text, start, length);
             ref ulong e = ref Unsafe.Add(ref _sets, SetOf(w0, w1) * SetWords);
             if (!Matches(ref e, w0, w1))
             {
                 e = ref Unsafe.Add(ref e, EntryWords);
                 if (!Matches(ref e, w0, w1)) return 0;
             }
-            ref byte ids = ref Unsafe.As<int, byte>(ref dest);
-            Unsafe.WriteUnaligned(ref ids, Unsafe.Add(ref e, 2));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref ids, 8), Unsafe.Add(ref e, 3));
-            return (int)((e >> 7 & 1) | (e >> 14 & 2)) + 1;
+            Vector128<int> ids = Vector128.LoadUnsafe(ref Unsafe.As<ulong, int>(ref Unsafe.Add(ref e, 2)));
+            ids.StoreUnsafe(ref dest);
+            return BitOperations.TrailingZeroCount(ids.ExtractMostSignificantBits() | 1u << MaxIds);   // the slots past the last id hold -1
         }
     }
 }
