@@ -56,6 +56,7 @@ internal sealed class WordCache
         (uint)(length - MinBytes) <= MaxBytes - MinBytes && Unsafe.Add(ref text, start + length - 1) != 0;
 
     /// <inheritdoc cref="Fits(ref byte, int, int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Fits(ReadOnlySpan<byte> piece) => Fits(ref MemoryMarshal.GetReference(piece), 0, piece.Length);
 
     /// <summary>Adds the cached ids of a piece that <see cref="Fits(ReadOnlySpan{byte})"/>; false, adding nothing, when it is not cached.</summary>
