@@ -83,7 +83,11 @@ internal sealed class WordCache
         ids.CopyTo(slots);
     }
 
-    /// <summary>The key's two words, read inside the piece (9 to 16 bytes): its first eight bytes, and its last eight moved down past them.</summary>
+    /// <summary>
+    /// The key's two words, read inside the piece (9 to 16 bytes): its first eight bytes, and its last
+    /// eight moved down past them. The shift drops the bytes already in the first word only for
+    /// little-endian reads, which every target NativeAOT builds this library for is (RankCache relies on the same).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (ulong, ulong) Key(ref byte text, int start, int length)
     {
