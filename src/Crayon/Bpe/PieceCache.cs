@@ -170,11 +170,11 @@ internal sealed unsafe class PieceCache
             e = key.Meta > ShortTokens ? Find(LongSet(key), LongEntryBytes, key, want) : null;
             if (e == null)
             {
-                Count(hit: false);
+                Count(probes: 1, hits: 0);
                 return false;
             }
         }
-        Count(hit: true);
+        Count(probes: 1, hits: 1);
         int count = (int)(*(uint*)(e + 32) >> 8) & 0xFF;
         int* ids = (int*)(e + IdsOffset);
         for (int k = 0; k < count; k++) output.Add(ids[k]);
@@ -186,20 +186,16 @@ internal sealed unsafe class PieceCache
     /// recur, which is what the hit rate measures. Without them, the pieces that get here past that
     /// tier look new, and sampling would have short merged pieces merged again each time.
     /// </summary>
-    public void CountHits(int n)
+    public void CountHits(int n) => Count(n, n);
+
+    /// <summary>Adds probes and hits to the window; at its end, samples while under a quarter hit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Count(int probes, int hits)
     {
-        _hits += n;
-        _probes += n;
+        _hits += hits;
+        _probes += probes;
         if (_probes < WindowProbes) return;
         _sampling = _hits * 4 < _probes;
-        _probes = _hits = 0;
-    }
-
-    private void Count(bool hit)
-    {
-        if (hit) _hits++;
-        if (++_probes < WindowProbes) return;
-        _sampling = _hits * 4 < WindowProbes;
         _probes = _hits = 0;
     }
 

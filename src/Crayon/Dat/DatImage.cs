@@ -274,7 +274,11 @@ internal readonly unsafe struct DatImage
         return true;
     }
 
-    /// <summary>As <see cref="MarkBasesVector"/>, four cells at a time (the baseline x86-64 build: SSE2; Arm: Neon).</summary>
+    /// <summary>
+    /// As <see cref="MarkBasesVector"/>, four cells at a time (the baseline x86-64 build: SSE2; Arm: Neon).
+    /// A second copy because Vector128 and Vector256 share no public interface (the runtime's
+    /// ISimdVector is internal), and this one clamps with a select, since an unsigned Min needs SSE4.1.
+    /// </summary>
     private static bool MarkBasesVector128(uint* cells, uint count, uint maxBase, byte* seen)
     {
         var tailBit = Vector128.Create(TrieCell.TailBit);
