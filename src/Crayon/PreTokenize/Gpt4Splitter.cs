@@ -113,8 +113,11 @@ internal sealed class Gpt4Splitter : PreTokenizer
                 continue;
             }
             int c = Decode(s, j, out int l);
-            if ((_uc.Of(c) & Letter) == 0) break;
+            byte f = _uc.Of(c);
+            if ((f & Letter) == 0) break;
             j += l;
+            // After an ideograph or syllable, the rest of such a run without decoding.
+            if ((f & RunOfThree) != 0) j = _uc.ThreeByteRun(s, j, Letter);
         }
         return j;
     }

@@ -109,7 +109,13 @@ internal sealed class O200kSplitter : PreTokenizer
                 break;
             }
             j += l;
-            if ((f & Lowerish) != 0) lastLowerEnd = j;
+            if ((f & Lowerish) != 0)
+            {
+                lastLowerEnd = j;
+                // After an ideograph or syllable, the rest of such a run without decoding: each code
+                // point of both classes only moves both ends along.
+                if ((f & RunOfThree) != 0) lastLowerEnd = j = _uc.ThreeByteRun(s, j, Upperish | Lowerish);
+            }
         }
         // The code point after U* is not lower: give back to the last upper-run member that is lower.
         return lastLowerEnd < 0 ? -1 : Suffix(s, lastLowerEnd);
@@ -144,8 +150,10 @@ internal sealed class O200kSplitter : PreTokenizer
                 continue;
             }
             int c = Decode(s, j, out int l);
-            if ((_uc.Of(c) & Lowerish) == 0) break;
+            byte f = _uc.Of(c);
+            if ((f & Lowerish) == 0) break;
             j += l;
+            if ((f & RunOfThree) != 0) j = _uc.ThreeByteRun(s, j, Lowerish);
         }
         return j;
     }

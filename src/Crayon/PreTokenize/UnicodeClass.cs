@@ -25,6 +25,10 @@ internal sealed class UnicodeClass
     public const byte Space = 4;        // \s (White_Space)
     public const byte Upperish = 8;     // [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] (o200k)
     public const byte Lowerish = 16;    // [\p{Ll}\p{Lm}\p{Lo}\p{M}]        (o200k)
+    // A three-byte code point whose whole 64-code-point group (one lead and second byte) is letters of
+    // both o200k classes (Lo, Lm): ideographs, Hangul syllables. After one, a splitter's run loop skips
+    // the rest of such a run with ThreeByteRun instead of decoding each; other scripts pay one bit test.
+    public const byte RunOfThree = 32;
 
     private const int BlockBits = 8;
     private const int BlockSize = 1 << BlockBits;
@@ -36,6 +40,13 @@ internal sealed class UnicodeClass
     // flat table: one load where the two-stage table needs two in a row.
     private const int FlatCount = 0x800;
     private readonly byte[] _flat = new byte[FlatCount];
+
+    // Per three-byte UTF-8 prefix (lead E0–EF, second byte; the code point >> 6): the flags that all
+    // 64 code points it starts share. A run of CJK ideographs or Hangul syllables is then skipped three
+    // bytes per compare, without decoding (random CJK spent 13 % of its encode time decoding in the
+    // splitter).
+    private const int ThreeCount = 16 << 6;
+    private readonly byte[] _three = new byte[ThreeCount];
 
     /// <summary>The flags of the 128 ASCII code points (for splitter loops that skip decoding).</summary>
     public ReadOnlySpan<byte> Ascii => _flat.AsSpan(0, 128);
@@ -54,9 +65,21 @@ internal sealed class UnicodeClass
         var distinct = new Dictionary<string, ushort>();
         var data = new List<byte>();
         var block = new byte[BlockSize];
+        var runGroup = new bool[ThreeCount];
+        for (int g = FlatCount >> 6; g < ThreeCount; g++)
+        {
+            runGroup[g] = true;
+            for (int c = g << 6; c < (g + 1) << 6; c++)
+                runGroup[g] &= (Compute(c) & (Letter | Upperish | Lowerish)) == (Letter | Upperish | Lowerish);
+        }
         for (int b = 0; b < nBlocks; b++)
         {
-            for (int k = 0; k < BlockSize; k++) block[k] = Compute((b << BlockBits) | k);
+            for (int k = 0; k < BlockSize; k++)
+            {
+                int cp = (b << BlockBits) | k;
+                block[k] = Compute(cp);
+                if (cp >> 6 < ThreeCount && runGroup[cp >> 6]) block[k] |= RunOfThree;
+            }
             string key = Convert.ToBase64String(block);
             if (!distinct.TryGetValue(key, out ushort idx))
             {
@@ -68,6 +91,33 @@ internal sealed class UnicodeClass
         }
         _blocks = data.ToArray();
         for (int c = 0; c < FlatCount; c++) _flat[c] = Compute(c);
+        for (int k = 0; k < ThreeCount; k++)
+        {
+            byte shared = 0xFF;
+            for (int c = k << 6; c < (k + 1) << 6; c++) shared &= Of(c);
+            _three[k] = shared;
+        }
+    }
+
+    /// <summary>
+    /// From <paramref name="j"/> in text validated as UTF-8, skips three-byte code points for as
+    /// long as their whole 64-code-point group (one lead and second byte) has every flag in
+    /// <paramref name="want"/>; returns where it stopped (j itself when the first does not qualify).
+    /// What it skips the decoding loops would have taken too; where it stops they go on.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ThreeByteRun(ReadOnlySpan<byte> s, int j, byte want)
+    {
+        ref byte three = ref MemoryMarshal.GetArrayDataReference(_three);
+        while (j < s.Length)
+        {
+            uint lead = (uint)s[j] - 0xE0;
+            if (lead >= 16) break;
+            // Valid UTF-8: a three-byte lead has its two continuation bytes.
+            if ((Unsafe.Add(ref three, (nint)(lead << 6 | (s[j + 1] & 0x3Fu))) & want) != want) break;
+            j += 3;
+        }
+        return j;
     }
 
     /// <summary>The flags of a code point (0 for unassigned, symbols, punctuation, controls).</summary>

@@ -191,6 +191,83 @@ public class PreTokenizerTests
         });
     }
 
+    /// <summary>
+    /// Runs of three-byte code points, which the splitters skip by their 64-code-point group when the
+    /// whole group shares the classes asked for: ideographs and Hangul syllables next to the groups
+    /// where that stops (the Yijing symbols after CJK extension A, the unassigned end of Hangul, kana
+    /// with their marks and symbols, the ideographic space and zero, Devanagari with its marks),
+    /// mixed with ASCII, digits and two-byte letters. The splitters agree with the regex.
+    /// </summary>
+    [Theory]
+    [InlineData("cl100k")]
+    [InlineData("nanochat")]
+    [InlineData("o200k")]
+    public void ExactSplittersAgreeWithRegexOnThreeByteRuns(string which)
+    {
+        (int From, int To)[] ranges =
+        [
+            (0x4E00, 0x9FFF), (0x4D80, 0x4DFF), (0xAC00, 0xAC7F), (0xD780, 0xD7FF), (0x3040, 0x30FF),
+            (0x3000, 0x3007), (0x0900, 0x097F), (0xF900, 0xFA7F), (0xFF10, 0xFF5F),
+        ];
+        string[] other = ["a", "Z", " ", "1", "é", "я", ".", "\n", "'s"];
+        AssertSplittersAgree(which, docs: 3000, seed: 7, rng =>
+        {
+            var sb = new StringBuilder();
+            int runs = rng.Next(1, 6);
+            for (int run = 0; run < runs; run++)
+            {
+                (int from, int to) = ranges[rng.Next(ranges.Length)];
+                int len = rng.Next(1, 30);
+                for (int k = 0; k < len; k++) sb.Append((char)rng.Next(from, to + 1));
+                if (rng.Next(2) == 0) sb.Append(other[rng.Next(other.Length)]);
+            }
+            return sb.ToString();
+        });
+    }
+
+    /// <summary>
+    /// The three-byte skip never passes a code point without the classes asked for, and it does skip
+    /// ideographs (a table of zeros would pass the splitter tests above by never skipping).
+    /// </summary>
+    [Fact]
+    public void ThreeByteRunSkipsOnlyCodePointsWithTheClassesAskedFor()
+    {
+        UnicodeClass uc = UnicodeClass.Shared;
+        byte[] wants = [UnicodeClass.Letter, UnicodeClass.Lowerish, UnicodeClass.Upperish | UnicodeClass.Lowerish, UnicodeClass.Number, UnicodeClass.Space];
+        int skipped = 0;
+        for (int c = 0x800; c <= 0xFFFF; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF) continue;
+            byte[] bytes = Encoding.UTF8.GetBytes(char.ConvertFromUtf32(c) + "!");
+            foreach (byte want in wants)
+            {
+                int end = uc.ThreeByteRun(bytes, 0, want);
+                Assert.True(end == 0 || end == 3, $"U+{c:X4}");
+                if (end == 3)
+                {
+                    Assert.Equal(want, (byte)(uc.Of(c) & want));
+                    skipped++;
+                }
+            }
+        }
+        Assert.True(skipped > 40_000, $"only {skipped} skips");
+        // The flag that starts a skip marks only three-byte letters of both o200k classes.
+        for (int c = 0; c <= 0x10FFFF; c++)
+        {
+            if ((uc.Of(c) & UnicodeClass.RunOfThree) == 0) continue;
+            Assert.InRange(c, 0x800, 0xFFFF);
+            const byte both = UnicodeClass.Letter | UnicodeClass.Upperish | UnicodeClass.Lowerish;
+            Assert.Equal(both, (byte)(uc.Of(c) & both));
+        }
+        Assert.NotEqual(0, uc.Of('中') & UnicodeClass.RunOfThree);
+        Assert.NotEqual(0, uc.Of('한') & UnicodeClass.RunOfThree);
+        Assert.Equal(0, uc.Of('क') & UnicodeClass.RunOfThree);   // its group holds marks
+        Assert.Equal(0, uc.Of('я') & UnicodeClass.RunOfThree);
+        Assert.Equal(9, uc.ThreeByteRun(Encoding.UTF8.GetBytes("中文字."), 0, UnicodeClass.Letter));
+        Assert.Equal(3, uc.ThreeByteRun(Encoding.UTF8.GetBytes("中a文"), 0, UnicodeClass.Letter));
+        Assert.Equal(5, uc.ThreeByteRun(Encoding.UTF8.GetBytes("ab中"), 2, UnicodeClass.Letter));
+    }
+
     /// <summary>The exact splitter of the named pattern and .NET Regex give the same pieces on every generated text.</summary>
     private static void AssertSplittersAgree(string which, int docs, int seed, Func<Random, string> text)
     {
