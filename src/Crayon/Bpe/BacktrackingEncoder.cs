@@ -43,13 +43,18 @@ internal sealed class BacktrackingEncoder
         public int Shorter; // the longest producible token that is a proper prefix, or -1
     }
 
-    // The trie of every producible token, one 8-byte cell per node: base | check << 21 | (rank + 1) << 42.
-    // The walk is a chain of dependent loads (a fifth of the time on random letters); 12-byte nodes
-    // took a third more memory and measured 3–6 % slower on random CJK (random letters the same).
-    private readonly ulong[] _cells;
-    private const int NodeBits = 21;
-    private const ulong NodeMask = (1UL << NodeBits) - 1;   // also the check of a free cell, which no walk matches
-    private const ulong RanklessMask = (1UL << (2 * NodeBits)) - 1;   // a cell's base and check: no token ends there
+    // The trie of every producible token, one 4-byte cell per node: label | token << 8 | used << 9 |
+    // base << 10, every base used by one node only, so a step that lands on a used cell with its byte
+    // as the label came from that cell's parent (as in the .dat's format 5); the rank of a cell where a
+    // token ends is in _cellRank, read once per walk. The walk is a chain of dependent loads (a fifth of
+    // the time on random letters): 8-byte cells with the parent and rank inside measured 0.9× on random
+    // letters and CJK, 12-byte nodes a third more memory and 3–6 % slower again.
+    private readonly uint[] _cells;
+    private readonly int[] _cellRank;
+    private const uint TokenBit = 1u << 8;
+    private const uint UsedBit = 1u << 9;
+    private const int BaseShift = 10;
+    private const int MaxCells = 1 << (32 - BaseShift);
     // Per rank, apart by who reads them (one 16-byte record for both measured 2–3 % slower on random
     // CJK, the same on random letters): the walk reads a token's length and its next shorter prefix,
     // length | (shorter + 1) << 10; the pair check reads the parts of its last merge, (uint)left |
@@ -60,9 +65,10 @@ internal sealed class BacktrackingEncoder
     private const uint LengthMask = (1u << LengthBits) - 1;
     private readonly PairTable _pairs;       // (left, right) → the rank of the token whose split they are
 
-    private BacktrackingEncoder(ulong[] cells, int ranks, PairTable pairs)
+    private BacktrackingEncoder(uint[] cells, int[] cellRank, int ranks, PairTable pairs)
     {
         _cells = cells;
+        _cellRank = cellRank;
         _shape = new uint[ranks];   // filled at the end of the build, once every prefix chain is final
         _split = new ulong[ranks];
         Array.Fill(_split, ulong.MaxValue);
@@ -73,7 +79,7 @@ internal sealed class BacktrackingEncoder
     public int LeftOut { get; private set; }
 
     /// <summary>Bytes held by the tables (the memory the encoding gains once a long piece is seen).</summary>
-    public long MemoryBytes => 8L * _cells.Length + 4L * _shape.Length + 8L * _split.Length + _pairs.MemoryBytes;
+    public long MemoryBytes => 4L * _cells.Length + 4L * _cellRank.Length + 4L * _shape.Length + 8L * _split.Length + _pairs.MemoryBytes;
 
     /// <summary>
     /// Builds the tables for the ordinary tokens (rank r: arena[offsets[r] .. + lengths[r]], offsets[r] &lt; 0
@@ -99,9 +105,9 @@ internal sealed class BacktrackingEncoder
             else keys.Add((arena.AsSpan(offsets[r], lengths[r]).ToArray(), r));
         }
         foreach (int r in byteRank) if (r < 0) return null;
-        if (Pack(DoubleArrayBuilder.Build(keys, c => byteRank[c])) is not { } cells) return null;
+        if (Pack(DoubleArrayBuilder.BuildUnique(keys, c => byteRank[c], withTails: false, retireAfter: 16).Nodes) is not var (cells, cellRank)) return null;
         var pairs = new PairTable(keys.Count);
-        var encoder = new BacktrackingEncoder(cells, nRanks, pairs);
+        var encoder = new BacktrackingEncoder(cells, cellRank, nRanks, pairs);
 
         // Each token's longest proper prefix that is a token, by walking the trie once per token.
         for (int r = 0; r < nRanks; r++)
@@ -137,7 +143,9 @@ internal sealed class BacktrackingEncoder
         for (int r = 0; r < nRanks; r++)
         {
             if (info[r].Length < 2 || producible[r]) continue;
-            cells[encoder.CellOf(arena.AsSpan(offsets[r], lengths[r]))] &= RanklessMask;
+            int cell = encoder.CellOf(arena.AsSpan(offsets[r], lengths[r]));
+            cells[cell] &= ~TokenBit;
+            cellRank[cell] = -1;
             info[r].Length = 0;
             encoder.LeftOut++;
         }
@@ -152,30 +160,36 @@ internal sealed class BacktrackingEncoder
         return encoder;
     }
 
-    /// <summary>The trie in 8-byte cells; null when its nodes do not fit 21 bits.</summary>
-    private static ulong[]? Pack(TrieNode[] trie)
+    /// <summary>The trie (unique bases) in 4-byte cells and the rank per cell; null when its bases do not fit 22 bits.</summary>
+    private static (uint[] Cells, int[] CellRank)? Pack(TrieNode[] trie)
     {
-        if (trie.Length >= (int)NodeMask) return null;
-        var cells = new ulong[trie.Length];
+        if (trie.Length >= MaxCells) return null;
+        var cells = new uint[trie.Length];
+        var cellRank = new int[trie.Length];
         for (int i = 0; i < trie.Length; i++)
         {
             TrieNode n = trie[i];
-            // (The root's check is free too; its base is the first-byte table's.)
-            if ((uint)n.Base >= NodeMask) return null;
-            ulong check = n.Check == TrieNode.Free ? NodeMask : (ulong)n.Check;
-            cells[i] = (ulong)(uint)n.Base | check << NodeBits | (ulong)(uint)(n.Value + 1) << (2 * NodeBits);
+            cellRank[i] = n.Value;
+            uint cell = (uint)n.Base << BaseShift;
+            // The root (no parent) and free cells stay unused: no step matches them.
+            if (n.Check >= 0)
+            {
+                cell |= UsedBit | (uint)(i - trie[n.Check].Base);
+                if (n.Value >= 0) cell |= TokenBit;
+            }
+            cells[i] = cell;
         }
-        return cells;
+        return (cells, cellRank);
     }
 
     /// <summary>The rank of the longest producible token that is a prefix of <paramref name="text"/> (-1: none).</summary>
     private int LongestMatch(ReadOnlySpan<byte> text) => LongestMatch(ref MemoryMarshal.GetReference(text), text.Length, out _);
 
     /// <summary>The cell of <paramref name="token"/>, which the trie holds.</summary>
-    private ulong CellOf(ReadOnlySpan<byte> token)
+    private int CellOf(ReadOnlySpan<byte> token)
     {
-        ulong node = 0;
-        foreach (byte b in token) node = (_cells[node] & NodeMask) + b;
+        int node = 0;
+        foreach (byte b in token) node = (int)(_cells[node] >> BaseShift) + b;
         return node;
     }
 
@@ -308,26 +322,25 @@ internal sealed class BacktrackingEncoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int LongestMatch(ref byte text, int length, out int matchLength)
     {
-        ref ulong cells = ref MemoryMarshal.GetArrayDataReference(_cells);
-        int best = -1;
+        ref uint cells = ref MemoryMarshal.GetArrayDataReference(_cells);
+        nint best = -1;
         matchLength = 0;
-        ulong node = 0, cell = cells;
+        uint cell = cells;
         for (int i = 0; i < length; i++)
         {
             // The builder pads the array so that Base + 255 of every node is inside it.
-            ulong child = (cell & NodeMask) + Unsafe.Add(ref text, i);
-            ulong next = Unsafe.Add(ref cells, (nint)child);
-            if (((next >> NodeBits) & NodeMask) != node) break;
-            node = child;
+            uint c = Unsafe.Add(ref text, i);
+            nint child = (nint)(cell >> BaseShift) + (nint)c;
+            uint next = Unsafe.Add(ref cells, child);
+            if ((next & (UsedBit | 0xFF)) != (UsedBit | c)) break;
             cell = next;
-            int rank = (int)(next >> (2 * NodeBits)) - 1;
-            if (rank >= 0)
+            if ((next & TokenBit) != 0)
             {
-                best = rank;
+                best = child;
                 matchLength = i + 1;
             }
         }
-        return best;
+        return best < 0 ? -1 : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_cellRank), best);
     }
 
     /// <summary>

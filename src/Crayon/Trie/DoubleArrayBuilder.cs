@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Crayon.Trie;
 
 /// <summary>
@@ -35,6 +36,8 @@ internal sealed class DoubleArrayBuilder
     private int[] _value = new int[1024];
     private int[] _nextFree = new int[1024]; // union-find style "next unused index >= i"
     private bool[] _isBase = new bool[1024];  // some node's base already (unique bases only)
+    private byte[] _fails = new byte[1024];   // failed fits of a free cell as a first child (retireAfter only)
+    private int _retireAfter;
     private int _size;                        // highest used index + 1
 
     /// <summary>
@@ -49,9 +52,15 @@ internal sealed class DoubleArrayBuilder
     /// returned nodes then hold each tail node with its key's value and no children (the caller stores
     /// the tail).
     /// </summary>
-    public static (TrieNode[] Nodes, List<Tail> Tails) BuildUnique(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue, bool withTails)
+    /// <param name="retireAfter">
+    /// 0: first fit, the densest placement (the .dat's). Otherwise a free cell that was tried this many
+    /// times as a node's first child and failed is no longer tried as one (it may still take other
+    /// children): with unique bases, the free cells left among used ones mostly give bases already
+    /// taken, and scanning them again for every node doubled the backtracking encoder's build time.
+    /// </param>
+    public static (TrieNode[] Nodes, List<Tail> Tails) BuildUnique(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue, bool withTails, int retireAfter = 0)
     {
-        var builder = new DoubleArrayBuilder(withTails, uniqueBases: true);
+        var builder = new DoubleArrayBuilder(withTails, uniqueBases: true) { _retireAfter = retireAfter };
         TrieNode[] nodes = builder.Run(Sorted(keys), byteValue);
         return (nodes, builder._tails);
     }
@@ -159,11 +168,11 @@ internal sealed class DoubleArrayBuilder
             int b = f - c0;
             if (b < 1) continue;
             Ensure(b + 256);
-            if (_uniqueBases && _isBase[b]) continue;
-            bool ok = true;
-            for (int k = 1; k < labels.Length; k++)
-                if (_check[b + labels[k]] != TrieNode.Free) { ok = false; break; }
+            bool ok = !(_uniqueBases && _isBase[b]);
+            for (int k = 1; ok && k < labels.Length; k++)
+                if (_check[b + labels[k]] != TrieNode.Free) ok = false;
             if (ok) return b;
+            if (_retireAfter > 0 && ++_fails[f] >= _retireAfter) _nextFree[f] = f + 1;   // as Use does
         }
     }
 
@@ -188,9 +197,16 @@ internal sealed class DoubleArrayBuilder
         return r;
     }
 
+    // Called for every candidate base and every hop of NextFree: the check inline, the growth not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Ensure(int size)
     {
-        if (size <= _base.Length) return;
+        if (size > _base.Length) Grow(size);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow(int size)
+    {
         int old = _base.Length;
         int cap = Math.Max(size, old * 2);
         Array.Resize(ref _base, cap);
@@ -198,6 +214,7 @@ internal sealed class DoubleArrayBuilder
         Array.Resize(ref _value, cap);
         Array.Resize(ref _nextFree, cap);
         Array.Resize(ref _isBase, cap);
+        Array.Resize(ref _fails, cap);
         InitCells(old, cap);
     }
 

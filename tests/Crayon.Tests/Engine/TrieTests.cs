@@ -1,6 +1,7 @@
 using System.Text;
 using Crayon.Dat;
 using Crayon.Tokenization;
+using Crayon.Trie;
 
 namespace Crayon.Tests.Engine;
 
@@ -45,6 +46,47 @@ public class TrieTests
             var text = new byte[rng.Next(0, 400)];
             for (int i = 0; i < text.Length; i++) text[i] = (byte)"abcde xy\u00ff"[rng.Next(9)];
             Assert.Equal(NaiveLongestMatch(ids, text, 8), tok.Tokenize(text));
+        }
+    }
+
+    /// <summary>
+    /// Unique bases, with and without retiring free cells that keep failing as first children (the
+    /// backtracking encoder's trie retires after 16; 1 retires at once, the hardest case): every key
+    /// is found by walking base + byte with the parent check, and no two nodes with children share a
+    /// base, which is what lets a walk check a cell's label instead of its parent.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(16)]
+    public void Unique_bases_hold_with_retired_free_cells(int retireAfter)
+    {
+        var rng = new Random(11);
+        var keys = new List<(byte[] Key, int Value)>();
+        var seen = new HashSet<string>();
+        foreach (byte[] t in EngineFixtures.RandomVocabulary(rng, 3000, "abcdefghijklmnopqrstuvwxyz0123456789 .,;"))
+            if (t.Length >= 2 && seen.Add(Convert.ToHexString(t))) keys.Add((t, 1000 + keys.Count));
+        TrieNode[] nodes = DoubleArrayBuilder.BuildUnique(keys, c => c, withTails: false, retireAfter).Nodes;
+        if (retireAfter == 1)   // the retiring path ran: the placement is not first fit's
+            Assert.NotEqual(DoubleArrayBuilder.BuildUnique(keys, c => c, withTails: false).Nodes.Length, nodes.Length);
+
+        var bases = new HashSet<int>();
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            if (i != 0 && nodes[i].Check == TrieNode.Free) continue;
+            if (nodes[i].Base != 0) Assert.True(bases.Add(nodes[i].Base), $"base {nodes[i].Base} shared");
+            Assert.InRange(nodes[i].Base, 0, nodes.Length - 256);
+        }
+        foreach (var (key, value) in keys)
+        {
+            int node = 0;
+            foreach (byte b in key)
+            {
+                int child = nodes[node].Base + b;
+                Assert.Equal(node, nodes[child].Check);
+                node = child;
+            }
+            Assert.Equal(value, nodes[node].Value);
         }
     }
 
