@@ -85,7 +85,7 @@ internal sealed class BacktrackingEncoder
     /// Builds the tables for the ordinary tokens (rank r: arena[offsets[r] .. + lengths[r]], offsets[r] &lt; 0
     /// for no token). Returns null when this design is not exact for the vocabulary: a byte without a
     /// token, a token whose last merge is not of two lower ranks, or ranks beyond the pair table's
-    /// 21 bits (two million), or a trie of two million nodes or more.
+    /// 21 bits (two million), or a trie of four million cells or more.
     /// </summary>
     public static BacktrackingEncoder? TryBuild(byte[] arena, int[] offsets, int[] lengths, BytePairMerger.Ranks ranks)
     {
