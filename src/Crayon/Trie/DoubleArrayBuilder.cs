@@ -60,6 +60,8 @@ internal sealed class DoubleArrayBuilder
     /// </param>
     public static (TrieNode[] Nodes, List<Tail> Tails) BuildUnique(IReadOnlyList<(byte[] Key, int Value)> keys, Func<int, int> byteValue, bool withTails, int retireAfter = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(retireAfter);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(retireAfter, byte.MaxValue);   // counted in a byte per cell
         var builder = new DoubleArrayBuilder(withTails, uniqueBases: true) { _retireAfter = retireAfter };
         TrieNode[] nodes = builder.Run(Sorted(keys), byteValue);
         return (nodes, builder._tails);
