@@ -65,20 +65,21 @@ internal sealed class UnicodeClass
         var distinct = new Dictionary<string, ushort>();
         var data = new List<byte>();
         var block = new byte[BlockSize];
-        var runGroup = new bool[ThreeCount];
-        for (int g = FlatCount >> 6; g < ThreeCount; g++)
+        // The groups' shared classes first: the block table marks the code points of letter groups.
+        for (int k = 0; k < ThreeCount; k++)
         {
-            runGroup[g] = true;
-            for (int c = g << 6; c < (g + 1) << 6; c++)
-                runGroup[g] &= (Compute(c) & (Letter | Upperish | Lowerish)) == (Letter | Upperish | Lowerish);
+            byte shared = 0xFF;
+            for (int c = k << 6; c < (k + 1) << 6; c++) shared &= Compute(c);
+            _three[k] = shared;
         }
+        const byte bothLetter = Letter | Upperish | Lowerish;
         for (int b = 0; b < nBlocks; b++)
         {
             for (int k = 0; k < BlockSize; k++)
             {
                 int cp = (b << BlockBits) | k;
                 block[k] = Compute(cp);
-                if (cp >> 6 < ThreeCount && runGroup[cp >> 6]) block[k] |= RunOfThree;
+                if (cp >= FlatCount && cp >> 6 < ThreeCount && (_three[cp >> 6] & bothLetter) == bothLetter) block[k] |= RunOfThree;
             }
             string key = Convert.ToBase64String(block);
             if (!distinct.TryGetValue(key, out ushort idx))
@@ -91,12 +92,6 @@ internal sealed class UnicodeClass
         }
         _blocks = data.ToArray();
         for (int c = 0; c < FlatCount; c++) _flat[c] = Compute(c);
-        for (int k = 0; k < ThreeCount; k++)
-        {
-            byte shared = 0xFF;
-            for (int c = k << 6; c < (k + 1) << 6; c++) shared &= Of(c);
-            _three[k] = shared;
-        }
     }
 
     /// <summary>
