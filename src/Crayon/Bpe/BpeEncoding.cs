@@ -503,7 +503,10 @@ public sealed class BpeEncoding
         }
         int before = w.Count;
         var key = new PieceCache.Key(piece);
-        if (!pieces.TryWrite(key, ref w)) MergeAndStore(ranks, pieces, key, piece, ref w);
+        // While the piece cache samples (most pieces new: random symbols, rare words), a piece outside
+        // the sample goes straight to the merge, without the calls that would ask the cache and not store.
+        if (!pieces.Consults(key)) BytePairMerger.MergeLinear(ranks, piece, ref w);
+        else if (!pieces.TryWrite(key, ref w)) MergeAndStore(ranks, pieces, key, piece, ref w);
         if (w.Count - before == 2 && w.Fits)   // (pieces here have 3 to 8 bytes)
             ranks.StoreSplit(piece, w.Written[before], w.Written[before + 1]);
     }

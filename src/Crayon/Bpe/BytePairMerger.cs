@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Crayon.Bpe;
 
@@ -60,61 +61,100 @@ internal static class BytePairMerger
         else MergeLinear(ranks, piece, ref output);
     }
 
-    /// <summary>The short-piece path: parts as (start, rank of merging with the next part).</summary>
+    /// <summary>
+    /// The short-piece path: parts as (start, own rank, rank of merging with the next part), in
+    /// three arrays that a merge shifts down by one; the lowest pair rank found by a scan.
+    /// </summary>
+    /// <remarks>
+    /// Written over refs into one stack buffer, with each part's own rank kept as it merges (the
+    /// output then needs no lookup of the parts' bytes) and the spans of merged parts looked up in
+    /// the table directly (see <see cref="SpanRank"/>). Over spans with bounds checks, this loop
+    /// spilled its spans to the stack and took ~740 instructions per piece on random Latin-1, where
+    /// nearly every piece is new and merged.
+    /// </remarks>
     [SkipLocalsInit]
     internal static void MergeLinear(Ranks ranks, ReadOnlySpan<byte> piece, ref TokenWriter output)
     {
         int n = piece.Length;
-        int[]? rentedStart = null, rentedRank = null;
-        Span<int> start = n < 256 ? stackalloc int[n + 1] : (rentedStart = ArrayPool<int>.Shared.Rent(n + 1));
-        Span<int> rank = n < 256 ? stackalloc int[n + 1] : (rentedRank = ArrayPool<int>.Shared.Rent(n + 1));
+        if (n == 0) return;
+        int stride = n + 1;
+        int[]? rented = null;
+        Span<int> buffer = n < StackParts ? stackalloc int[3 * StackParts] : (rented = ArrayPool<int>.Shared.Rent(3 * stride));
+        RankTable table = ranks.Table;
         try
         {
-            int count = n + 1; // parts: start[0..count), the last is the end sentinel
-            int minRank = None, minAt = -1;
+            ref int start = ref MemoryMarshal.GetReference(buffer);   // start[0..count], the last is the end
+            ref int token = ref Unsafe.Add(ref start, stride);        // each part's rank (-1: a byte without one)
+            ref int rank = ref Unsafe.Add(ref token, stride);         // rank of part k merged with part k + 1, or None
+            ref byte bytes = ref MemoryMarshal.GetReference(piece);
+            int minRank = None, minAt = 0;
             for (int i = 0; i < n - 1; i++)
             {
-                int r = ranks.Get(piece.Slice(i, 2));
-                if (r < 0) r = None;
-                start[i] = i;
-                rank[i] = r;
+                int r = table.PairRank(Unsafe.Add(ref bytes, i), Unsafe.Add(ref bytes, i + 1));
+                r = r < 0 ? None : r;
+                Unsafe.Add(ref start, i) = i;
+                Unsafe.Add(ref token, i) = table.ByteRank(Unsafe.Add(ref bytes, i));
+                Unsafe.Add(ref rank, i) = r;
                 if (r < minRank) { minRank = r; minAt = i; }
             }
-            start[n - 1] = n - 1; rank[n - 1] = None;
-            start[n] = n; rank[n] = None;
+            Unsafe.Add(ref start, n - 1) = n - 1;
+            Unsafe.Add(ref token, n - 1) = table.ByteRank(Unsafe.Add(ref bytes, n - 1));
+            Unsafe.Add(ref rank, n - 1) = None;
+            Unsafe.Add(ref start, n) = n;
 
+            int count = n;   // parts
             while (minRank != None)
             {
                 int i = minAt;
-                // Part i absorbs part i+1; the ranks of i-1 and i now cover one more part.
-                if (i > 0) rank[i - 1] = RankOf(ranks, piece, start, count, i - 1);
-                rank[i] = RankOf(ranks, piece, start, count, i);
-                for (int k = i + 1; k < count - 1; k++) // short: a loop beats a memmove call
+                // Part i absorbs part i + 1: the parts after it move down by one (the end with them).
+                Unsafe.Add(ref token, i) = minRank;
+                for (int k = i + 1; k < count; k++)   // short: a loop beats a memmove call
                 {
-                    start[k] = start[k + 1];
-                    rank[k] = rank[k + 1];
+                    Unsafe.Add(ref start, k) = Unsafe.Add(ref start, k + 1);
+                    Unsafe.Add(ref token, k) = Unsafe.Add(ref token, k + 1);
+                    Unsafe.Add(ref rank, k) = Unsafe.Add(ref rank, k + 1);
                 }
                 count--;
+                // The pairs that now hold part i: with the part before it and with the part after it.
+                if (i > 0)
+                    Unsafe.Add(ref rank, i - 1) = SpanRank(table, piece, Unsafe.Add(ref start, i - 1), Unsafe.Add(ref start, i + 1));
+                Unsafe.Add(ref rank, i) = i + 1 < count
+                    ? SpanRank(table, piece, Unsafe.Add(ref start, i), Unsafe.Add(ref start, i + 2))
+                    : None;
                 minRank = None;
                 for (int k = 0; k < count - 1; k++)
-                    if (rank[k] < minRank) { minRank = rank[k]; minAt = k; }
+                {
+                    int r = Unsafe.Add(ref rank, k);
+                    if (r < minRank) { minRank = r; minAt = k; }
+                }
             }
-            for (int k = 0; k < count - 1; k++)
-                output.Add(PartRank(ranks, piece.Slice(start[k], start[k + 1] - start[k])));
+            for (int k = 0; k < count; k++)
+            {
+                int t = Unsafe.Add(ref token, k);
+                if (t < 0) ThrowNoToken(piece[Unsafe.Add(ref start, k)..Unsafe.Add(ref start, k + 1)]);
+                output.Add(t);
+            }
         }
         finally
         {
-            if (rentedStart != null) ArrayPool<int>.Shared.Return(rentedStart);
-            if (rentedRank != null) ArrayPool<int>.Shared.Return(rentedRank);
+            if (rented != null) ArrayPool<int>.Shared.Return(rented);
         }
     }
 
-    /// <summary>Rank of parts i and i+1 merged, valid before part i+1 is removed (so it spans to start[i+3]).</summary>
+    /// <summary>Pieces shorter than this merge in a stack buffer (3 × 4 bytes per byte).</summary>
+    private const int StackParts = 128;
+
+    /// <summary>The rank of piece[from..to] (at least three bytes: a merged part and its neighbour), or None.</summary>
+    /// <remarks>
+    /// Straight to the table, not through the rank cache: most of a merge's spans are not tokens, and
+    /// the table's filter answers those from the L2 cache, where each one took a rank-cache entry (a
+    /// miss and a store) and pushed out the whole pieces the cache is for. Counted on random Latin-1,
+    /// 0.96× the instructions and 0.81× the L2 misses; multilingual 0.98× and 0.96×; English unchanged.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RankOf(Ranks ranks, ReadOnlySpan<byte> piece, Span<int> start, int count, int i)
+    private static int SpanRank(RankTable table, ReadOnlySpan<byte> piece, int from, int to)
     {
-        if (i + 3 >= count) return None;
-        int r = ranks.Get(piece[start[i]..start[i + 3]]);
+        int r = table.Get(piece[from..to]);
         return r < 0 ? None : r;
     }
 

@@ -34,6 +34,7 @@ internal sealed unsafe class RankTable
     private readonly int _mask;
     private readonly byte[] _arena;
     private readonly int[] _pairRank = new int[65536]; // rank of every 2-byte key (-1: none): the first lookups of every merge
+    private readonly int[] _byteRank = new int[256];   // rank of every byte (-1: none): a merge's parts before they merge
 
     // 8 bits per key (128 KiB for cl100k_base, 256 KiB for o200k_base): most lookups of strings that
     // are not tokens (a merge's candidate pairs, words of random text) end here, in the L2 cache,
@@ -64,6 +65,7 @@ internal sealed unsafe class RankTable
         _mask = cap - 1;
         _filter = new BitFilter(Count, bitsPerKey: 8);
         Array.Fill(_pairRank, -1);
+        Array.Fill(_byteRank, -1);
         for (int i = 0; i < Count; i++)
         {
             var key = new ReadOnlySpan<byte>(arena, offsets[i], lengths[i]);
@@ -82,6 +84,7 @@ internal sealed unsafe class RankTable
             _offset[s] = offsets[i];
             _length[s] = key.Length;
             if (key.Length == 2) _pairRank[key[0] | (key[1] << 8)] = ranks[i];
+            if (key.Length == 1) _byteRank[key[0]] = ranks[i];
         }
         int max = 0;
         foreach (int r in ranks) max = Math.Max(max, r);
@@ -104,6 +107,10 @@ internal sealed unsafe class RankTable
     /// <summary>The rank of the 2-byte key (a, b), or -1: a direct index, no hashing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int PairRank(byte a, byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pairRank), a | (b << 8));
+
+    /// <summary>The rank of the one-byte key <paramref name="b"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ByteRank(byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_byteRank), b);
 
     /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
