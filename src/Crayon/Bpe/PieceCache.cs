@@ -176,8 +176,7 @@ internal sealed unsafe class PieceCache
         }
         Count(probes: 1, hits: 1);
         int count = (int)(*(uint*)(e + 32) >> 8) & 0xFF;
-        int* ids = (int*)(e + IdsOffset);
-        for (int k = 0; k < count; k++) output.Add(ids[k]);
+        output.AddRange(new ReadOnlySpan<int>(e + IdsOffset, count));
         return true;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Crayon.Bpe;
 
@@ -41,6 +42,29 @@ internal ref struct TokenWriter
         if ((uint)c < (uint)_dest.Length) _dest[c] = id;
         else if (_grow) { Grow(); _dest[c] = id; }
         Count = c + 1;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="ids"/> in order, as that many <see cref="Add"/> calls would: a cached
+    /// piece's ids, which through <see cref="Add"/> each stored the count back to memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddRange(scoped ReadOnlySpan<int> ids)
+    {
+        int c = Count;
+        if ((uint)c <= (uint)_dest.Length && _dest.Length - c >= ids.Length)
+        {
+            ref int to = ref Unsafe.Add(ref MemoryMarshal.GetReference(_dest), c);
+            for (int k = 0; k < ids.Length; k++) Unsafe.Add(ref to, k) = ids[k];
+            Count = c + ids.Length;
+        }
+        else AddEach(ids);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddEach(scoped ReadOnlySpan<int> ids)
+    {
+        foreach (int id in ids) Add(id);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Crayon.Bpe;
 /// holds keys of at most eight bytes, so each of them used to leave that loop for the piece cache,
 /// four cache lines of an 8 MiB table.
 /// <para>
-/// 4 Ki sets of one 64-byte line, two 32-byte entries each (256 KiB): the key's first eight bytes
+/// 16 Ki sets of one 64-byte line, two 32-byte entries each (1 MiB): the key's first eight bytes
 /// and its last eight moved down past the first (so zero-padded), exactly, then four id slots, -1
 /// past the piece's last id. A key whose last byte is 0 is not kept, so the two words give back its
 /// length; an empty entry (all zero) matches no key, whose second word is never 0. A new entry goes
@@ -31,7 +31,13 @@ internal sealed class WordCache
     public const int MaxBytes = 16;
     public const int MaxIds = 4;
 
-    private const int SetBits = 12;
+    // 16 Ki sets (1 MiB) where there were 4 Ki (256 KiB): multilingual text has ~26k distinct pieces of
+    // 9 to 16 bytes in 2 MB, which thrashed 8 Ki entries (36k stores a pass), and a miss here costs a
+    // piece-cache probe, four lines that are rarely in any cache. Counted (cost_ab.py, 512 KiB L2):
+    // multilingual 0.96x / 0.93x the instructions and 0.94x / 0.85x the L2 misses (cl100k / o200k),
+    // English 0.99x both; timed from C (bpe_kinds_bench.py --driver c, three runs on a Zen 3 with
+    // 512 KiB of L2): multilingual 1.06x / 1.16x, English 1.02x / 1.10x, code and e-mail 0.98-1.04x.
+    private const int SetBits = 14;
     private const int SetWords = 8;                          // one 64-byte line
     private const int EntryWords = 4;
     private const ulong Multiplier0 = 0x9E3779B97F4A7C15UL;
@@ -64,7 +70,7 @@ internal sealed class WordCache
     {
         Span<int> ids = stackalloc int[MaxIds];
         int count = new Reader(this).TryWrite(ref MemoryMarshal.GetReference(piece), 0, piece.Length, ref ids[0]);
-        for (int k = 0; k < count; k++) output.Add(ids[k]);
+        output.AddRange(ids[..count]);
         return count != 0;
     }
 

@@ -442,4 +442,34 @@ public class LookupStructureTests
             for (int i = 0; i < keys.Count; i += 1 + round)
                 Assert.Equal(table.Get(keys[i]), cache.Get(table, keys[i]));
     }
+
+    /// <summary>TokenWriter.AddRange writes, counts and reports exactly what as many Add calls would, at every room left.</summary>
+    [Fact]
+    public void AddRangeIsAddInALoop()
+    {
+        int[] ids = [7, 11, 13, 17, 19, 23];
+        for (int capacity = 0; capacity <= 8; capacity++)
+            for (int before = 0; before <= capacity + 1; before++)
+                for (int n = 0; n <= ids.Length; n++)
+                {
+                    int[] a = new int[capacity], b = new int[capacity];
+                    var one = new TokenWriter(a);
+                    var each = new TokenWriter(b);
+                    for (int k = 0; k < before; k++) { one.Add(100 + k); each.Add(100 + k); }
+                    one.AddRange(ids.AsSpan(0, n));
+                    foreach (int id in ids.AsSpan(0, n)) each.Add(id);
+                    Assert.Equal(each.Count, one.Count);
+                    Assert.Equal(each.Fits, one.Fits);
+                    Assert.Equal(each.Written.ToArray(), one.Written.ToArray());
+                    Assert.Equal(b, a);
+                }
+        var growing = TokenWriter.Growing(16);
+        try
+        {
+            for (int round = 0; round < 40; round++) growing.AddRange(ids);
+            Assert.Equal(40 * ids.Length, growing.Count);
+            Assert.Equal(Enumerable.Repeat(ids, 40).SelectMany(x => x).ToArray(), growing.Written.ToArray());
+        }
+        finally { growing.Dispose(); }
+    }
 }

@@ -187,4 +187,23 @@ public class MergeTests
             Assert.Equal(Encoding.UTF8.GetBytes(text), enc.DecodeBytes(enc.EncodeOrdinary(text)));
         }
     }
+
+    /// <summary>
+    /// A byte without a token of its own is fine inside a part that merges, and an error naming it
+    /// when it is left alone, on every path (the linear one keeps each part's rank as it merges).
+    /// </summary>
+    [Fact]
+    public void AByteWithoutATokenIsAnErrorOnlyWhenItStaysAlone()
+    {
+        var tokens = Enumerable.Range(0, 256).Where(b => b != 'c').Select(b => new[] { (byte)b }).ToList();
+        tokens.Add("xc"u8.ToArray());
+        var ranks = Enumerable.Range(0, tokens.Count).ToList();
+        var table = Table(tokens, ranks);
+        foreach (string path in new[] { "linear", "heap", "buckets" })
+        {
+            Assert.Equal([tokens.Count - 1, 'y' - 1], Run(path, table, "xcy"u8.ToArray()));   // 'c' has no rank: 'y' has one less
+            var e = Assert.Throws<InvalidDataException>(() => Run(path, table, "xcc"u8.ToArray()));
+            Assert.Contains("\"c\"", e.Message);
+        }
+    }
 }
