@@ -87,18 +87,21 @@ internal static class BytePairMerger
             ref int token = ref Unsafe.Add(ref start, stride);        // each part's rank (-1: a byte without one)
             ref int rank = ref Unsafe.Add(ref token, stride);         // rank of part k merged with part k + 1, or None
             ref byte bytes = ref MemoryMarshal.GetReference(piece);
+            ref int pairRanks = ref table.PairRanks;
+            ref int byteRanks = ref table.ByteRanks;
             int minRank = None, minAt = 0;
             for (int i = 0; i < n - 1; i++)
             {
-                int r = table.PairRank(Unsafe.Add(ref bytes, i), Unsafe.Add(ref bytes, i + 1));
+                int b = Unsafe.Add(ref bytes, i);
+                int r = Unsafe.Add(ref pairRanks, b | Unsafe.Add(ref bytes, i + 1) << 8);
                 r = r < 0 ? None : r;
                 Unsafe.Add(ref start, i) = i;
-                Unsafe.Add(ref token, i) = table.ByteRank(Unsafe.Add(ref bytes, i));
+                Unsafe.Add(ref token, i) = Unsafe.Add(ref byteRanks, b);
                 Unsafe.Add(ref rank, i) = r;
                 if (r < minRank) { minRank = r; minAt = i; }
             }
             Unsafe.Add(ref start, n - 1) = n - 1;
-            Unsafe.Add(ref token, n - 1) = table.ByteRank(Unsafe.Add(ref bytes, n - 1));
+            Unsafe.Add(ref token, n - 1) = Unsafe.Add(ref byteRanks, Unsafe.Add(ref bytes, n - 1));
             Unsafe.Add(ref rank, n - 1) = None;
             Unsafe.Add(ref start, n) = n;
 
