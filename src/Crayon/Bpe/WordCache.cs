@@ -19,6 +19,13 @@ namespace Crayon.Bpe;
 /// length; an empty entry (all zero) matches no key, whose second word is never 0. A new entry goes
 /// first in its set and the one it displaces second.
 /// </para>
+/// <para>
+/// A result of five to eight ids takes the whole line, as one wide entry: the key, then
+/// <see cref="WideMark"/> where the first entry's first id would be (no id is negative), then the
+/// eight id slots, -1 past the last. The second entry's key is then never compared: its place holds
+/// ids. Multilingual text has many such pieces (CJK, Thai, Devanagari: a third of its pieces of 9 to
+/// 16 bytes for cl100k_base), which otherwise missed here and then probed the piece cache too.
+/// </para>
 /// </summary>
 /// <remarks>
 /// Owned by one thread's <see cref="PieceCache"/>, bound to its table (cleared when it changes);
@@ -29,7 +36,13 @@ internal sealed class WordCache
 {
     public const int MinBytes = 9;
     public const int MaxBytes = 16;
-    public const int MaxIds = 4;
+
+    /// <summary>The most ids a piece's entry holds (a wide one; a plain entry holds <see cref="NarrowIds"/>).</summary>
+    public const int MaxIds = 8;
+
+    private const int NarrowIds = 4;
+    private const int WideMark = -2;
+    private const int WideIdsAt = 5;   // the int slot of a wide entry's first id: after the key and the mark
 
     // 16 Ki sets (1 MiB) where there were 4 Ki (256 KiB): multilingual text has ~26k distinct pieces of
     // 9 to 16 bytes in 2 MB, which thrashed 8 Ki entries (36k stores a pass), and a miss here costs a
@@ -74,19 +87,31 @@ internal sealed class WordCache
         return count != 0;
     }
 
-    /// <summary>Keeps the ids of a piece that <see cref="Fits(ReadOnlySpan{byte})"/> (1 to <see cref="MaxIds"/> of them; others are not kept).</summary>
+    /// <summary>Keeps the ids of a piece that <see cref="Fits(ReadOnlySpan{byte})"/> (1 to <see cref="MaxIds"/> of them,
+    /// none negative; others are not kept).</summary>
     public void Store(ReadOnlySpan<byte> piece, ReadOnlySpan<int> ids)
     {
         if ((uint)(ids.Length - 1) >= MaxIds) return;
         (ulong w0, ulong w1) = Key(ref MemoryMarshal.GetReference(piece), 0, piece.Length);
         ref ulong set = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_words), _first + SetOf(w0, w1) * SetWords);
-        if (!Matches(ref set, w0, w1))
-            for (int k = 0; k < EntryWords; k++) Unsafe.Add(ref set, EntryWords + k) = Unsafe.Add(ref set, k);
+        Span<int> line = MemoryMarshal.Cast<ulong, int>(MemoryMarshal.CreateSpan(ref set, SetWords));
+        if (ids.Length > NarrowIds)
+        {
+            line[4..].Fill(-1);
+            line[4] = WideMark;
+            ids.CopyTo(line[WideIdsAt..]);
+        }
+        else
+        {
+            if (line[4] == WideMark) line[8..].Clear();   // the wide entry's ids in the second entry's place leave with it
+            else if (!Matches(ref set, w0, w1))
+                for (int k = 0; k < EntryWords; k++) Unsafe.Add(ref set, EntryWords + k) = Unsafe.Add(ref set, k);
+            Span<int> slots = line[4..8];
+            slots.Fill(-1);
+            ids.CopyTo(slots);
+        }
         set = w0;
         Unsafe.Add(ref set, 1) = w1;
-        Span<int> slots = MemoryMarshal.Cast<ulong, int>(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref set, 2), 2));
-        slots.Fill(-1);
-        ids.CopyTo(slots);
     }
 
     /// <summary>
@@ -123,21 +148,34 @@ internal sealed class WordCache
         /// <summary>
         /// For a piece that <see cref="Fits(ref byte, int, int)"/>, at <paramref name="text"/> + start:
         /// writes its ids at <paramref name="dest"/> and returns how many, or returns 0 when the cache
-        /// does not hold it. Always writes four ids' room: the caller has room for one id per byte of the piece.
+        /// does not hold it. Writes up to <see cref="MaxIds"/> ids' room: the caller has room for one id
+        /// per byte of the piece, at least nine.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int TryWrite(ref byte text, int start, int length, ref int dest)
         {
             (ulong w0, ulong w1) = Key(ref text, start, length);
             ref ulong e = ref Unsafe.Add(ref _sets, SetOf(w0, w1) * SetWords);
+            ref int first = ref Unsafe.As<ulong, int>(ref Unsafe.Add(ref e, 2));   // the first entry's first id, or the wide mark
             if (!Matches(ref e, w0, w1))
             {
+                if (first == WideMark) return 0;
                 e = ref Unsafe.Add(ref e, EntryWords);
                 if (!Matches(ref e, w0, w1)) return 0;
             }
+            else if (first == WideMark) return WriteWide(ref Unsafe.Add(ref first, 1), ref dest);
             Vector128<int> ids = Vector128.LoadUnsafe(ref Unsafe.As<ulong, int>(ref Unsafe.Add(ref e, 2)));
             ids.StoreUnsafe(ref dest);
-            return BitOperations.TrailingZeroCount(ids.ExtractMostSignificantBits() | 1u << MaxIds);   // the slots past the last id hold -1
+            return BitOperations.TrailingZeroCount(ids.ExtractMostSignificantBits() | 1u << NarrowIds);   // the slots past the last id hold -1
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int WriteWide(ref int ids, ref int dest)
+        {
+            Vector128<int> lo = Vector128.LoadUnsafe(ref ids), hi = Vector128.LoadUnsafe(ref Unsafe.Add(ref ids, 4));
+            lo.StoreUnsafe(ref dest);
+            hi.StoreUnsafe(ref Unsafe.Add(ref dest, 4));
+            return BitOperations.TrailingZeroCount(lo.ExtractMostSignificantBits() | hi.ExtractMostSignificantBits() << 4 | 1u << MaxIds);
         }
     }
 }

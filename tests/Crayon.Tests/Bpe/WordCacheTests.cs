@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Crayon.Bpe;
 
@@ -56,9 +57,9 @@ public class WordCacheTests
                 Assert.True(stored.ContainsKey(key), $"a hit for {key}, which was never stored");
                 Assert.Equal(stored[key], output[..written]);
             }
-            int[] ids = Enumerable.Range(0, rnd.Next(1, 7)).Select(_ => rnd.Next(0, 200_000)).ToArray();
+            int[] ids = Enumerable.Range(0, rnd.Next(1, 11)).Select(_ => rnd.Next(0, 200_000)).ToArray();
             cache.Store(piece, ids);
-            var writer = new TokenWriter(new int[8]);
+            var writer = new TokenWriter(new int[16]);
             bool hit = cache.TryWrite(piece, ref writer);
             if (ids.Length <= WordCache.MaxIds)
             {
@@ -66,7 +67,7 @@ public class WordCacheTests
                 Assert.True(hit);
                 Assert.Equal(ids, writer.Written.ToArray());
             }
-            else if (hit) Assert.Equal(stored[key], writer.Written.ToArray());   // more than four ids are not kept
+            else if (hit) Assert.Equal(stored[key], writer.Written.ToArray());   // more than eight ids are not kept
         }
         Assert.True(hits > 1000, $"only {hits} hits");
     }
@@ -117,6 +118,58 @@ public class WordCacheTests
             Assert.Equal(2, reader.TryWrite(ref other[0], 0, other.Length, ref output[0]));
             Assert.Equal([6, 7], output[..2]);
         }
+    }
+
+    /// <summary>
+    /// A wide entry (five to eight ids) takes its set's line: the entries it displaces are gone, a
+    /// plain entry stored after it displaces it whole, and the ids it keeps where the second entry's
+    /// key would be never answer a key made of those very bytes.
+    /// </summary>
+    [Fact]
+    public void WideEntriesTakeTheWholeSet()
+    {
+        // d: a 16-byte key whose two words are four ids' bits (little-endian), its last byte not 0.
+        int[] fake = [0x01020304, 0x05060708, 0x090A0B0C, 0x4D0E0F10];
+        byte[] d = MemoryMarshal.AsBytes(fake.AsSpan()).ToArray();
+        int set = WordCache.SetOf(d);
+        var rnd = new Random(11);
+        var sameSet = new List<byte[]>();
+        while (sameSet.Count < 3)
+        {
+            byte[] k = new byte[rnd.Next(WordCache.MinBytes, WordCache.MaxBytes + 1)];
+            for (int i = 0; i < k.Length; i++) k[i] = (byte)rnd.Next(1, 256);
+            if (WordCache.SetOf(k) == set) sameSet.Add(k);
+        }
+        (byte[] a, byte[] b, byte[] c) = (sameSet[0], sameSet[1], sameSet[2]);
+        var cache = new WordCache();
+        int[] output = new int[16];
+        int Ask(byte[] key) => new WordCache.Reader(cache).TryWrite(ref key[0], 0, key.Length, ref output[0]);
+
+        cache.Store(a, [1]);
+        cache.Store(b, [2, 3]);
+        Assert.Equal(1, Ask(a));
+        Assert.Equal(2, Ask(b));
+        int[] wide = [7, 8, 9, .. fake, 12];   // the second entry's key place gets d's two words, then 12
+        cache.Store(c, wide);
+        Assert.Equal(8, Ask(c));
+        Assert.Equal(wide, output[..8]);
+        Assert.Equal(0, Ask(a));
+        Assert.Equal(0, Ask(b));
+        Assert.Equal(0, Ask(d));
+        cache.Store(a, [4, 5, 6]);   // a plain entry displaces the wide one whole
+        Assert.Equal(3, Ask(a));
+        Assert.Equal([4, 5, 6], output[..3]);
+        Assert.Equal(0, Ask(c));
+        Assert.Equal(0, Ask(d));
+        cache.Store(b, [2]);
+        Assert.Equal(1, Ask(b));
+        Assert.Equal(3, Ask(a));   // two plain entries again
+        cache.Store(c, [1, 2, 3, 4, 5]);
+        var writer = new TokenWriter(new int[16]);
+        Assert.True(cache.TryWrite(c, ref writer));
+        Assert.Equal([1, 2, 3, 4, 5], writer.Written.ToArray());
+        cache.Store(c, [1, 2, 3, 4, 5, 6, 7, 8, 9]);   // nine: not kept, the entry stays
+        Assert.Equal(5, Ask(c));
     }
 
     /// <summary>
