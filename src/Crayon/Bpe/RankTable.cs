@@ -109,18 +109,15 @@ internal sealed unsafe class RankTable
     public int PairRank(byte a, byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pairRank), a | (b << 8));
 
     /// <summary>
-    /// The first entries of <see cref="PairRank"/>'s table (index a | b &lt;&lt; 8) and of <see cref="ByteRank"/>'s
-    /// (index b), for a loop that keeps them in registers: one that stores through refs cannot keep
-    /// this table's fields there, since to the code generator such a store may change them.
+    /// The first entries of <see cref="PairRank"/>'s table (index a | b &lt;&lt; 8) and of the one-byte
+    /// keys' ranks (index b; -1: none), for a loop that keeps them in registers: one that stores
+    /// through refs cannot keep this table's fields there, since to the code generator such a store
+    /// may change them.
     /// </summary>
     internal ref int PairRanks => ref MemoryMarshal.GetArrayDataReference(_pairRank);
 
     /// <inheritdoc cref="PairRanks"/>
     internal ref int ByteRanks => ref MemoryMarshal.GetArrayDataReference(_byteRank);
-
-    /// <summary>The rank of the one-byte key <paramref name="b"/>, or -1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ByteRank(byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_byteRank), b);
 
     /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
