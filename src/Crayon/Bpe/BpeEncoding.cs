@@ -18,7 +18,6 @@ public sealed class BpeEncoding
     private readonly RankTable _ranks;
     private readonly PreTokenizer _pre;
     private readonly SpecialTokens _specials;
-    private readonly int[] _byteRank = new int[256];      // rank of each single byte, -1 if none
     private readonly byte[] _arena;                       // bytes of every ordinary token
     private readonly int[] _decodeOffset;                 // per id: offset into _arena, or ~special index, or int.MinValue
     private readonly int[] _decodeLength;
@@ -117,12 +116,6 @@ public sealed class BpeEncoding
                 throw new InvalidDataException($"special token \"{_specials.Name(k)}\" has id {id}, which is also an ordinary rank");
             _decodeOffset[id] = ~k;
             _decodeLength[id] = _specials.Bytes(k).Length;
-        }
-        Span<byte> one = stackalloc byte[1];
-        for (int b = 0; b < 256; b++)
-        {
-            one[0] = (byte)b;
-            _byteRank[b] = _ranks.Get(one);
         }
     }
 
@@ -414,7 +407,7 @@ public sealed class BpeEncoding
         int whole;
         if (piece.Length == 1)
         {
-            whole = _byteRank[piece[0]];
+            whole = _ranks.ByteRank(piece[0]);
             if (whole < 0) throw new InvalidDataException($"the encoding has no token for the byte 0x{piece[0]:X2}");
         }
         else if (piece.Length == 2) whole = _ranks.PairRank(piece[0], piece[1]);
@@ -505,7 +498,7 @@ public sealed class BpeEncoding
         var key = new PieceCache.Key(piece);
         // While the piece cache samples (most pieces new: random symbols, rare words), a piece outside
         // the sample goes straight to the merge, without the calls that would ask the cache and not store.
-        if (!pieces.Consults(key)) BytePairMerger.MergeLinear(ranks, piece, ref w);
+        if (!pieces.Consults(key)) MergePiece(ranks, piece, ref w);
         else if (!pieces.TryWrite(key, ref w)) MergeAndStore(ranks, pieces, key, piece, ref w);
         if (w.Count - before == 2 && w.Fits)   // (pieces here have 3 to 8 bytes)
             ranks.StoreSplit(piece, w.Written[before], w.Written[before + 1]);

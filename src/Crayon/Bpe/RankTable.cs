@@ -119,6 +119,10 @@ internal sealed unsafe class RankTable
     /// <inheritdoc cref="PairRanks"/>
     internal ref int ByteRanks => ref MemoryMarshal.GetArrayDataReference(_byteRank);
 
+    /// <summary>The rank of the one-byte key <paramref name="b"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ByteRank(byte b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_byteRank), b);
+
     /// <summary>The rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Get(ReadOnlySpan<byte> key)

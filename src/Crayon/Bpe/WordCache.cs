@@ -42,7 +42,9 @@ internal sealed class WordCache
 
     private const int NarrowIds = 4;
     private const int WideMark = -2;
-    private const int WideIdsAt = 5;   // the int slot of a wide entry's first id: after the key and the mark
+    private const int MarkAt = 4;                 // int slot of the line: the first entry's first id, or the mark
+    private const int WideIdsAt = MarkAt + 1;     // a wide entry's first id
+    private const int SecondEntryAt = 8;          // int slot where the second entry starts
 
     // 16 Ki sets (1 MiB) where there were 4 Ki (256 KiB): multilingual text has ~26k distinct pieces of
     // 9 to 16 bytes in 2 MB, which thrashed 8 Ki entries (36k stores a pass), and a miss here costs a
@@ -97,16 +99,16 @@ internal sealed class WordCache
         Span<int> line = MemoryMarshal.Cast<ulong, int>(MemoryMarshal.CreateSpan(ref set, SetWords));
         if (ids.Length > NarrowIds)
         {
-            line[4..].Fill(-1);
-            line[4] = WideMark;
+            line[MarkAt..].Fill(-1);
+            line[MarkAt] = WideMark;
             ids.CopyTo(line[WideIdsAt..]);
         }
         else
         {
-            if (line[4] == WideMark) line[8..].Clear();   // the wide entry's ids in the second entry's place leave with it
+            if (line[MarkAt] == WideMark) line[SecondEntryAt..].Clear();   // the wide entry's ids in the second entry's place leave with it
             else if (!Matches(ref set, w0, w1))
                 for (int k = 0; k < EntryWords; k++) Unsafe.Add(ref set, EntryWords + k) = Unsafe.Add(ref set, k);
-            Span<int> slots = line[4..8];
+            Span<int> slots = line[MarkAt..SecondEntryAt];
             slots.Fill(-1);
             ids.CopyTo(slots);
         }
@@ -156,14 +158,14 @@ internal sealed class WordCache
         {
             (ulong w0, ulong w1) = Key(ref text, start, length);
             ref ulong e = ref Unsafe.Add(ref _sets, SetOf(w0, w1) * SetWords);
-            ref int first = ref Unsafe.As<ulong, int>(ref Unsafe.Add(ref e, 2));   // the first entry's first id, or the wide mark
+            ref int first = ref Unsafe.Add(ref Unsafe.As<ulong, int>(ref e), MarkAt);   // the first entry's first id, or the wide mark
             if (!Matches(ref e, w0, w1))
             {
                 if (first == WideMark) return 0;
                 e = ref Unsafe.Add(ref e, EntryWords);
                 if (!Matches(ref e, w0, w1)) return 0;
             }
-            else if (first == WideMark) return WriteWide(ref Unsafe.Add(ref first, 1), ref dest);
+            else if (first == WideMark) return WriteWide(ref Unsafe.Add(ref first, WideIdsAt - MarkAt), ref dest);
             Vector128<int> ids = Vector128.LoadUnsafe(ref Unsafe.As<ulong, int>(ref Unsafe.Add(ref e, 2)));
             ids.StoreUnsafe(ref dest);
             return BitOperations.TrailingZeroCount(ids.ExtractMostSignificantBits() | 1u << NarrowIds);   // the slots past the last id hold -1
